@@ -1,0 +1,3 @@
+"""Knowledge base for customer-support teams: articles, revisions, hybrid search and suggestions."""
+
+__version__ = "0.1.0"

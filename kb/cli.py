@@ -1,0 +1,80 @@
+"""Command line: python -m kb <command>."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kb.config import load_settings
+from kb.content_io import export_directory, import_directory
+from kb.knowledge_base import KnowledgeBase, open_knowledge_base
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(
+    name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None] = lambda p: None
+) -> Callable[[Command], Command]:
+    """Register a sub-command."""
+    def register(func: Command) -> Command:
+        COMMANDS[name] = (func, configure, help_text)
+        return func
+    return register
+
+
+def _open(with_search: bool = True) -> KnowledgeBase:
+    settings = load_settings().with_overrides(auto_import=False)
+    return open_knowledge_base(settings, with_search=with_search)
+
+
+@command("init-db", "create or upgrade the database schema (Alembic migrations)")
+def cmd_init_db(args: argparse.Namespace) -> int:
+    kb = _open(with_search=False)
+    print(f"database ready: {kb.db.url.split('@')[-1]} ({kb.db.article_count()} articles)")
+    return 0
+
+
+def _dir_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", type=Path, help="folder of Markdown files with front matter")
+
+
+@command("import", "load Markdown files (idempotent: changed files become new revisions)", _dir_arg)
+def cmd_import(args: argparse.Namespace) -> int:
+    if not args.directory.is_dir():
+        print(f"error: {args.directory} is not a folder", file=sys.stderr)
+        return 2
+    kb = _open()
+    report = import_directory(kb.store, args.directory)
+    for name, message in report.errors:
+        print(f"error: {name}: {message}", file=sys.stderr)
+    print(report.summary())
+    kb.close()
+    return 1 if report.errors else 0
+
+
+@command("export", "write every article to DIR as <slug>.md", _dir_arg)
+def cmd_export(args: argparse.Namespace) -> int:
+    kb = _open(with_search=False)
+    written = export_directory(kb.store, args.directory)
+    print(f"{len(written)} articles written to {args.directory}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser with every registered command."""
+    parser = argparse.ArgumentParser(prog="python -m kb", description="Support knowledge base")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (func, configure, help_text) in COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        configure(child)
+        child.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)

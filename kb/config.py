@@ -1,0 +1,87 @@
+"""Settings read from KB_* environment variables, with safe defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one knowledge base instance."""
+
+    database_url: str
+    index_dir: Path
+    content_dir: Path
+    instance_dir: Path
+    secret_key: str
+    embedding_model: str = "multilingual-e5-small"
+    cache_dir: Path | None = None
+    max_body_bytes: int = 256 * 1024
+    max_request_bytes: int = 1024 * 1024
+    auto_import: bool = True
+    page_size: int = 20
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (tests, eval workspaces)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        """Where embeddings are cached by content hash (shared by every index build)."""
+        return (self.cache_dir or self.index_dir) / "embedding-cache.sqlite"
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(instance_dir: Path) -> str:
+    """Return KB_SECRET_KEY, or a key generated once into the instance folder."""
+    configured = os.environ.get("KB_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = instance_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two workers starting together must agree on one key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings() -> Settings:
+    """Build Settings from the environment."""
+    instance_dir = _env_path("KB_INSTANCE_DIR", PROJECT_ROOT / "instance")
+    default_db = f"sqlite:///{instance_dir / 'kb.sqlite'}"
+    cache = os.environ.get("KB_CACHE_DIR")
+    return Settings(
+        database_url=os.environ.get("KB_DATABASE_URL", default_db),
+        index_dir=_env_path("KB_INDEX_DIR", PROJECT_ROOT / "index"),
+        content_dir=_env_path("KB_CONTENT_DIR", PROJECT_ROOT / "content"),
+        instance_dir=instance_dir,
+        secret_key=load_secret_key(instance_dir),
+        embedding_model=os.environ.get("KB_EMBEDDING_MODEL", "multilingual-e5-small"),
+        cache_dir=Path(cache).expanduser().resolve() if cache else None,
+        max_body_bytes=int(os.environ.get("KB_MAX_BODY_BYTES", 256 * 1024)),
+        max_request_bytes=int(os.environ.get("KB_MAX_REQUEST_BYTES", 1024 * 1024)),
+        auto_import=_env_bool("KB_AUTO_IMPORT", True),
+    )

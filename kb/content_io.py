@@ -1,0 +1,163 @@
+"""Markdown files with YAML front matter <-> articles: the content/ folder round trip."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.errors import KBError
+from kb.store import ArticleStore
+from kb.views import ArticleView
+
+FIELD_ORDER = ("title", "slug", "status", "language", "owner", "team", "tags")
+TRAILING_FIELDS = ("review_by", "created", "updated")
+IMPORT_AUTHOR = "import"
+
+
+@dataclass
+class ImportReport:
+    """What an import did, file by file."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the CLI."""
+        return (f"{len(self.created)} created, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged, {len(self.errors)} failed")
+
+
+def parse_markdown_file(text: str) -> tuple[dict[str, Any], str]:
+    """Split a file into its front matter mapping and its Markdown body."""
+    text = text.replace("\r\n", "\n").removeprefix("\ufeff")
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---\n", 3)
+    if end == -1:
+        raise ValueError("front matter is not closed by a '---' line")
+    meta = yaml.safe_load(text[4:end + 1]) or {}
+    if not isinstance(meta, dict):
+        raise ValueError("front matter must be a mapping")
+    return meta, text[end + 5:].removeprefix("\n")
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _json_safe(value: Any) -> Any:
+    # Extra front-matter keys are stored as JSON; YAML dates become ISO strings.
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return value
+
+
+def fields_from_front_matter(meta: dict[str, Any], body: str, stem: str) -> dict[str, Any]:
+    """Article fields from a parsed file; unknown keys are kept in `meta` so nothing is lost."""
+    known = set(FIELD_ORDER) | set(TRAILING_FIELDS)
+    fields: dict[str, Any] = {k: meta[k] for k in FIELD_ORDER if k in meta and meta[k] is not None}
+    fields.setdefault("title", stem.replace("-", " ").capitalize())
+    fields.setdefault("slug", stem)
+    if "review_by" in meta:
+        fields["review_by"] = meta["review_by"]
+    fields["tags"] = [str(t) for t in fields.get("tags") or []]
+    fields["meta"] = {k: _json_safe(v) for k, v in meta.items() if k not in known}
+    fields["body"] = body
+    return fields
+
+
+def import_directory(store: ArticleStore, folder: Path) -> ImportReport:
+    """Load every *.md file: new slugs are created, changed ones get a revision, equal ones are skipped."""
+    report = ImportReport()
+    with store.batch():
+        for path in sorted(folder.glob("*.md")):
+            try:
+                _import_file(store, path, report)
+            except (KBError, ValueError, yaml.YAMLError) as exc:
+                report.errors.append((path.name, str(exc)))
+    return report
+
+
+def _import_file(store: ArticleStore, path: Path, report: ImportReport) -> None:
+    meta, body = parse_markdown_file(path.read_text(encoding="utf-8"))
+    fields = fields_from_front_matter(meta, body, path.stem)
+    created, updated = _timestamp(meta.get("created")), _timestamp(meta.get("updated"))
+    existing = store.find_slug(fields["slug"])
+    if existing is None:
+        store.create(fields, author=IMPORT_AUTHOR, message=f"Imported from {path.name}",
+                     created_at=created, updated_at=updated)
+        report.created.append(path.name)
+        return
+    fields.pop("slug")
+    # A file edited by hand often keeps its old 'updated' stamp; the change is still new.
+    stamp = updated if updated and updated > existing.updated_at else None
+    saved = store.update(existing.id, fields, base_revision=existing.revision, author=IMPORT_AUTHOR,
+                         message=f"Imported from {path.name}", updated_at=stamp)
+    (report.updated if saved.revision != existing.revision else report.unchanged).append(path.name)
+
+
+class _Stamp(str):
+    """A UTC timestamp written unquoted, as people write it in front matter."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that writes _Stamp values as plain YAML timestamps."""
+
+
+_Dumper.add_representer(
+    _Stamp, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:timestamp", str(value))
+)
+
+
+def _stamp(moment: datetime) -> _Stamp:
+    return _Stamp(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def to_markdown_file(article: ArticleView) -> str:
+    """The file an article exports to; importing it gives the same article back."""
+    meta: dict[str, Any] = {
+        "title": article.title, "slug": article.slug, "status": article.status,
+        "language": article.language, "owner": article.owner, "team": article.team,
+        "tags": list(article.tags),
+    }
+    meta.update(article.meta)
+    meta["review_by"] = article.review_by
+    meta["created"] = _stamp(article.created_at)
+    meta["updated"] = _stamp(article.updated_at)
+    front = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                      default_flow_style=False, width=1000)
+    return f"---\n{front}---\n\n{article.body}"
+
+
+def export_directory(store: ArticleStore, folder: Path) -> list[Path]:
+    """Write every article to `folder` as <slug>.md (atomic per file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for article in store.all_articles():
+        target = folder / f"{article.slug}.md"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".md")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(to_markdown_file(article))
+        os.replace(tmp, target)
+        written.append(target)
+    return written

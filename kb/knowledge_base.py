@@ -1,0 +1,63 @@
+"""One knowledge base instance: settings, database, article store and search, wired together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from kb.config import Settings
+from kb.content_io import ImportReport, import_directory
+from kb.db import Database
+from kb.store import ArticleStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class KnowledgeBase:
+    """The core objects the web layer and the CLI share; built by `open_knowledge_base`."""
+
+    settings: Settings
+    db: Database
+    store: ArticleStore
+    search: Any = field(default=None)  # kb.search_service.SearchService once enabled
+
+    def import_content_if_empty(self) -> ImportReport | None:
+        """First start: load the shipped content/ folder into an empty database."""
+        if self.db.article_count() > 0 or not self.settings.content_dir.is_dir():
+            return None
+        report = import_directory(self.store, self.settings.content_dir)
+        log.info("imported %s: %s", self.settings.content_dir, report.summary())
+        return report
+
+    def health(self) -> dict[str, Any]:
+        """Database and index state for /healthz."""
+        database_ok = self.db.ping()
+        state: dict[str, Any] = {
+            "database": {"ok": database_ok, "dialect": self.db.engine.dialect.name},
+        }
+        if database_ok:
+            state["database"]["articles"] = self.db.article_count()
+            state["database"]["generation"] = self.db.generation()
+        if self.search is not None:
+            state["index"] = self.search.status()
+        state["ok"] = database_ok and (self.search is None or state["index"]["ok"])
+        return state
+
+    def close(self) -> None:
+        """Release files and connections."""
+        if self.search is not None:
+            self.search.close()
+        self.db.dispose()
+
+
+def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> KnowledgeBase:
+    """Connect, migrate, and (on an empty database) import the shipped content."""
+    db = Database(settings.database_url)
+    db.migrate()
+    kb = KnowledgeBase(settings=settings, db=db,
+                       store=ArticleStore(db, max_body_bytes=settings.max_body_bytes))
+    if settings.auto_import:
+        kb.import_content_if_empty()
+    return kb

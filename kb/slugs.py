@@ -1,0 +1,29 @@
+"""URL slugs derived from titles: lowercase ASCII words joined by hyphens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters NFKD does not decompose into ASCII.
+_SPECIAL = str.maketrans({
+    "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "å": "a", "Å": "a", "ł": "l", "Ł": "l",
+    "ß": "ss", "đ": "d", "Đ": "d", "þ": "th", "ð": "d", "œ": "oe", "Œ": "oe",
+})
+MAX_SLUG_LENGTH = 80
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slugify(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
+    """Turn a title in any Latin-script language into a slug; 'article' when nothing is left."""
+    ascii_text = unicodedata.normalize("NFKD", title.translate(_SPECIAL))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
+    return slug or "article"
+
+
+def is_valid_slug(value: str) -> bool:
+    """True for a slug this module could have produced."""
+    return len(value) <= MAX_SLUG_LENGTH + 8 and bool(SLUG_PATTERN.match(value))

@@ -1,0 +1,114 @@
+"""Checks and normalises article fields coming from the API, forms or content files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from kb.errors import TooLarge, ValidationFailed
+from kb.models import STATUSES
+from kb.slugs import is_valid_slug
+
+EDITABLE_FIELDS = ("title", "body", "tags", "status", "language", "owner", "team", "review_by", "meta")
+CREATE_ONLY_FIELDS = ("slug",)
+MAX_TITLE = 200
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 40
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+_NAME = re.compile(r"^[\w.@+-]{0,100}$", re.UNICODE)
+
+
+def normalise_tag(tag: str) -> str:
+    """Lowercase, trimmed, inner spaces as hyphens."""
+    return re.sub(r"\s+", "-", tag.strip().lower())
+
+
+def _text(name: str, value: Any, *, limit: int, required: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed(f"'{name}' must be a string", field=name)
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed(f"'{name}' must not be empty", field=name)
+    if len(value) > limit:
+        raise ValidationFailed(f"'{name}' is longer than {limit} characters", field=name)
+    return value
+
+
+def _tags(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise ValidationFailed("'tags' must be a list of strings", field="tags")
+    tags: list[str] = []
+    for raw in value:
+        tag = normalise_tag(raw)
+        if not tag or len(tag) > MAX_TAG_LENGTH or "<" in tag or ">" in tag:
+            raise ValidationFailed(f"tag {raw!r} is empty, too long or has < or >", field="tags")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValidationFailed(f"at most {MAX_TAGS} tags", field="tags")
+    return tags
+
+
+def _review_by(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed("'review_by' must be a date like 2027-03-31", field="review_by") from None
+
+
+def _field(name: str, value: Any, max_body_bytes: int) -> Any:
+    if name == "title":
+        return _text(name, value, limit=MAX_TITLE, required=True)
+    if name == "body":
+        if not isinstance(value, str):
+            raise ValidationFailed("'body' must be a string", field="body")
+        if len(value.encode("utf-8")) > max_body_bytes:
+            raise TooLarge(f"'body' is larger than {max_body_bytes} bytes", field="body")
+        return value.replace("\r\n", "\n")
+    if name == "status":
+        if value not in STATUSES:
+            raise ValidationFailed(f"'status' must be one of {', '.join(STATUSES)}", field="status")
+        return value
+    if name == "language":
+        if not isinstance(value, str) or not _LANGUAGE.match(value):
+            raise ValidationFailed("'language' must be a language code like en or pt-BR", field=name)
+        return value
+    if name in ("owner", "team"):
+        text = _text(name, value, limit=100)
+        if not _NAME.match(text):
+            raise ValidationFailed(f"'{name}' may hold letters, digits and . _ @ + - only", field=name)
+        return text
+    if name == "tags":
+        return _tags(value)
+    if name == "review_by":
+        return _review_by(value)
+    if name == "meta":
+        if not isinstance(value, dict):
+            raise ValidationFailed("'meta' must be an object", field="meta")
+        return value
+    if name == "slug":
+        if not isinstance(value, str) or not is_valid_slug(value):
+            raise ValidationFailed("'slug' must be lowercase letters, digits and hyphens", field="slug")
+        return value
+    raise ValidationFailed(f"unknown field '{name}'", field=name)
+
+
+def validate_article_fields(
+    data: Mapping[str, Any], *, creating: bool, max_body_bytes: int, ignore: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Return the normalised fields of `data`, or raise ValidationFailed / TooLarge naming the field."""
+    allowed = EDITABLE_FIELDS + (CREATE_ONLY_FIELDS if creating else ())
+    unknown = sorted(set(data) - set(allowed) - set(ignore))
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+    if creating and "title" not in data:
+        raise ValidationFailed("'title' is required", field="title")
+    return {name: _field(name, value, max_body_bytes) for name, value in data.items() if name in allowed}

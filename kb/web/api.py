@@ -1,0 +1,161 @@
+"""JSON API under /api/v1: articles, revisions, diffs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from kb.diff import side_by_side_html, unified_diff
+from kb.knowledge_base import KnowledgeBase
+from kb.models import STATUSES
+from kb.store import ArticleQuery
+from kb.views import ArticleView
+from kb.web.errors import BadRequest
+from kb.web.requests import base_revision, int_arg, json_object, text_field
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def kb() -> KnowledgeBase:
+    """The knowledge base this app serves."""
+    return current_app.extensions["kb"]
+
+
+def current_author(data: dict[str, Any] | None = None) -> str:
+    """Who is saving: the signed-in user once accounts exist, else the 'author' field."""
+    return (text_field(data, "author", "api", limit=100) if data is not None else "api") or "api"
+
+
+def article_response(article: ArticleView, status: int = 200) -> Response:
+    """An article as JSON with its revision as ETag, so clients can save with If-Match."""
+    data = article.to_dict()
+    data["url"] = url_for("pages.article", slug=article.slug)
+    response = jsonify(data)
+    response.status_code = status
+    response.set_etag(str(article.revision))
+    return response
+
+
+@api.get("/articles")
+def list_articles() -> Response:
+    """Articles, newest change first, filtered by tag, status, language, team, owner."""
+    status = request.args.get("status") or None
+    if status and status not in STATUSES:
+        raise BadRequest(f"'status' must be one of {', '.join(STATUSES)}", parameter="status")
+    query = ArticleQuery(
+        tag=request.args.get("tag") or None, status=status,
+        language=request.args.get("language") or request.args.get("lang") or None,
+        team=request.args.get("team") or None, owner=request.args.get("owner") or None,
+        page=int_arg("page", 1), per_page=int_arg("per_page", 20, maximum=100),
+    )
+    page = kb().store.list(query)
+    pages = max(1, -(-page.total // page.per_page))
+    return jsonify({
+        "articles": [a.to_dict(include_body=False) for a in page.items],
+        "total": page.total, "page": page.page, "per_page": page.per_page, "pages": pages,
+    })
+
+
+@api.post("/articles")
+def create_article() -> Response:
+    """Create an article (revision 1)."""
+    data = json_object()
+    author = current_author(data)
+    message = text_field(data, "message", "Created")
+    article = kb().store.create(data, author=author, message=message or "Created")
+    response = article_response(article, 201)
+    response.headers["Location"] = url_for("api.get_article", ref=article.id)
+    return response
+
+
+@api.get("/articles/<ref>")
+def get_article(ref: str) -> Response:
+    """One article by id or slug."""
+    return article_response(kb().store.get(ref))
+
+
+def _save(ref: str, *, full: bool) -> Response:
+    data = json_object()
+    base = base_revision(data)
+    author = current_author(data)
+    message = text_field(data, "message")
+    if full:
+        missing = [name for name in ("title", "body") if name not in data]
+        if missing:
+            raise BadRequest(f"PUT replaces the article: {', '.join(missing)} required; use PATCH "
+                             "to change some fields")
+    article = kb().store.update(ref, data, base_revision=base, author=author, message=message)
+    return article_response(article)
+
+
+@api.put("/articles/<ref>")
+def replace_article(ref: str) -> Response:
+    """Save a new version of the whole article, based on a known revision."""
+    return _save(ref, full=True)
+
+
+@api.patch("/articles/<ref>")
+def patch_article(ref: str) -> Response:
+    """Change some fields, based on a known revision."""
+    return _save(ref, full=False)
+
+
+@api.delete("/articles/<ref>")
+def delete_article(ref: str) -> Response:
+    """Archive the article: deleting never loses content."""
+    article = kb().store.archive(ref, author="api")
+    return article_response(article)
+
+
+@api.get("/articles/<ref>/revisions")
+def list_revisions(ref: str) -> Response:
+    """Every revision, newest first, without bodies."""
+    revisions = kb().store.revisions(ref)
+    return jsonify({"revisions": [r.to_dict(include_body=False) for r in revisions],
+                    "total": len(revisions)})
+
+
+@api.get("/articles/<ref>/revisions/<int:number>")
+def get_revision(ref: str, number: int) -> Response:
+    """One revision with its body."""
+    return jsonify(kb().store.revision(ref, number).to_dict())
+
+
+@api.post("/articles/<ref>/revisions/<int:number>/restore")
+def restore_revision(ref: str, number: int) -> Response:
+    """Make an old revision current again as a new revision."""
+    data = json_object() if request.get_data() else {}
+    base = data.pop("base_revision", None)
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
+        raise BadRequest("'base_revision' must be an integer", parameter="base_revision")
+    article = kb().store.restore(ref, number, author=current_author(data), base_revision=base)
+    return article_response(article)
+
+
+@api.get("/articles/<ref>/diff")
+def diff_revisions(ref: str) -> Response:
+    """Unified and side-by-side HTML diff of two revisions (default: previous to current)."""
+    store = kb().store
+    article = store.get(ref)
+    new_n = int_arg("to", article.revision, maximum=article.revision)
+    old_n = int_arg("from", max(1, new_n - 1), maximum=article.revision)
+    old, new = store.revision(article.id, old_n), store.revision(article.id, new_n)
+    labels = (f"revision {old_n}", f"revision {new_n}")
+    return jsonify({
+        "article_id": article.id, "from": old_n, "to": new_n,
+        "unified": unified_diff(_as_text(old), _as_text(new), *labels),
+        "html": side_by_side_html(_as_text(old), _as_text(new), *labels),
+    })
+
+
+def _as_text(revision: Any) -> str:
+    # Title and tags changes show in the diff too, not only the body.
+    return f"# {revision.title}\ntags: {', '.join(revision.tags)}\nstatus: {revision.status}\n\n{revision.body}"
+
+
+@api.get("/healthz")
+def api_health() -> Response:
+    """Same as /healthz."""
+    state = kb().health()
+    return jsonify(state), 200 if state["ok"] else 503

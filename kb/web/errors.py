@@ -1,0 +1,65 @@
+"""One JSON error shape for the API: {"error": {"code", "message", ...details}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from kb.errors import Conflict, KBError, NotFound, PreconditionRequired, TooLarge, ValidationFailed
+
+STATUS_BY_ERROR: dict[type[KBError], int] = {
+    NotFound: 404, ValidationFailed: 422, TooLarge: 413, Conflict: 409, PreconditionRequired: 428,
+}
+
+
+class BadRequest(KBError):
+    """The request itself is malformed: not JSON, wrong parameter types."""
+
+    code = "bad_request"
+
+
+STATUS_BY_ERROR[BadRequest] = 400
+
+
+def error_response(status: int, code: str, message: str, **details: Any) -> Response:
+    """The API's error body with the given HTTP status."""
+    response = jsonify({"error": {"code": code, "message": message, **details}})
+    response.status_code = status
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map core errors and HTTP errors to JSON for the API and to a page elsewhere."""
+
+    @app.errorhandler(KBError)
+    def handle_kb_error(exc: KBError):  # noqa: ANN202
+        status = STATUS_BY_ERROR.get(type(exc), 400)
+        if _wants_json():
+            return error_response(status, exc.code, exc.message, **exc.details)
+        return render_template("error.html", status=status, message=exc.message), status
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc: HTTPException):  # noqa: ANN202
+        status = exc.code or 500
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = exc.description or exc.name
+        if _wants_json():
+            response = error_response(status, code, message)
+            for header in ("Retry-After", "Allow"):
+                if exc.get_response().headers.get(header):
+                    response.headers[header] = exc.get_response().headers[header]
+            return response
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):  # noqa: ANN202
+        app.logger.exception("unhandled error")
+        if _wants_json():
+            return error_response(500, "internal_error", "unexpected server error")
+        return render_template("error.html", status=500, message="Unexpected server error"), 500

@@ -1,0 +1,60 @@
+"""Server-rendered HTML pages: article list, article, history and diff."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, render_template, request
+
+from kb.diff import diff_rows
+from kb.knowledge_base import KnowledgeBase
+from kb.markdown_render import render_markdown
+from kb.store import ArticleQuery
+from kb.web.requests import int_arg
+
+pages = Blueprint("pages", __name__)
+
+
+def kb() -> KnowledgeBase:
+    """The knowledge base this app serves."""
+    return current_app.extensions["kb"]
+
+
+@pages.get("/")
+def index() -> str:
+    """Published articles, filterable by tag, language and team."""
+    query = ArticleQuery(
+        tag=request.args.get("tag") or None, language=request.args.get("lang") or None,
+        team=request.args.get("team") or None, status=request.args.get("status") or "published",
+        page=int_arg("page", 1), per_page=25,
+    )
+    page = kb().store.list(query)
+    pages_total = max(1, -(-page.total // page.per_page))
+    return render_template("index.html", page=page, query=query, pages_total=pages_total)
+
+
+@pages.get("/articles/<slug>")
+def article(slug: str) -> str:
+    """One article, rendered."""
+    item = kb().store.get(slug)
+    rendered = render_markdown(item.body)
+    return render_template("article.html", article=item, rendered=rendered,
+                           needs_review=item.needs_review(date.today()))
+
+
+@pages.get("/articles/<slug>/history")
+def history(slug: str) -> str:
+    """Revision list with links to diffs."""
+    item = kb().store.get(slug)
+    return render_template("history.html", article=item, revisions=kb().store.revisions(item.id))
+
+
+@pages.get("/articles/<slug>/diff")
+def diff(slug: str) -> str:
+    """Side-by-side diff of two revisions, changed words marked."""
+    item = kb().store.get(slug)
+    new_n = int_arg("to", item.revision, maximum=item.revision)
+    old_n = int_arg("from", max(1, new_n - 1), maximum=item.revision)
+    old, new = kb().store.revision(item.id, old_n), kb().store.revision(item.id, new_n)
+    return render_template("diff.html", article=item, old=old, new=new,
+                           rows=diff_rows(old.body, new.body))

@@ -1,0 +1,62 @@
+"""Strict readers of request input: JSON bodies, query parameters and revision preconditions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import request
+
+from kb.errors import PreconditionRequired
+from kb.web.errors import BadRequest
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or BadRequest."""
+    data = request.get_json(silent=True, force=True)
+    if data is None:
+        raise BadRequest("request body must be valid JSON")
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object")
+    return data
+
+
+def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 10_000) -> int:
+    """An integer query parameter within bounds, or BadRequest."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"'{name}' must be an integer", parameter=name) from None
+    if not minimum <= value <= maximum:
+        raise BadRequest(f"'{name}' must be between {minimum} and {maximum}", parameter=name)
+    return value
+
+
+def base_revision(data: dict[str, Any]) -> int:
+    """The revision a save is based on: JSON 'base_revision' or an If-Match ETag."""
+    value = data.pop("base_revision", None)
+    if value is None and request.headers.get("If-Match"):
+        match = _ETAG.match(request.headers["If-Match"].strip())
+        if not match:
+            raise BadRequest('If-Match must be an ETag like "3"')
+        value = int(match.group(1))
+    if value is None:
+        raise PreconditionRequired(
+            "say which revision this save is based on: 'base_revision' or an If-Match header"
+        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest("'base_revision' must be an integer", parameter="base_revision")
+    return value
+
+
+def text_field(data: dict[str, Any], name: str, default: str = "", limit: int = 500) -> str:
+    """Pop an optional short string field (a change message, an author)."""
+    value = data.pop(name, default)
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string", parameter=name)
+    return value.strip()[:limit]

@@ -1,0 +1,58 @@
+"""Shared fixtures: every test gets its own database, index and instance folder under tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.config import Settings
+from kb.knowledge_base import KnowledgeBase, open_knowledge_base
+from kb.web import create_app
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on temporary folders, with an empty content folder and no auto-import."""
+    content = tmp_path / "content"
+    content.mkdir()
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'kb.sqlite'}",
+        index_dir=tmp_path / "index",
+        content_dir=content,
+        instance_dir=tmp_path / "instance",
+        secret_key="test-secret",
+        embedding_model="fake",
+        max_body_bytes=20_000,
+        max_request_bytes=100_000,
+        auto_import=False,
+    )
+
+
+@pytest.fixture
+def knowledge_base(settings: Settings) -> Iterator[KnowledgeBase]:
+    """A migrated, empty knowledge base."""
+    kb = open_knowledge_base(settings)
+    yield kb
+    kb.close()
+
+
+@pytest.fixture
+def store(knowledge_base: KnowledgeBase):
+    """The article store of the test knowledge base."""
+    return knowledge_base.store
+
+
+@pytest.fixture
+def app(knowledge_base: KnowledgeBase):
+    """The Flask app over the test knowledge base."""
+    application = create_app(knowledge_base=knowledge_base)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()

@@ -1,0 +1,178 @@
+"""The /api/v1 articles contract, every error path included: bad input changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def create(client, **fields):
+    data = {"title": "Cash drawer does not open", "body": "## Steps\n1. Check the RJ12 cable",
+            "tags": ["hardware"], "status": "published", **fields}
+    response = client.post("/api/v1/articles", json=data)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.data
+    body = response.json
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code and body["error"]["message"]
+    return body["error"]
+
+
+def test_create_get_by_id_and_slug(client) -> None:
+    article = create(client)
+    assert article["slug"] == "cash-drawer-does-not-open" and article["revision"] == 1
+    by_id = client.get(f"/api/v1/articles/{article['id']}")
+    by_slug = client.get("/api/v1/articles/cash-drawer-does-not-open")
+    assert by_id.json == by_slug.json
+    assert by_id.headers["ETag"] == '"1"'
+    assert by_id.json["url"] == "/articles/cash-drawer-does-not-open"
+
+
+def test_list_paginates_and_filters(client) -> None:
+    for i in range(7):
+        create(client, title=f"Article {i}", tags=["billing" if i % 2 else "login"],
+               language="da" if i == 0 else "en", team="sales" if i == 1 else "support",
+               status="draft" if i == 2 else "published")
+    page = client.get("/api/v1/articles?per_page=3&page=3").json
+    assert (page["total"], page["pages"], len(page["articles"])) == (7, 3, 1)
+    assert "body" not in page["articles"][0]
+    assert client.get("/api/v1/articles?tag=billing").json["total"] == 3
+    assert client.get("/api/v1/articles?language=da").json["articles"][0]["title"] == "Article 0"
+    assert client.get("/api/v1/articles?team=sales").json["total"] == 1
+    assert client.get("/api/v1/articles?status=draft").json["total"] == 1
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=x", "per_page=1000", "status=gone"])
+def test_bad_list_parameters(client, query: str) -> None:
+    assert_error(client.get(f"/api/v1/articles?{query}"), 400, "bad_request")
+
+
+def test_put_patch_and_revisions(client) -> None:
+    article = create(client)
+    ref = article["id"]
+    put = client.put(f"/api/v1/articles/{ref}", json={
+        "title": "Cash drawer stays closed", "body": "new body", "base_revision": 1, "message": "Rewrite"})
+    assert put.status_code == 200 and put.json["revision"] == 2
+    patch = client.patch(f"/api/v1/articles/{ref}", json={"tags": ["hardware", "printers"]},
+                         headers={"If-Match": '"2"'})
+    assert patch.status_code == 200 and patch.json["tags"] == ["hardware", "printers"]
+    revisions = client.get(f"/api/v1/articles/{ref}/revisions").json
+    assert [r["number"] for r in revisions["revisions"]] == [3, 2, 1]
+    assert revisions["revisions"][1]["message"] == "Rewrite"
+    assert client.get(f"/api/v1/articles/{ref}/revisions/1").json["body"] == article["body"]
+
+
+def test_diff_and_restore(client) -> None:
+    ref = create(client)["id"]
+    client.patch(f"/api/v1/articles/{ref}", json={"body": "## Steps\n1. Check the USB cable",
+                                                  "base_revision": 1})
+    diff = client.get(f"/api/v1/articles/{ref}/diff?from=1&to=2").json
+    assert "-1. Check the RJ12 cable" in diff["unified"] and "+1. Check the USB cable" in diff["unified"]
+    assert "<del>RJ12</del>" in diff["html"] and "<ins>USB</ins>" in diff["html"]
+    restored = client.post(f"/api/v1/articles/{ref}/revisions/1/restore")
+    assert restored.status_code == 200 and restored.json["revision"] == 3
+    assert "RJ12" in restored.json["body"]
+
+
+def test_delete_archives(client) -> None:
+    ref = create(client)["id"]
+    response = client.delete(f"/api/v1/articles/{ref}")
+    assert response.status_code == 200 and response.json["status"] == "archived"
+    assert client.get(f"/api/v1/articles/{ref}").json["body"].startswith("## Steps")
+
+
+def unchanged(client, ref: int, before: dict) -> None:
+    after = client.get(f"/api/v1/articles/{ref}").json
+    assert after == before
+
+
+@pytest.mark.parametrize(("payload", "status", "code"), [
+    ({"body": "x", "base_revision": 1, "title": ""}, 422, "validation_failed"),
+    ({"status": "gone", "base_revision": 1}, 422, "validation_failed"),
+    ({"language": 5, "base_revision": 1}, 422, "validation_failed"),
+    ({"tags": "a" * 50, "base_revision": 1}, 422, "validation_failed"),
+    ({"nonsense": 1, "base_revision": 1}, 422, "validation_failed"),
+    ({"body": "x" * 20_001, "base_revision": 1}, 413, "too_large"),
+    ({"body": "x"}, 428, "precondition_required"),
+    ({"body": "x", "base_revision": "one"}, 400, "bad_request"),
+    ({"body": "x", "base_revision": 9}, 422, "validation_failed"),
+])
+def test_bad_patch_is_refused_and_changes_nothing(client, payload, status, code) -> None:
+    ref = create(client)["id"]
+    before = client.get(f"/api/v1/articles/{ref}").json
+    assert_error(client.patch(f"/api/v1/articles/{ref}", json=payload), status, code)
+    unchanged(client, ref, before)
+
+
+def test_stale_save_gets_409_with_what_changed(client) -> None:
+    ref = create(client)["id"]
+    client.patch(f"/api/v1/articles/{ref}", json={"body": "first edit", "base_revision": 1,
+                                                  "author": "tomasz", "message": "Quick fix"})
+    before = client.get(f"/api/v1/articles/{ref}").json
+    error = assert_error(client.patch(f"/api/v1/articles/{ref}", json={"body": "second", "base_revision": 1}),
+                         409, "conflict")
+    assert error["current_revision"] == 2
+    assert error["changes"] == [{"number": 2, "author": "tomasz", "message": "Quick fix",
+                                 "created_at": before["updated_at"]}]
+    assert "+first edit" in error["diff"]
+    unchanged(client, ref, before)
+
+
+@pytest.mark.parametrize(("body", "status", "code"), [
+    (b"{not json", 400, "bad_request"),
+    (b"[1, 2]", 400, "bad_request"),
+    (b"", 400, "bad_request"),
+    (json.dumps({"body": "no title"}).encode(), 422, "validation_failed"),
+    (json.dumps({"title": "x", "status": "gone"}).encode(), 422, "validation_failed"),
+    (json.dumps({"title": "x", "body": "y" * 20_001}).encode(), 413, "too_large"),
+    (json.dumps({"title": "x", "body": "y" * 200_000}).encode(), 413, "request_entity_too_large"),
+])
+def test_bad_create_is_refused_and_stores_nothing(client, body, status, code) -> None:
+    response = client.post("/api/v1/articles", data=body, content_type="application/json")
+    assert_error(response, status, code)
+    assert client.get("/api/v1/articles?status=").json["total"] == 0
+
+
+def test_duplicate_explicit_slug_conflicts(client) -> None:
+    create(client, slug="cash-drawer")
+    assert_error(client.post("/api/v1/articles", json={"title": "Other", "slug": "cash-drawer"}),
+                 409, "conflict")
+
+
+def test_put_requires_the_whole_article(client) -> None:
+    ref = create(client)["id"]
+    assert_error(client.put(f"/api/v1/articles/{ref}", json={"title": "x", "base_revision": 1}),
+                 400, "bad_request")
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("get", "/api/v1/articles/no-such-slug"),
+    ("get", "/api/v1/articles/424242"),
+    ("patch", "/api/v1/articles/no-such-slug"),
+    ("delete", "/api/v1/articles/no-such-slug"),
+    ("get", "/api/v1/articles/no-such-slug/revisions"),
+    ("get", "/api/v1/articles/1/revisions/99"),
+    ("post", "/api/v1/articles/1/revisions/99/restore"),
+    ("get", "/api/v1/nothing-here"),
+])
+def test_unknown_things_are_404_json(client, method: str, path: str) -> None:
+    create(client)
+    kwargs = {"json": {"body": "x", "base_revision": 1}} if method == "patch" else {}
+    assert_error(getattr(client, method)(path, **kwargs), 404, "not_found")
+
+
+def test_wrong_method_is_405_json(client) -> None:
+    error = assert_error(client.post("/api/v1/articles/1/revisions"), 405, "method_not_allowed")
+    assert error["message"]
+
+
+def test_healthz_reports_database(client) -> None:
+    create(client)
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json["database"] == {"ok": True, "dialect": "sqlite", "articles": 1, "generation": 1}

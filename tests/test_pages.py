@@ -1,0 +1,49 @@
+"""Server-rendered pages show real content and never raw user HTML."""
+
+from __future__ import annotations
+
+
+def publish(store, title: str = "Reset a password", body: str = "## Steps\n\n1. Open **Settings**\n", **kw):
+    return store.create({"title": title, "body": body, "status": "published", **kw}, author="maja")
+
+
+def test_index_lists_published_articles(client, store) -> None:
+    publish(store, tags=["login"])
+    store.create({"title": "Secret draft"}, author="x")
+    html = client.get("/").get_data(as_text=True)
+    assert "Reset a password" in html and "Secret draft" not in html
+    assert 'href="/articles/reset-a-password"' in html
+    assert "Reset a password" not in client.get("/?tag=billing").get_data(as_text=True)
+
+
+def test_article_page_renders_markdown_with_toc(client, store) -> None:
+    publish(store, body="## Symptoms\n\nBlank receipts.\n\n## Steps\n\n1. Open **Settings**\n",
+            owner="maja.lind", team="support", review_by="2020-01-01")
+    html = client.get("/articles/reset-a-password").get_data(as_text=True)
+    assert '<h2 id="symptoms">' in html and '<a href="#steps">Steps</a>' in html
+    assert "<strong>Settings</strong>" in html and "maja.lind" in html
+    assert "needs review" in html
+
+
+def test_titles_and_tags_are_escaped(client, store) -> None:
+    publish(store, title="<img src=x onerror=alert(1)>", body="<script>alert(2)</script>")
+    html = client.get("/").get_data(as_text=True)
+    assert "<img src=x onerror" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    slug = store.all_articles()[0].slug
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "<script>alert(2)" not in page and "onerror=alert(1)>" not in page
+
+
+def test_history_and_diff_pages(client, store) -> None:
+    article = publish(store)
+    store.update(article.id, {"body": "## Steps\n\n1. Open **Preferences**\n"}, base_revision=1,
+                 author="tomasz", message="Renamed menu")
+    history = client.get("/articles/reset-a-password/history").get_data(as_text=True)
+    assert "Renamed menu" in history and "tomasz" in history
+    diff = client.get("/articles/reset-a-password/diff?from=1&to=2").get_data(as_text=True)
+    assert "<del>**Settings**</del>" in diff and "<ins>**Preferences**</ins>" in diff
+
+
+def test_missing_article_page_is_a_404_page(client) -> None:
+    response = client.get("/articles/nothing")
+    assert response.status_code == 404 and "text/html" in response.content_type
