@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -78,3 +79,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code."""
     args = build_parser().parse_args(argv)
     return args.func(args)
+
+
+def _eval_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", type=Path, help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    parser.add_argument("--mode", default="all", choices=["hybrid", "keyword", "semantic", "all"])
+    parser.add_argument("--json", action="store_true", help="one JSON object per mode, one a line")
+    parser.add_argument("--model", help="embedding model for this run (default: KB_EMBEDDING_MODEL)")
+
+
+def _progress_bar(enabled: bool):  # noqa: ANN202
+    """tqdm on a terminal, nothing in pipes and CI logs."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    def factory(mode: str, total: int) -> Callable[[], None]:
+        bar = tqdm(total=total, desc=mode, file=sys.stderr, leave=False)
+        return lambda: bar.update(1)
+    return factory
+
+
+@command("eval", "measure search quality on a BEIR-format folder (throw-away workspace)", _eval_args)
+def cmd_eval(args: argparse.Namespace) -> int:
+    from kb.evaluation import ALL_MODES, run_eval, search_ranker
+
+    settings = load_settings()
+    cache = settings.cache_dir or Path.home() / ".cache" / "kb"
+    settings = settings.with_overrides(cache_dir=cache, embedding_model=args.model or settings.embedding_model)
+    modes = ALL_MODES if args.mode == "all" else [args.mode]
+    rows = run_eval(args.dataset, settings, modes, search_ranker, _progress_bar(sys.stderr.isatty()))
+    for row in rows:
+        row["model"] = settings.embedding_model
+        if args.json:
+            print(json.dumps(row))
+        else:
+            print(f"{row['dataset']:<14} {row['mode']:<9} nDCG@10 {row['ndcg@10']:.4f}  R@10 {row['recall@10']:.4f}  "
+                  f"R@100 {row['recall@100']:.4f}  MRR@10 {row['mrr@10']:.4f}  "
+                  f"p50 {row['p50_ms']:.1f} ms  p95 {row['p95_ms']:.1f} ms  ({row['queries']} queries)")
+    return 0

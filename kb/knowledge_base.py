@@ -21,7 +21,8 @@ class KnowledgeBase:
     settings: Settings
     db: Database
     store: ArticleStore
-    search: Any = field(default=None)  # kb.search_service.SearchService once enabled
+    indexes: Any = field(default=None)  # kb.index.manager.IndexManager when search is enabled
+    search: Any = field(default=None)  # kb.search.SearchEngine when search is enabled
 
     def import_content_if_empty(self) -> ImportReport | None:
         """First start: load the shipped content/ folder into an empty database."""
@@ -40,15 +41,15 @@ class KnowledgeBase:
         if database_ok:
             state["database"]["articles"] = self.db.article_count()
             state["database"]["generation"] = self.db.generation()
-        if self.search is not None:
-            state["index"] = self.search.status()
-        state["ok"] = database_ok and (self.search is None or state["index"]["ok"])
+        if self.indexes is not None:
+            state["index"] = self.indexes.status()
+        state["ok"] = database_ok and (self.indexes is None or state["index"]["ok"])
         return state
 
     def close(self) -> None:
         """Release files and connections."""
-        if self.search is not None:
-            self.search.close()
+        if self.indexes is not None:
+            self.indexes.close()
         self.db.dispose()
 
 
@@ -60,4 +61,21 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
                        store=ArticleStore(db, max_body_bytes=settings.max_body_bytes))
     if settings.auto_import:
         kb.import_content_if_empty()
+    if with_search:
+        enable_search(kb)
     return kb
+
+
+def enable_search(kb: KnowledgeBase, progress: Any = None) -> None:
+    """Load (or rebuild) the indexes and keep them current on every save."""
+    from kb.embeddings import CachedEmbedder, load_embedder
+    from kb.index.manager import IndexManager
+    from kb.search import SearchEngine
+
+    settings = kb.settings
+    settings.embedding_cache_path.parent.mkdir(parents=True, exist_ok=True)
+    embedder = CachedEmbedder(load_embedder(settings.embedding_model), settings.embedding_cache_path)
+    kb.indexes = IndexManager(settings.index_dir, kb.store, embedder)
+    kb.indexes.open(progress)
+    kb.store.on_change(lambda _ids: kb.indexes.sync(force=True))
+    kb.search = SearchEngine(kb.indexes)

@@ -32,10 +32,26 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def knowledge_base(settings: Settings) -> Iterator[KnowledgeBase]:
-    """A migrated, empty knowledge base."""
+    """A migrated, empty knowledge base without search (fast: most tests need only the store)."""
+    kb = open_knowledge_base(settings, with_search=False)
+    yield kb
+    kb.close()
+
+
+@pytest.fixture
+def searchable_kb(settings: Settings) -> Iterator[KnowledgeBase]:
+    """A migrated, empty knowledge base with both indexes, on the deterministic fake embedder."""
     kb = open_knowledge_base(settings)
     yield kb
     kb.close()
+
+
+@pytest.fixture
+def search_client(searchable_kb: KnowledgeBase):  # noqa: ANN201
+    """A test client of an app whose knowledge base can search."""
+    application = create_app(knowledge_base=searchable_kb)
+    application.config["TESTING"] = True
+    return application.test_client()
 
 
 @pytest.fixture

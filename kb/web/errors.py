@@ -23,6 +23,11 @@ class BadRequest(KBError):
 STATUS_BY_ERROR[BadRequest] = 400
 
 
+def register_status(error: type[KBError], status: int) -> None:
+    """Declare the HTTP status of a core or web error class."""
+    STATUS_BY_ERROR[error] = status
+
+
 def error_response(status: int, code: str, message: str, **details: Any) -> Response:
     """The API's error body with the given HTTP status."""
     response = jsonify({"error": {"code": code, "message": message, **details}})

@@ -1,0 +1,134 @@
+"""Articles into sections: split at headings, keep the heading path, window long sections."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from kb.index.base import Chunk
+from kb.markdown_render import render_markdown
+from kb.views import ArticleView
+
+CHUNKER_VERSION = 2
+MAX_CHARS = 1000  # about what MiniLM's 256 word pieces hold
+OVERLAP_CHARS = 200
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_BLOCKS = {"p", "li", "pre", "tr", "br", "blockquote", "table", "ul", "ol", "div", "dd", "dt"}
+
+
+@dataclass
+class _Section:
+    level: int
+    anchor: str
+    heading_path: tuple[str, ...]
+    parts: list[str] = field(default_factory=list)
+    link_chars: int = 0
+
+    def is_navigation(self) -> bool:
+        """Mostly links ("Related", "See also"): it points at other articles, it does not answer."""
+        total = sum(len(p.strip()) for p in self.parts)
+        return total > 0 and self.link_chars >= 0.6 * total
+
+
+class _SectionParser(HTMLParser):
+    """Walks rendered article HTML, starting a section at each heading."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections = [_Section(0, "", ())]
+        self._heading: tuple[int, str] | None = None
+        self._heading_text: list[str] = []
+        self._skip = 0  # inside a heading's permalink
+        self._in_link = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in _HEADINGS:
+            self._heading = (_HEADINGS[tag], attributes.get("id") or "")
+            self._heading_text = []
+        elif tag == "a" and "headerlink" in (attributes.get("class") or ""):
+            self._skip += 1
+        elif tag == "a":
+            self._in_link += 1
+        elif tag in _BLOCKS or tag in ("td", "th"):
+            self._text(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HEADINGS and self._heading:
+            level, anchor = self._heading
+            name = " ".join("".join(self._heading_text).split())
+            parents = [s for s in self.sections if 0 < s.level < level]
+            path = (*parents[-1].heading_path, name) if parents else (name,)
+            self.sections.append(_Section(level, anchor, path))
+            self._heading = None
+        elif tag == "a" and self._skip:
+            self._skip -= 1
+        elif tag == "a" and self._in_link:
+            self._in_link -= 1
+        elif tag in _BLOCKS:
+            self._text("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if self._heading is not None:
+            self._heading_text.append(data)
+        else:
+            if self._in_link:
+                self.sections[-1].link_chars += len(data.strip())
+            self._text(data)
+
+    def _text(self, data: str) -> None:
+        self.sections[-1].parts.append(data)
+
+
+def _windows(text: str) -> list[str]:
+    """Split text longer than MAX_CHARS into overlapping windows at sentence or word boundaries."""
+    if len(text) <= MAX_CHARS:
+        return [text]
+    windows, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + MAX_CHARS)
+        if end < len(text):
+            cut = max(text.rfind(". ", start, end), text.rfind("\n", start, end))
+            end = cut + 1 if cut > start + MAX_CHARS // 2 else max(text.rfind(" ", start, end), start + 1)
+        windows.append(text[start:end].strip())
+        if end >= len(text):
+            break
+        start = max(end - OVERLAP_CHARS, start + 1)
+        start = text.find(" ", start) + 1 or start  # begin on a word
+    return [w for w in windows if w]
+
+
+def _clean(parts: list[str]) -> str:
+    text = "".join(parts)
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return re.sub(r"\n{2,}", "\n", "\n".join(line for line in lines if line)).strip()
+
+
+def chunk_article(article: ArticleView) -> list[Chunk]:
+    """The article's sections as chunks; an empty body still yields one chunk with the title."""
+    parser = _SectionParser()
+    parser.feed(render_markdown(article.body).html)
+    parser.close()
+    chunks: list[Chunk] = []
+    sections = [s for s in parser.sections if not s.is_navigation()] or parser.sections[:1]
+    for section in sections:
+        text = _clean(section.parts)
+        if not text and section.level == 0 and len(sections) > 1:
+            continue
+        for window in _windows(text) if text else [""]:
+            chunks.append(Chunk(
+                chunk_id=f"{article.id}:{len(chunks)}", article_id=article.id, ordinal=len(chunks),
+                title=article.title, heading_path=section.heading_path, anchor=section.anchor,
+                text=window, tags=article.tags, language=article.language, team=article.team,
+                status=article.status,
+            ))
+    return chunks
+
+
+def passage_text(chunk: Chunk) -> str:
+    """What the embedding model reads for a chunk: title and heading path give the section context."""
+    head = " › ".join((chunk.title, *chunk.heading_path)) if chunk.title else " › ".join(chunk.heading_path)
+    return f"{head}\n{chunk.text}".strip()

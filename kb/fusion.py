@@ -1,0 +1,54 @@
+"""Pure fusion functions: rankings from several engines in, one ranking out."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[K]], weights: Sequence[float] | None = None, k: float = 60.0
+) -> dict[K, float]:
+    """Weighted RRF: sum of weight / (k + rank) over the rankings that contain a key."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[K, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
+    return scores
+
+
+def max_normalise(scores: Mapping[K, float]) -> dict[K, float]:
+    """Scores divided by the best one (0..1), so the engine's own confidence profile survives."""
+    if not scores:
+        return {}
+    top = max(scores.values())
+    return {key: (value / top if top > 0 else 0.0) for key, value in scores.items()}
+
+
+def min_max_normalise(scores: Mapping[K, float], floor: float | None = None) -> dict[K, float]:
+    """Scores mapped onto 0..1 between `floor` (or the lowest score) and the best."""
+    if not scores:
+        return {}
+    top = max(scores.values())
+    bottom = min(scores.values()) if floor is None else floor
+    span = top - bottom
+    return {key: (max(0.0, (value - bottom) / span) if span > 0 else 1.0) for key, value in scores.items()}
+
+
+def convex_combination(
+    normalised: Sequence[Mapping[K, float]], weights: Sequence[float]
+) -> dict[K, float]:
+    """Weighted sum of already-normalised scores; a key missing from a run scores 0 there."""
+    fused: dict[K, float] = {}
+    for run, weight in zip(normalised, weights, strict=True):
+        for key, value in run.items():
+            fused[key] = fused.get(key, 0.0) + weight * value
+    return fused
+
+
+def top_keys(scores: Mapping[K, float], limit: int) -> list[K]:
+    """Keys by descending score (ties keep insertion order)."""
+    return [key for key, _ in sorted(scores.items(), key=lambda item: -item[1])[:limit]]

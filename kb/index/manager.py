@@ -1,0 +1,228 @@
+"""Keeps both indexes in step with the database: build, load, swap, and replay the change log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.chunking import CHUNKER_VERSION, chunk_article, passage_text
+from kb.embeddings import Embedder
+from kb.index import keyword as keyword_module
+from kb.index.base import Chunk, IndexUnavailable
+from kb.index.keyword import KeywordIndex
+from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
+from kb.index.semantic import SemanticIndex
+from kb.store import ArticleStore
+from kb.views import ArticleView
+
+log = logging.getLogger(__name__)
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What a search result shows about its article, kept beside the indexes."""
+
+    id: int
+    slug: str
+    title: str
+    language: str
+    tags: tuple[str, ...]
+    team: str
+    status: str
+    updated: str
+
+    @classmethod
+    def of(cls, article: ArticleView) -> ArticleMeta:
+        """From a stored article."""
+        return cls(article.id, article.slug, article.title, article.language, article.tags, article.team,
+                   article.status, article.updated_at.date().isoformat())
+
+
+class IndexManager:
+    """One process's view of the shared index folder."""
+
+    def __init__(self, root: Path, store: ArticleStore, embedder: Embedder, *, sync_interval: float = 1.0) -> None:
+        self.folder = IndexFolder(root)
+        self.store = store
+        self.embedder = embedder
+        self.sync_interval = sync_interval
+        self.keyword: KeywordIndex | None = None
+        self.semantic: SemanticIndex | None = None
+        self.chunks: dict[str, Chunk] = {}
+        self.articles: dict[int, ArticleMeta] = {}
+        self.manifest: Manifest | None = None
+        self.generation = 0
+        self._build: Path | None = None
+        self._checked = 0.0
+        self._lock = threading.RLock()
+
+    # -- opening and building ----------------------------------------------
+
+    def open(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Load the current build, or rebuild it from the database when missing, corrupt or mismatched."""
+        with self._lock:
+            try:
+                self._load(self.folder.current_build())
+            except IndexUnavailable as exc:
+                log.warning("index unusable (%s); rebuilding from the database", exc)
+                with self.folder.lock("build"):
+                    try:  # another process may have rebuilt it while we waited
+                        self._load(self.folder.current_build())
+                    except IndexUnavailable:
+                        self.folder.activate(self.build(progress))
+                        self._load(self.folder.current_build())
+            self.sync(force=True)
+
+    def _load(self, build: Path | None) -> None:
+        if build is None:
+            raise IndexUnavailable("no current index build")
+        manifest = read_manifest(build)
+        expected = (SCHEMA_VERSION, self.embedder.name, self.embedder.dim, CHUNKER_VERSION,
+                    keyword_module.SCHEMA_VERSION)
+        found = (manifest.schema_version, manifest.model, manifest.dim, manifest.chunker_version,
+                 manifest.keyword_schema)
+        if found != expected:
+            raise IndexUnavailable(f"index built for {found}, this process needs {expected}")
+        semantic = SemanticIndex.load(build / "semantic", expected_dim=self.embedder.dim)
+        keyword = KeywordIndex.open(build / "keyword")
+        chunks, articles = _read_chunks(build / "chunks.jsonl")
+        if self.keyword is not None:
+            self.keyword.close()
+        self.keyword, self.semantic, self.chunks, self.articles = keyword, semantic, chunks, articles
+        self.manifest, self.generation, self._build = manifest, manifest.generation, build
+
+    def build(self, progress: Callable[[int, int], None] | None = None) -> Path:
+        """Build both indexes of every article into a new folder (not yet active)."""
+        generation = self.store.db.generation()  # read first: later changes are replayed after the swap
+        articles = self.store.all_articles()
+        build = self.folder.new_build()
+        chunks = [c for a in articles for c in chunk_article(a)]
+        vectors = self._embed(chunks, progress)
+        semantic = SemanticIndex.create(self.embedder.dim)
+        semantic.upsert(chunks, vectors, [a.id for a in articles])
+        semantic.save(build / "semantic")
+        keyword = KeywordIndex.create(build / "keyword")
+        keyword.upsert(chunks, [a.id for a in articles])
+        keyword.close()
+        (build / "keyword.generation").write_text(str(generation))
+        _write_chunks(build / "chunks.jsonl", chunks, [ArticleMeta.of(a) for a in articles])
+        manifest = Manifest(SCHEMA_VERSION, build.name, self.embedder.name, self.embedder.dim, CHUNKER_VERSION,
+                            keyword_module.SCHEMA_VERSION, len(articles), len(chunks), generation,
+                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        write_json_atomic(build / "manifest.json", manifest.to_json())
+        return build
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> Manifest:
+        """Rebuild into a new folder and swap it in atomically; searches go on meanwhile."""
+        build = self.build(progress)
+        with self._lock:
+            self.folder.activate(build)
+            self._load(build)
+            self.sync(force=True)
+        return read_manifest(build)
+
+    def _embed(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        texts = [passage_text(c) for c in chunks]
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            parts.append(self.embedder.embed_passages(texts[start:start + EMBED_BATCH]))
+            if progress:
+                progress(min(start + EMBED_BATCH, len(texts)), len(texts))
+        return np.vstack(parts) if parts else np.zeros((0, self.embedder.dim), dtype=np.float32)
+
+    # -- staying current -----------------------------------------------------
+
+    def sync(self, force: bool = False) -> bool:
+        """Catch up with database changes (at most once per sync_interval unless forced); True if any."""
+        now = time.monotonic()
+        if not force and now - self._checked < self.sync_interval:
+            return False
+        with self._lock:
+            self._checked = now
+            if self.folder.current_build() != self._build:
+                self._load(self.folder.current_build())  # another process swapped in a new build
+            generation, changed = self.store.changed_since(self.generation)
+            if changed:
+                self._apply(changed)
+            self.generation = generation
+            self._sync_keyword()
+            return bool(changed)
+
+    def _apply(self, article_ids: list[int]) -> dict[int, list[Chunk]]:
+        assert self.semantic is not None
+        current = self.store.articles_by_id(article_ids)
+        by_article = {a: chunk_article(current[a]) if a in current else [] for a in article_ids}
+        chunks = [c for cs in by_article.values() for c in cs]
+        self.semantic.upsert(chunks, self._embed(chunks), article_ids)
+        gone = set(article_ids)
+        for chunk_id in [k for k, c in self.chunks.items() if c.article_id in gone]:
+            del self.chunks[chunk_id]
+        for article_id, article_chunks in by_article.items():
+            self.chunks.update((c.chunk_id, c) for c in article_chunks)
+            if article_id in current:
+                self.articles[article_id] = ArticleMeta.of(current[article_id])
+            else:
+                self.articles.pop(article_id, None)
+        return by_article
+
+    def _sync_keyword(self) -> None:
+        """Bring the shared Whoosh index up to date once, whichever process gets the lock first."""
+        assert self.keyword is not None and self._build is not None
+        marker = self._build / "keyword.generation"
+        if read_generation(marker) >= self.generation:
+            self.keyword.refresh()
+            return
+        with self.folder.lock("keyword"):
+            done = read_generation(marker)
+            if done < self.generation:
+                _, changed = self.store.changed_since(done)
+                changed_chunks = [c for c in self.chunks.values() if c.article_id in set(changed)]
+                self.keyword.upsert(changed_chunks, changed)
+                write_json_atomic(marker, str(self.generation))
+        self.keyword.refresh()
+
+    def status(self) -> dict[str, Any]:
+        """Index facts for /healthz."""
+        if self.manifest is None:
+            return {"ok": False, "state": "not loaded"}
+        return {"ok": True, "model": self.embedder.name, "dim": self.embedder.dim,
+                "build": self.manifest.build_id, "built_at": self.manifest.built_at,
+                "generation": self.generation, "chunks": len(self.chunks), "articles": len(self.articles)}
+
+    def close(self) -> None:
+        """Release the Whoosh files."""
+        if self.keyword is not None:
+            self.keyword.close()
+
+
+def _write_chunks(path: Path, chunks: Iterable[Chunk], articles: Iterable[ArticleMeta]) -> None:
+    lines = [json.dumps({"article": asdict(a)}, ensure_ascii=False) for a in articles]
+    lines += [json.dumps({"chunk": asdict(c)}, ensure_ascii=False) for c in chunks]
+    write_json_atomic(path, "\n".join(lines) + "\n")
+
+
+def _read_chunks(path: Path) -> tuple[dict[str, Chunk], dict[int, ArticleMeta]]:
+    chunks: dict[str, Chunk] = {}
+    articles: dict[int, ArticleMeta] = {}
+    try:
+        for line in filter(None, path.read_text(encoding="utf-8").splitlines()):
+            record = json.loads(line)
+            if "chunk" in record:
+                c = record["chunk"]
+                chunk = Chunk(**{**c, "heading_path": tuple(c["heading_path"]), "tags": tuple(c["tags"])})
+                chunks[chunk.chunk_id] = chunk
+            else:
+                a = record["article"]
+                articles[a["id"]] = ArticleMeta(**{**a, "tags": tuple(a["tags"])})
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexUnavailable(f"chunk file {path} unreadable: {exc}") from exc
+    return chunks, articles

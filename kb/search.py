@@ -1,0 +1,128 @@
+"""Hybrid search: keyword and semantic rankings fused, rolled up to articles, best section kept."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kb.fusion import convex_combination, max_normalise, min_max_normalise, reciprocal_rank_fusion, top_keys
+from kb.index.base import Filters, Hit
+from kb.index.keyword import match_spans
+from kb.index.manager import IndexManager
+from kb.snippets import make_snippet
+
+MODES = ("hybrid", "keyword", "semantic")
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """How the two engines are combined; tuned on the dev sets (see README)."""
+
+    method: str = "rrf"  # "rrf" or "convex"
+    keyword_weight: float = 1.0
+    semantic_weight: float = 1.0
+    rrf_k: float = 60.0
+    fetch: int = 100  # chunks fetched from each engine before fusing
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One article found, pointing at its best section."""
+
+    id: int
+    slug: str
+    title: str
+    url: str
+    section: str
+    anchor: str
+    snippet: str
+    score: float
+    language: str
+    tags: tuple[str, ...]
+    updated: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready representation."""
+        return {"id": self.id, "slug": self.slug, "title": self.title, "url": self.url,
+                "section": self.section, "anchor": self.anchor, "snippet": self.snippet,
+                "score": round(self.score, 6), "language": self.language, "tags": list(self.tags),
+                "updated": self.updated}
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    """Results of one search."""
+
+    results: tuple[SearchResult, ...]
+    total: int
+    took_ms: float
+    mode: str
+    article_ranking: tuple[int, ...] = field(default=(), repr=False)  # every ranked article id, for eval
+
+
+def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:
+    """Best score and best chunk per article, from chunk hits."""
+    scores: dict[int, float] = {}
+    best: dict[int, str] = {}
+    for hit in hits:
+        if hit.article_id not in scores or hit.score > scores[hit.article_id]:
+            scores[hit.article_id] = hit.score
+            best[hit.article_id] = hit.chunk_id
+    return scores, best
+
+
+class SearchEngine:
+    """Runs a query through the keyword and/or semantic index and fuses the rankings."""
+
+    def __init__(self, indexes: IndexManager, config: FusionConfig = FusionConfig(), url_prefix: str = "/articles/"):
+        self.indexes = indexes
+        self.config = config
+        self.url_prefix = url_prefix
+
+    def _keyword(self, query: str, filters: Filters, language: str | None, exact: Sequence[str]) -> list[Hit]:
+        assert self.indexes.keyword is not None
+        return self.indexes.keyword.search(query, limit=self.config.fetch, filters=filters, language=language,
+                                           exact_terms=exact)
+
+    def _semantic(self, query: str, filters: Filters) -> list[Hit]:
+        assert self.indexes.semantic is not None
+        vector = self.indexes.embedder.embed_queries([query])[0]
+        return self.indexes.semantic.search(vector, limit=self.config.fetch, filters=filters)
+
+    def _fuse(self, keyword: list[Hit], semantic: list[Hit]) -> tuple[list[int], dict[int, float], dict[int, str]]:
+        k_scores, k_best = _rollup(keyword)
+        s_scores, s_best = _rollup(semantic)
+        weights = (self.config.keyword_weight, self.config.semantic_weight)
+        if self.config.method == "convex":
+            fused = convex_combination([max_normalise(k_scores), min_max_normalise(s_scores)], weights)
+        else:
+            fused = reciprocal_rank_fusion([top_keys(k_scores, len(k_scores)), top_keys(s_scores, len(s_scores))],
+                                           weights, self.config.rrf_k)
+        # The section: the keyword engine's when it found the article (it can say why), else the semantic one's.
+        best = {**s_best, **k_best}
+        return top_keys(fused, len(fused)), fused, best
+
+    def search(self, query: str, *, mode: str = "hybrid", limit: int = 10, filters: Filters = Filters(),
+               language: str | None = None, exact_terms: Sequence[str] = ()) -> SearchResponse:
+        """Search, returning up to `limit` articles with their best section and a highlighted snippet."""
+        started = time.perf_counter()
+        self.indexes.sync()
+        keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
+        semantic = self._semantic(query, filters) if mode != "keyword" and query.strip() else []
+        ranking, scores, best = self._fuse(keyword, semantic)
+        results = tuple(self._result(a, scores[a], best[a], query) for a in ranking[:limit]
+                        if a in self.indexes.articles and best[a] in self.indexes.chunks)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking))
+
+    def _result(self, article_id: int, score: float, chunk_id: str, query: str) -> SearchResult:
+        meta = self.indexes.articles[article_id]
+        chunk = self.indexes.chunks[chunk_id]
+        spans = match_spans(chunk.text, query, chunk.language)
+        anchor = f"#{chunk.anchor}" if chunk.anchor else ""
+        return SearchResult(
+            id=meta.id, slug=meta.slug, title=meta.title, url=f"{self.url_prefix}{meta.slug}{anchor}",
+            section=chunk.heading, anchor=chunk.anchor, snippet=make_snippet(chunk.text, spans), score=score,
+            language=meta.language, tags=meta.tags, updated=meta.updated,
+        )

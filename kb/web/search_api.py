@@ -1,0 +1,52 @@
+"""GET /api/v1/search: the same search the search page uses."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from kb.errors import KBError
+from kb.index.base import Filters
+from kb.search import MODES, SearchResponse
+from kb.web.api import api, kb
+from kb.web.errors import BadRequest, register_status
+from kb.web.requests import int_arg
+
+MAX_QUERY_CHARS = 10_000
+
+
+class SearchUnavailable(KBError):
+    """This instance was started without search."""
+
+    code = "search_unavailable"
+
+
+register_status(SearchUnavailable, 503)
+
+
+def filters_from_args() -> Filters:
+    """Filters from repeated or comma-separated tag, team and lang parameters; readers see published only."""
+    def values(name: str) -> tuple[str, ...]:
+        return tuple(v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip())
+    return Filters(tags=values("tag"), teams=values("team"), languages=values("lang") or values("language"))
+
+
+def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchResponse:
+    """Validate and run one search."""
+    if mode not in MODES:
+        raise BadRequest(f"'mode' must be one of {', '.join(MODES)}", parameter="mode")
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"'q' is longer than {MAX_QUERY_CHARS} characters", parameter="q")
+    engine = kb().search
+    if engine is None:
+        raise SearchUnavailable("search is not enabled on this instance")
+    return engine.search(query, mode=mode, limit=limit, filters=filters)
+
+
+@api.get("/search")
+def search() -> Response:
+    """Articles for a query, best section first, matched words in <mark>."""
+    query = request.args.get("q", "")
+    response = run_search(query, request.args.get("mode", "hybrid"), int_arg("limit", 10, maximum=100),
+                          filters_from_args())
+    return jsonify({"query": query, "mode": response.mode, "results": [r.to_dict() for r in response.results],
+                    "total": response.total, "took_ms": response.took_ms})
