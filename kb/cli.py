@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -117,4 +118,45 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"{row['dataset']:<14} {row['mode']:<9} nDCG@10 {row['ndcg@10']:.4f}  R@10 {row['recall@10']:.4f}  "
                   f"R@100 {row['recall@100']:.4f}  MRR@10 {row['mrr@10']:.4f}  "
                   f"p50 {row['p50_ms']:.1f} ms  p95 {row['p95_ms']:.1f} ms  ({row['queries']} queries)")
+    return 0
+
+
+@command("reindex", "rebuild both indexes into a new folder and swap it in atomically")
+def cmd_reindex(args: argparse.Namespace) -> int:
+    kb = _open(with_search=True)
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(desc="embedding", unit="chunk", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    started = time.perf_counter()
+    manifest = kb.indexes.reindex(progress)
+    if bar is not None:
+        bar.close()
+    print(f"index {manifest.build_id}: {manifest.articles} articles, {manifest.chunks} chunks, model "
+          f"{manifest.model}, generation {manifest.generation}, {time.perf_counter() - started:.1f} s")
+    kb.close()
+    return 0
+
+
+def _bench_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--articles", type=int, default=10_000, help="size of the synthetic base")
+    parser.add_argument("--queries", type=int, default=300, help="queries per search mode")
+    parser.add_argument("--model", help="embedding model (default: KB_EMBEDDING_MODEL)")
+
+
+@command("bench", "build a synthetic base and print speed figures as JSON lines", _bench_args)
+def cmd_bench(args: argparse.Namespace) -> int:
+    from kb.bench import emit_json, run_bench
+
+    settings = load_settings()
+    settings = settings.with_overrides(embedding_model=args.model or settings.embedding_model)
+    run_bench(settings, args.articles, args.queries, emit_json)
     return 0

@@ -66,7 +66,7 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     return kb
 
 
-def enable_search(kb: KnowledgeBase, progress: Any = None) -> None:
+def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None) -> None:
     """Load (or rebuild) the indexes and keep them current on every save."""
     from kb.embeddings import CachedEmbedder, load_embedder
     from kb.index.manager import IndexManager
@@ -74,7 +74,8 @@ def enable_search(kb: KnowledgeBase, progress: Any = None) -> None:
 
     settings = kb.settings
     settings.embedding_cache_path.parent.mkdir(parents=True, exist_ok=True)
-    embedder = CachedEmbedder(load_embedder(settings.embedding_model), settings.embedding_cache_path)
+    inner = embedder or load_embedder(settings.embedding_model)
+    embedder = CachedEmbedder(inner, settings.embedding_cache_path)
     kb.indexes = IndexManager(settings.index_dir, kb.store, embedder)
     kb.indexes.open(progress)
     kb.store.on_change(lambda _ids: kb.indexes.sync(force=True))

@@ -10,10 +10,10 @@ def publish(store, title: str = "Reset a password", body: str = "## Steps\n\n1. 
 def test_index_lists_published_articles(client, store) -> None:
     publish(store, tags=["login"])
     store.create({"title": "Secret draft"}, author="x")
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/articles").get_data(as_text=True)
     assert "Reset a password" in html and "Secret draft" not in html
     assert 'href="/articles/reset-a-password"' in html
-    assert "Reset a password" not in client.get("/?tag=billing").get_data(as_text=True)
+    assert "Reset a password" not in client.get("/articles?tag=billing").get_data(as_text=True)
 
 
 def test_article_page_renders_markdown_with_toc(client, store) -> None:
@@ -27,7 +27,7 @@ def test_article_page_renders_markdown_with_toc(client, store) -> None:
 
 def test_titles_and_tags_are_escaped(client, store) -> None:
     publish(store, title="<img src=x onerror=alert(1)>", body="<script>alert(2)</script>")
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/articles").get_data(as_text=True)
     assert "<img src=x onerror" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     slug = store.all_articles()[0].slug
     page = client.get(f"/articles/{slug}").get_data(as_text=True)
@@ -47,3 +47,11 @@ def test_history_and_diff_pages(client, store) -> None:
 def test_missing_article_page_is_a_404_page(client) -> None:
     response = client.get("/articles/nothing")
     assert response.status_code == 404 and "text/html" in response.content_type
+
+
+def test_search_page_shows_results_with_sections(search_client, searchable_kb) -> None:  # noqa: ANN001
+    publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
+    html = search_client.get("/?q=printer+offline").get_data(as_text=True)
+    assert 'href="/articles/reset-a-password#symptoms"' in html
+    assert "<mark>printer</mark>" in html and "› Symptoms" in html
+    assert "<mark>" not in search_client.get("/?q=%3Cmark%3E").get_data(as_text=True).split("</form>")[1]

@@ -199,9 +199,10 @@ class IndexManager:
                 "generation": self.generation, "chunks": len(self.chunks), "articles": len(self.articles)}
 
     def close(self) -> None:
-        """Release the Whoosh files."""
+        """Release the Whoosh files (safe to call twice)."""
         if self.keyword is not None:
             self.keyword.close()
+            self.keyword = None
 
 
 def _write_chunks(path: Path, chunks: Iterable[Chunk], articles: Iterable[ArticleMeta]) -> None:

@@ -21,6 +21,19 @@ def kb() -> KnowledgeBase:
 
 
 @pages.get("/")
+def search() -> str:
+    """The home page: search box, results with their best section and highlighted snippet."""
+    from kb.web.search_api import filters_from_args, run_search
+
+    query = request.args.get("q", "").strip()
+    mode = request.args.get("mode", "hybrid")
+    response = run_search(query, mode, 20, filters_from_args()) if query and kb().search else None
+    return render_template("search.html", q=query, mode=mode, response=response,
+                           lang=request.args.get("lang", ""), tag=request.args.get("tag", ""),
+                           team=request.args.get("team", ""))
+
+
+@pages.get("/articles")
 def index() -> str:
     """Published articles, filterable by tag, language and team."""
     query = ArticleQuery(

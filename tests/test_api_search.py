@@ -1,0 +1,54 @@
+"""GET /api/v1/search: contract and error paths."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def client(search_client, searchable_kb):  # noqa: ANN001, ANN201
+    store = searchable_kb.store
+    store.create({"title": "Cash drawer does not open", "status": "published", "tags": ["hardware"],
+                  "body": "## Symptoms\n\nThe drawer stays shut after a sale.\n\n## Fix\n\nCheck the RJ12 cable."},
+                 author="maja")
+    store.create({"title": "KassesKuffen åbner ikke", "status": "published", "language": "da",
+                  "body": "Skuffen forbliver lukket efter et salg."}, author="maja")
+    return search_client
+
+
+def test_search_contract(client) -> None:  # noqa: ANN001
+    body = client.get("/api/v1/search?q=drawer+stays+shut&limit=5").json
+    assert set(body) == {"query", "mode", "results", "total", "took_ms"}
+    assert body["mode"] == "hybrid" and body["total"] >= 1 and body["took_ms"] >= 0
+    first = body["results"][0]
+    assert set(first) == {"id", "slug", "title", "url", "section", "anchor", "snippet", "score", "language",
+                          "tags", "updated"}
+    assert first["url"] == "/articles/cash-drawer-does-not-open#symptoms"
+    assert "<mark>drawer</mark>" in first["snippet"]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_modes_and_language_filter(client, mode: str) -> None:  # noqa: ANN001
+    results = client.get(f"/api/v1/search?q=skuffen+lukket&mode={mode}&lang=da").json["results"]
+    assert [r["language"] for r in results] == ["da"]
+
+
+def test_tag_filter(client) -> None:  # noqa: ANN001
+    assert client.get("/api/v1/search?q=drawer&tag=hardware").json["total"] == 1
+    assert client.get("/api/v1/search?q=drawer&tag=billing").json["results"] == []
+
+
+@pytest.mark.parametrize("query", ["mode=fuzzy&q=x", "limit=0&q=x", "limit=abc&q=x", "q=" + "x" * 10_001])
+def test_bad_parameters_are_400(client, query: str) -> None:  # noqa: ANN001
+    response = client.get(f"/api/v1/search?{query}")
+    assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
+
+
+def test_empty_query_is_an_empty_answer(client) -> None:  # noqa: ANN001
+    body = client.get("/api/v1/search?q=").json
+    assert body["results"] == [] and body["total"] == 0
+
+
+def test_without_search_the_endpoint_says_so(client, app) -> None:  # noqa: ANN001
+    response = app.test_client().get("/api/v1/search?q=x")
+    assert response.status_code == 503 and response.json["error"]["code"] == "search_unavailable"

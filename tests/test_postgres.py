@@ -1,0 +1,88 @@
+"""The same store, migrations, API and round trip on a real PostgreSQL server (pgserver, started by the tests)."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kb.content_io import export_directory, import_directory
+from kb.errors import Conflict
+from kb.knowledge_base import open_knowledge_base
+from kb.store import ArticleQuery
+from kb.web import create_app
+
+pgserver = pytest.importorskip("pgserver")
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server.get_uri().replace("postgresql://", "postgresql+psycopg://")
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_settings(settings, server_url: str):  # noqa: ANN001, ANN201
+    name = f"kb_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return settings.with_overrides(database_url=server_url.replace("/postgres?", f"/{name}?"))
+
+
+@pytest.fixture
+def pg_kb(pg_settings):  # noqa: ANN001, ANN201
+    kb = open_knowledge_base(pg_settings, with_search=False)
+    yield kb
+    kb.close()
+
+
+def test_migrations_create_every_table(pg_kb) -> None:  # noqa: ANN001
+    with pg_kb.db.engine.connect() as connection:
+        tables = set(connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
+    assert {"articles", "article_tags", "revisions", "changes", "alembic_version"} <= tables
+
+
+def test_revisions_conflicts_and_filters(pg_kb) -> None:  # noqa: ANN001
+    store = pg_kb.store
+    article = store.create({"title": "Kassen åbner ikke", "body": "v1", "tags": ["hardware"], "language": "da",
+                            "status": "published"}, author="maja")
+    store.update(article.id, {"body": "v2"}, base_revision=1, author="tomasz", message="fix")
+    with pytest.raises(Conflict):
+        store.update(article.id, {"body": "v3"}, base_revision=1, author="maja")
+    restored = store.restore(article.id, 1, author="maja")
+    assert (restored.revision, restored.body) == (3, "v1")
+    assert store.list(ArticleQuery(tag="hardware", language="da")).total == 1
+    assert store.changed_since(0)[1] == [article.id]
+
+
+def test_content_round_trip(pg_kb, tmp_path: Path) -> None:  # noqa: ANN001
+    source = Path(__file__).resolve().parent.parent / "content"
+    report = import_directory(pg_kb.store, source)
+    assert not report.errors
+    export_directory(pg_kb.store, tmp_path)
+    for path in sorted(source.glob("*.md")):
+        assert (tmp_path / path.name).read_text() == path.read_text(), path.name
+
+
+def test_api_with_search_on_postgres(pg_settings) -> None:  # noqa: ANN001
+    kb = open_knowledge_base(pg_settings)
+    try:
+        client = create_app(knowledge_base=kb).test_client()
+        created = client.post("/api/v1/articles", json={"title": "Zebra label offset", "status": "published",
+                                                         "body": "## Fix\n\nCalibrate the Zebra printer."})
+        assert created.status_code == 201
+        results = client.get("/api/v1/search?q=zebra+calibrate").json["results"]
+        assert results[0]["url"] == "/articles/zebra-label-offset#fix"
+        assert client.get("/healthz").json["database"]["dialect"] == "postgresql"
+    finally:
+        kb.close()

@@ -1,0 +1,146 @@
+"""Hybrid search end to end on the fake embedder: ranking, sections, filters, freshness, rebuilds."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from kb.index.base import Filters
+from kb.knowledge_base import open_knowledge_base
+
+PRINTER = """Affects Epson TM printers after updating the Print Agent.
+
+## Symptoms
+
+Receipts come out blank; the log shows `PRN-6004`.
+
+## Resolution
+
+1. Update the Print Agent to v4.18.2.
+2. Print a test page.
+"""
+PASSWORD = """## Steps
+
+1. Open the login page and click **Forgot password**.
+2. The link expires after one hour: `ERR-4012` means it expired.
+"""
+DANISH = """## Trin
+
+1. Åbn login-siden og klik på **Glemt adgangskode**.
+"""
+
+
+@pytest.fixture
+def kb(searchable_kb):  # noqa: ANN001, ANN201
+    store = searchable_kb.store
+    store.create({"title": "Printer prints blank receipts", "body": PRINTER, "tags": ["printers", "hardware"],
+                  "status": "published", "team": "support"}, author="maja")
+    store.create({"title": "Reset your password", "body": PASSWORD, "tags": ["login"], "status": "published",
+                  "team": "support"}, author="maja")
+    store.create({"title": "Nulstil din adgangskode", "body": DANISH, "tags": ["login"], "status": "published",
+                  "language": "da", "team": "support"}, author="maja")
+    store.create({"title": "Draft: printer roadmap", "body": "printer printer printer", "status": "draft"},
+                 author="maja")
+    return searchable_kb
+
+
+def titles(response) -> list[str]:  # noqa: ANN001
+    return [r.title for r in response.results]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "keyword", "semantic"])
+def test_each_mode_finds_the_right_article(kb, mode: str) -> None:  # noqa: ANN001
+    assert titles(kb.search.search("printer blank receipts", mode=mode))[0] == "Printer prints blank receipts"
+
+
+def test_result_points_at_the_best_section_with_marked_snippet(kb) -> None:  # noqa: ANN001
+    result = kb.search.search("PRN-6004").results[0]
+    assert result.title == "Printer prints blank receipts"
+    assert (result.section, result.anchor) == ("Symptoms", "symptoms")
+    assert result.url == "/articles/printer-prints-blank-receipts#symptoms"
+    assert "<mark>PRN-6004</mark>" in result.snippet
+    assert result.tags == ("printers", "hardware") and result.language == "en" and result.updated
+
+
+def test_identifiers_match_exactly(kb) -> None:  # noqa: ANN001
+    kb.store.create({"title": "Two-factor code rejected", "body": "The app shows `ERR-4013` when the clock drifts.",
+                     "status": "published"}, author="x")
+    for mode in ("keyword", "hybrid"):
+        assert titles(kb.search.search("ERR-4012", mode=mode))[0] == "Reset your password"
+        assert titles(kb.search.search("ERR-4013", mode=mode))[0] == "Two-factor code rejected"
+    assert "<mark>ERR-4012</mark>" not in kb.search.search("ERR-4013").results[0].snippet
+
+
+def test_drafts_are_invisible_to_readers(kb) -> None:  # noqa: ANN001
+    assert "Draft: printer roadmap" not in titles(kb.search.search("printer roadmap"))
+    everything = Filters(statuses=("published", "draft"))
+    assert "Draft: printer roadmap" in titles(kb.search.search("printer roadmap", filters=everything))
+
+
+def test_filters(kb) -> None:  # noqa: ANN001
+    assert titles(kb.search.search("adgangskode password", filters=Filters(languages=("da",)))) == [
+        "Nulstil din adgangskode"]
+    assert titles(kb.search.search("printer", filters=Filters(tags=("login",)))) == [] or all(
+        r.tags and "login" in r.tags for r in kb.search.search("printer", filters=Filters(tags=("login",))).results)
+    assert titles(kb.search.search("password", filters=Filters(teams=("sales",)))) == []
+
+
+def test_an_edit_is_searchable_at_once_and_archiving_hides_it(kb) -> None:  # noqa: ANN001
+    article = kb.store.get("reset-your-password")
+    kb.store.update(article.id, {"body": PASSWORD + "\n## Cash drawer\n\nThe drawer kicks open.\n"},
+                    base_revision=1, author="x")
+    assert titles(kb.search.search("drawer kicks", mode="keyword"))[0] == "Reset your password"
+    kb.store.archive(article.id, author="x")
+    assert "Reset your password" not in titles(kb.search.search("drawer kicks"))
+
+
+def test_another_process_sees_a_change_within_the_sync_interval(kb, settings) -> None:  # noqa: ANN001
+    other = open_knowledge_base(settings)  # same database and index folder, separate in-memory state
+    try:
+        other.indexes.sync_interval = 0.2
+        kb.store.create({"title": "Barcode scanner beeps twice", "body": "Scanner config",
+                         "status": "published"}, author="x")
+        deadline = time.monotonic() + 2.0
+        while "Barcode scanner beeps twice" not in titles(other.search.search("barcode scanner")):
+            assert time.monotonic() < deadline, "change not visible in the other process within 2 s"
+            time.sleep(0.05)
+    finally:
+        other.close()
+
+
+def test_reindex_swaps_a_new_build_in(kb) -> None:  # noqa: ANN001
+    before = kb.indexes.manifest.build_id
+    manifest = kb.indexes.reindex()
+    assert manifest.build_id != before and manifest.articles == 4
+    assert (kb.settings.index_dir / "current").resolve().name == manifest.build_id
+    assert titles(kb.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
+
+
+@pytest.mark.parametrize("damage", ["delete", "corrupt-manifest", "corrupt-semantic", "wrong-model"])
+def test_missing_corrupt_or_mismatched_index_is_rebuilt_on_start(kb, settings, damage: str) -> None:  # noqa: ANN001
+    build = (settings.index_dir / "current").resolve()
+    kb.close()
+    if damage == "delete":
+        shutil.rmtree(settings.index_dir)
+    elif damage == "corrupt-manifest":
+        (build / "manifest.json").write_text("{not json")
+    elif damage == "corrupt-semantic":
+        for path in (build / "semantic").iterdir():
+            path.write_bytes(b"garbage")
+    else:
+        manifest = (build / "manifest.json").read_text().replace('"fake', '"other-model')
+        (build / "manifest.json").write_text(manifest)
+    reopened = open_knowledge_base(settings)
+    try:
+        assert reopened.health()["index"]["ok"]
+        assert titles(reopened.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
+    finally:
+        reopened.close()
+
+
+def test_hostile_queries_do_not_fail(kb) -> None:  # noqa: ANN001
+    for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
+        response = kb.search.search(query)
+        assert all("<script>" not in r.snippet for r in response.results)
