@@ -87,6 +87,8 @@ def _eval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="all", choices=["hybrid", "keyword", "semantic", "all"])
     parser.add_argument("--json", action="store_true", help="one JSON object per mode, one a line")
     parser.add_argument("--model", help="embedding model for this run (default: KB_EMBEDDING_MODEL)")
+    parser.add_argument("--path", default="search", choices=["search", "suggest"],
+                        help="send queries through search, or as tickets through the suggestion path")
 
 
 def _progress_bar(enabled: bool):  # noqa: ANN202
@@ -103,15 +105,19 @@ def _progress_bar(enabled: bool):  # noqa: ANN202
 
 @command("eval", "measure search quality on a BEIR-format folder (throw-away workspace)", _eval_args)
 def cmd_eval(args: argparse.Namespace) -> int:
-    from kb.evaluation import ALL_MODES, run_eval, search_ranker
+    from kb.evaluation import ALL_MODES, run_eval, search_ranker, suggest_ranker
 
     settings = load_settings()
     cache = settings.cache_dir or Path.home() / ".cache" / "kb"
     settings = settings.with_overrides(cache_dir=cache, embedding_model=args.model or settings.embedding_model)
     modes = ALL_MODES if args.mode == "all" else [args.mode]
-    rows = run_eval(args.dataset, settings, modes, search_ranker, _progress_bar(sys.stderr.isatty()))
+    if args.path == "suggest":
+        modes = ["hybrid"]  # a suggestion always uses both engines
+    ranker = suggest_ranker if args.path == "suggest" else search_ranker
+    rows = run_eval(args.dataset, settings, modes, ranker, _progress_bar(sys.stderr.isatty()))
     for row in rows:
         row["model"] = settings.embedding_model
+        row["path"] = args.path
         if args.json:
             print(json.dumps(row))
         else:

@@ -136,4 +136,13 @@ def run_eval(folder: Path, base: Settings, modes: list[str], ranker_factory: Cal
             kb.close()
 
 
+def suggest_ranker(kb: KnowledgeBase) -> Ranker:
+    """Queries are tickets: they go through Suggester.rank, exactly like POST /api/v1/suggest."""
+    from kb.ticket_cleaning import clean_ticket
+
+    def rank(text: str, mode: str) -> list[int]:
+        return list(kb.suggester.rank(clean_ticket(text)).article_ranking)
+    return rank
+
+
 ALL_MODES = list(MODES)

@@ -9,6 +9,7 @@ from typing import Any
 from kb.config import Settings
 from kb.content_io import ImportReport, import_directory
 from kb.db import Database
+from kb.feedback import FeedbackStore
 from kb.store import ArticleStore
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ class KnowledgeBase:
     store: ArticleStore
     indexes: Any = field(default=None)  # kb.index.manager.IndexManager when search is enabled
     search: Any = field(default=None)  # kb.search.SearchEngine when search is enabled
+    suggester: Any = field(default=None)  # kb.suggest.Suggester when search is enabled
+    feedback: Any = field(default=None)  # kb.feedback.FeedbackStore
 
     def import_content_if_empty(self) -> ImportReport | None:
         """First start: load the shipped content/ folder into an empty database."""
@@ -58,7 +61,7 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     db = Database(settings.database_url)
     db.migrate()
     kb = KnowledgeBase(settings=settings, db=db,
-                       store=ArticleStore(db, max_body_bytes=settings.max_body_bytes))
+                       store=ArticleStore(db, max_body_bytes=settings.max_body_bytes), feedback=FeedbackStore(db))
     if settings.auto_import:
         kb.import_content_if_empty()
     if with_search:
@@ -71,6 +74,7 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
     from kb.embeddings import CachedEmbedder, load_embedder
     from kb.index.manager import IndexManager
     from kb.search import SearchEngine
+    from kb.suggest import Suggester
 
     settings = kb.settings
     settings.embedding_cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,3 +84,4 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
     kb.indexes.open(progress)
     kb.store.on_change(lambda _ids: kb.indexes.sync(force=True))
     kb.search = SearchEngine(kb.indexes)
+    kb.suggester = Suggester(kb.search, kb.feedback)

@@ -117,3 +117,59 @@ class Change(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     article_id: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ApiToken(Base):
+    """A helpdesk plugin's credential: only a hash of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    scope: Mapped[str] = mapped_column(String(20), nullable=False)
+    team: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)  # shown in listings to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SuggestQuery(Base):
+    """One suggestion request: what was asked (masked) and what was shown, so feedback can refer to it."""
+
+    __tablename__ = "suggest_queries"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    token_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    query_text: Mapped[str] = mapped_column(Text, nullable=False, default="")  # cleaned and masked
+    shown: Mapped[list] = mapped_column(JSON, nullable=False, default=list)  # article ids, best first
+    abstained: Mapped[bool] = mapped_column(default=False, nullable=False)
+    top_confidence: Mapped[float] = mapped_column(default=0.0, nullable=False)
+
+
+class Feedback(Base):
+    """What an agent reported about a suggested article."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query_id: Mapped[str] = mapped_column(ForeignKey("suggest_queries.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    ticket_ref: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ArticleStats(Base):
+    """Running counts per article: tickets it solved (links) and how helpful agents found it."""
+
+    __tablename__ = "article_stats"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    links: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    helpful: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    not_related: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    did_not_answer: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kb.fusion import convex_combination, max_normalise, min_max_normalise, reciprocal_rank_fusion, top_keys
@@ -59,6 +59,8 @@ class SearchResponse:
     took_ms: float
     mode: str
     article_ranking: tuple[int, ...] = field(default=(), repr=False)  # every ranked article id, for eval
+    # Per article: (keyword score, semantic cosine) — the raw evidence behind the fused rank.
+    evidence: Mapping[int, tuple[float, float]] = field(default_factory=dict, repr=False)
 
 
 def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:
@@ -85,12 +87,19 @@ class SearchEngine:
         return self.indexes.keyword.search(query, limit=self.config.fetch, filters=filters, language=language,
                                            exact_terms=exact)
 
-    def _semantic(self, query: str, filters: Filters) -> list[Hit]:
+    def _semantic(self, queries: Sequence[str], filters: Filters) -> list[Hit]:
+        """Semantic hits; several query texts (windows of a long ticket) keep each chunk's best score."""
         assert self.indexes.semantic is not None
-        vector = self.indexes.embedder.embed_queries([query])[0]
-        return self.indexes.semantic.search(vector, limit=self.config.fetch, filters=filters)
+        vectors = self.indexes.embedder.embed_queries(list(queries))
+        best: dict[str, Hit] = {}
+        for vector in vectors:
+            for hit in self.indexes.semantic.search(vector, limit=self.config.fetch, filters=filters):
+                if hit.chunk_id not in best or hit.score > best[hit.chunk_id].score:
+                    best[hit.chunk_id] = hit
+        return sorted(best.values(), key=lambda h: -h.score)
 
-    def _fuse(self, keyword: list[Hit], semantic: list[Hit]) -> tuple[list[int], dict[int, float], dict[int, str]]:
+    def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float]
+              ) -> tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]:
         k_scores, k_best = _rollup(keyword)
         s_scores, s_best = _rollup(semantic)
         weights = (self.config.keyword_weight, self.config.semantic_weight)
@@ -99,22 +108,27 @@ class SearchEngine:
         else:
             fused = reciprocal_rank_fusion([top_keys(k_scores, len(k_scores)), top_keys(s_scores, len(s_scores))],
                                            weights, self.config.rrf_k)
+        fused = {a: score * boosts.get(a, 1.0) for a, score in fused.items()}
         # The section: the keyword engine's when it found the article (it can say why), else the semantic one's.
         best = {**s_best, **k_best}
-        return top_keys(fused, len(fused)), fused, best
+        evidence = {a: (k_scores.get(a, 0.0), s_scores.get(a, 0.0)) for a in fused}
+        return top_keys(fused, len(fused)), fused, best, evidence
 
     def search(self, query: str, *, mode: str = "hybrid", limit: int = 10, filters: Filters = Filters(),
-               language: str | None = None, exact_terms: Sequence[str] = ()) -> SearchResponse:
+               language: str | None = None, exact_terms: Sequence[str] = (),
+               semantic_queries: Sequence[str] | None = None, boosts: Mapping[int, float] | None = None
+               ) -> SearchResponse:
         """Search, returning up to `limit` articles with their best section and a highlighted snippet."""
         started = time.perf_counter()
         self.indexes.sync()
         keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
-        semantic = self._semantic(query, filters) if mode != "keyword" and query.strip() else []
-        ranking, scores, best = self._fuse(keyword, semantic)
+        windows = [q for q in (semantic_queries or [query]) if q.strip()]
+        semantic = self._semantic(windows, filters) if mode != "keyword" and windows else []
+        ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {})
         results = tuple(self._result(a, scores[a], best[a], query) for a in ranking[:limit]
                         if a in self.indexes.articles and best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000
-        return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking))
+        return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence)
 
     def _result(self, article_id: int, score: float, chunk_id: str, query: str) -> SearchResult:
         meta = self.indexes.articles[article_id]

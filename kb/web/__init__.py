@@ -6,7 +6,7 @@ from flask import Flask, Response, jsonify
 
 from kb.config import PROJECT_ROOT, Settings, load_settings
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
-from kb.web import search_api  # noqa: F401 - registers /api/v1/search on the api blueprint
+from kb.web import search_api, suggest_api  # noqa: F401 - register their routes on the api blueprint
 from kb.web.api import api
 from kb.web.errors import register_error_handlers
 from kb.web.pages import pages

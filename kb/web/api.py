@@ -31,6 +31,7 @@ def article_response(article: ArticleView, status: int = 200) -> Response:
     """An article as JSON with its revision as ETag, so clients can save with If-Match."""
     data = article.to_dict()
     data["url"] = url_for("pages.article", slug=article.slug)
+    data["stats"] = kb().feedback.stats(article.id).to_dict()
     response = jsonify(data)
     response.status_code = status
     response.set_etag(str(article.revision))

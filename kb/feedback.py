@@ -1,0 +1,103 @@
+"""Suggestion log and feedback: which article helped which ticket, and per-article counts."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from kb.db import Database
+from kb.errors import NotFound, ValidationFailed
+from kb.models import Article, ArticleStats, Feedback, SuggestQuery, utcnow
+
+OUTCOMES = ("linked", "helpful", "not_related", "did_not_answer")
+MAX_LINK_BOOST = 0.10  # links nudge ranking by at most 10%: popularity must not bury a better match
+BOOST_REFRESH_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Stats:
+    """How often an article solved a ticket and how agents rated it."""
+
+    links: int = 0
+    helpful: int = 0
+    not_related: int = 0
+    did_not_answer: int = 0
+
+    @property
+    def helpfulness(self) -> float | None:
+        """Share of positive feedback, None before any feedback."""
+        positive = self.links + self.helpful
+        total = positive + self.not_related + self.did_not_answer
+        return round(positive / total, 3) if total else None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready representation."""
+        return {"links": self.links, "helpful": self.helpful, "not_related": self.not_related,
+                "did_not_answer": self.did_not_answer, "helpfulness": self.helpfulness}
+
+
+def link_boost(links: int) -> float:
+    """Multiplier for an article's score: grows with the log of its links, never above 1 + MAX_LINK_BOOST."""
+    return 1.0 + min(MAX_LINK_BOOST, 0.025 * math.log1p(max(0, links)))
+
+
+class FeedbackStore:
+    """Records suggestion queries and feedback, keeps the per-article counters."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._boosts: dict[int, float] = {}
+        self._boosts_at = 0.0
+
+    def record_query(self, *, query_text: str, shown: list[int], abstained: bool, top_confidence: float,
+                     channel: str = "", token_id: int | None = None) -> str:
+        """Store one suggestion request (text already cleaned and masked); return its id."""
+        query_id = str(uuid.uuid4())
+        with self.db.session() as session:
+            session.add(SuggestQuery(id=query_id, created_at=utcnow(), token_id=token_id, channel=channel,
+                                     query_text=query_text[:4000], shown=shown, abstained=abstained,
+                                     top_confidence=top_confidence))
+        return query_id
+
+    def add(self, query_id: str, article_id: int, outcome: str, ticket_ref: str = "") -> Stats:
+        """Record feedback on a suggestion and return the article's new counts."""
+        if outcome not in OUTCOMES:
+            raise ValidationFailed(f"'outcome' must be one of {', '.join(OUTCOMES)}", field="outcome")
+        with self.db.session() as session:
+            if session.get(SuggestQuery, query_id) is None:
+                raise NotFound(f"no suggestion query {query_id!r}")
+            if session.get(Article, article_id) is None:
+                raise NotFound(f"no article {article_id}")
+            session.add(Feedback(query_id=query_id, article_id=article_id, outcome=outcome,
+                                 ticket_ref=ticket_ref[:100], created_at=utcnow()))
+            stats = session.get(ArticleStats, article_id) or ArticleStats(
+                article_id=article_id, links=0, helpful=0, not_related=0, did_not_answer=0)
+            setattr(stats, _column(outcome), getattr(stats, _column(outcome)) + 1)
+            session.add(stats)
+            result = Stats(stats.links, stats.helpful, stats.not_related, stats.did_not_answer)
+        self._boosts_at = 0.0
+        return result
+
+    def stats(self, article_id: int) -> Stats:
+        """The counts of one article (zeros when it never got feedback)."""
+        with self.db.session() as session:
+            row = session.get(ArticleStats, article_id)
+            return Stats(row.links, row.helpful, row.not_related, row.did_not_answer) if row else Stats()
+
+    def boosts(self) -> dict[int, float]:
+        """Ranking multipliers of articles with links, refreshed every few seconds."""
+        if time.monotonic() - self._boosts_at > BOOST_REFRESH_SECONDS:
+            with self.db.session() as session:
+                rows = session.execute(select(ArticleStats.article_id, ArticleStats.links)
+                                       .where(ArticleStats.links > 0)).all()
+            self._boosts = {article_id: link_boost(links) for article_id, links in rows}
+            self._boosts_at = time.monotonic()
+        return self._boosts
+
+
+def _column(outcome: str) -> str:
+    return "links" if outcome == "linked" else outcome

@@ -1,0 +1,86 @@
+"""POST /api/v1/suggest and its feedback: the endpoints helpdesk plugins call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, jsonify, request
+
+from kb.errors import TooLarge, ValidationFailed
+from kb.web.api import api, kb
+from kb.web.requests import json_object
+from kb.web.search_api import SearchUnavailable
+
+MAX_SUGGEST_BYTES = 64 * 1024
+CHANNELS = ("email", "chat", "phone", "social", "web")
+FIELDS = {"text", "subject", "channel", "limit", "tags", "language", "min_score"}
+
+
+def _check_size() -> None:
+    if (request.content_length or 0) > MAX_SUGGEST_BYTES or len(request.get_data()) > MAX_SUGGEST_BYTES:
+        raise TooLarge(f"request body is larger than {MAX_SUGGEST_BYTES // 1024} KB")
+
+
+def _optional_str(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed(f"'{name}' must be a string or null", field=name)
+    return value or None
+
+
+def parse_suggest_request(data: dict[str, Any]) -> dict[str, Any]:
+    """Validated suggestion parameters, or ValidationFailed naming the field."""
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed("'text' must be a non-empty string", field="text")
+    channel = _optional_str(data, "channel")
+    if channel is not None and channel not in CHANNELS:
+        raise ValidationFailed(f"'channel' must be one of {', '.join(CHANNELS)}", field="channel")
+    limit = data.get("limit", 5)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 20:
+        raise ValidationFailed("'limit' must be an integer from 1 to 20", field="limit")
+    tags = data.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ValidationFailed("'tags' must be a list of strings", field="tags")
+    min_score = data.get("min_score")
+    if min_score is not None and (isinstance(min_score, bool) or not isinstance(min_score, int | float)
+                                  or not 0 <= min_score <= 1):
+        raise ValidationFailed("'min_score' must be a number from 0 to 1 or null", field="min_score")
+    return {"text": text, "subject": _optional_str(data, "subject"), "channel": channel, "limit": limit,
+            "tags": [t.strip().lower() for t in tags if t.strip()], "language": _optional_str(data, "language"),
+            "min_score": min_score}
+
+
+@api.post("/suggest")
+def suggest() -> Response:
+    """Suggest articles for the text of a ticket."""
+    _check_size()
+    params = parse_suggest_request(json_object())
+    if kb().suggester is None:
+        raise SearchUnavailable("search is not enabled on this instance")
+    token = getattr(g, "token", None)
+    result = kb().suggester.suggest(params.pop("text"), token_id=token.id if token else None, **params)
+    return jsonify({"query_id": result.query_id, "suggestions": [s.to_dict() for s in result.suggestions],
+                    "abstained": result.abstained, "took_ms": result.took_ms})
+
+
+@api.post("/suggest/<query_id>/feedback")
+def suggest_feedback(query_id: str) -> Response:
+    """Record which suggested article helped (or not); returns the article's new counts."""
+    data = json_object()
+    unknown = sorted(set(data) - {"article_id", "outcome", "ticket_ref"})
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+    article_id = data.get("article_id")
+    if isinstance(article_id, bool) or not isinstance(article_id, int):
+        raise ValidationFailed("'article_id' must be an integer", field="article_id")
+    ticket_ref = data.get("ticket_ref") or ""
+    if not isinstance(ticket_ref, str):
+        raise ValidationFailed("'ticket_ref' must be a string", field="ticket_ref")
+    stats = kb().feedback.add(query_id, article_id, str(data.get("outcome")), ticket_ref)
+    response = jsonify({"query_id": query_id, "article_id": article_id, "stats": stats.to_dict()})
+    response.status_code = 201
+    return response

@@ -1,0 +1,77 @@
+"""POST /api/v1/suggest and feedback: contract and every error path; no 500 for any input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def client(search_client, searchable_kb):  # noqa: ANN001, ANN201
+    searchable_kb.store.create({"title": "Printer prints blank receipts", "status": "published",
+                                "body": "## Symptoms\n\nBlank receipts after the update; log shows `PRN-6004`."},
+                               author="x")
+    return search_client
+
+
+def post(client, payload, **kwargs):  # noqa: ANN001, ANN201
+    return client.post("/api/v1/suggest", json=payload, **kwargs)
+
+
+def test_contract(client) -> None:  # noqa: ANN001
+    body = post(client, {"text": "Hello, the printer prints blank receipts. PRN-6004. Thanks, Bo",
+                         "subject": "RE: receipts", "channel": "email", "limit": 3}).json
+    assert set(body) == {"query_id", "suggestions", "abstained", "took_ms"}
+    first = body["suggestions"][0]
+    assert set(first) == {"id", "slug", "title", "url", "section", "snippet", "score", "confidence"}
+    assert first["url"] == "/articles/printer-prints-blank-receipts#symptoms"
+    assert isinstance(body["abstained"], bool) and 0 <= first["confidence"] <= 1
+
+
+def test_feedback_updates_the_article_counts(client) -> None:  # noqa: ANN001
+    body = post(client, {"text": "printer prints blank receipts"}).json
+    article_id = body["suggestions"][0]["id"]
+    response = client.post(f"/api/v1/suggest/{body['query_id']}/feedback",
+                           json={"article_id": article_id, "outcome": "linked", "ticket_ref": "ZD-4411"})
+    assert response.status_code == 201 and response.json["stats"]["links"] == 1
+    assert client.get(f"/api/v1/articles/{article_id}").json["stats"]["links"] == 1
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({}, 422), ({"text": ""}, 422), ({"text": "   "}, 422), ({"text": 5}, 422), ({"text": None}, 422),
+    ({"text": "x", "limit": 0}, 422), ({"text": "x", "limit": "5"}, 422), ({"text": "x", "limit": True}, 422),
+    ({"text": "x", "channel": "fax"}, 422), ({"text": "x", "tags": "a"}, 422), ({"text": "x", "tags": [1]}, 422),
+    ({"text": "x", "min_score": 2}, 422), ({"text": "x", "language": 3}, 422), ({"text": "x", "extra": 1}, 422),
+    ({"text": "x" * (70 * 1024)}, 413),
+])
+def test_bad_suggest_input(client, payload, status: int) -> None:  # noqa: ANN001
+    response = post(client, payload)
+    assert response.status_code == status and response.json["error"]["code"]
+
+
+@pytest.mark.parametrize("raw", [b"{", b"[]", b"null", b"\xff\xfe", b'"text"'])
+def test_malformed_bodies_are_400(client, raw: bytes) -> None:  # noqa: ANN001
+    response = client.post("/api/v1/suggest", data=raw, content_type="application/json")
+    assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({"article_id": 1, "outcome": "great"}, 422), ({"article_id": "1", "outcome": "linked"}, 422),
+    ({"article_id": 999, "outcome": "linked"}, 404), ({"outcome": "linked"}, 422),
+])
+def test_bad_feedback(client, payload, status: int) -> None:  # noqa: ANN001
+    query_id = post(client, {"text": "printer blank"}).json["query_id"]
+    assert client.post(f"/api/v1/suggest/{query_id}/feedback", json=payload).status_code == status
+
+
+def test_feedback_on_an_unknown_query_is_404(client) -> None:  # noqa: ANN001
+    response = client.post("/api/v1/suggest/nope/feedback", json={"article_id": 1, "outcome": "linked"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("text", ["<html><body><script>x</script></body></html>", "\x00\x01\x02", "💥" * 500,
+                                  "> only quoted\n> lines", "-- \nJust a signature", "a" * 60_000,
+                                  json.dumps({"nested": ["json"]})])
+def test_strange_tickets_never_fail(client, text: str) -> None:  # noqa: ANN001
+    assert post(client, {"text": text}).status_code == 200

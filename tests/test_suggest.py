@@ -1,0 +1,89 @@
+"""The suggestion path: cleaning, ranking, confidence, abstaining, feedback and link boosts."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.feedback import MAX_LINK_BOOST, link_boost
+from kb.suggest import windows
+
+TICKET = """Hi team,
+
+Since this morning our receipt printer prints completely blank receipts. The log shows PRN-6004.
+Can you help?
+
+Kind regards
+Anna Berg
+Café Lund | +45 31 22 45 67
+
+On Mon, 3 Jun 2024 at 09:12, Support <support@example.com> wrote:
+> Thank you for contacting us about your password reset.
+"""
+
+
+@pytest.fixture
+def kb(searchable_kb):  # noqa: ANN001, ANN201
+    store = searchable_kb.store
+    store.create({"title": "Printer prints blank receipts", "status": "published", "tags": ["printers"],
+                  "body": "## Symptoms\n\nReceipts are blank; the log shows `PRN-6004`.\n\n## Fix\n\nUpdate."},
+                 author="x")
+    store.create({"title": "Reset your password", "status": "published", "tags": ["login"],
+                  "body": "## Steps\n\nOpen the login page and click Forgot password; thank you."}, author="x")
+    return searchable_kb
+
+
+def test_ticket_noise_does_not_decide_the_answer(kb) -> None:  # noqa: ANN001
+    result = kb.suggester.suggest(TICKET)
+    assert result.suggestions[0].title == "Printer prints blank receipts"
+    assert result.suggestions[0].section == "Symptoms"
+    assert "password" not in result.cleaned.text and "PRN-6004" in result.cleaned.search_terms
+    assert 0.0 <= result.suggestions[0].confidence <= 1.0
+    assert len(result.query_id) == 36
+
+
+def test_confidences_are_ordered_probabilities(kb) -> None:  # noqa: ANN001
+    result = kb.suggester.suggest(TICKET, limit=2)
+    values = [s.confidence for s in result.suggestions]
+    assert all(0.0 <= v <= 1.0 for v in values)
+
+
+def test_abstains_on_an_unrelated_ticket_but_still_lists_candidates(kb) -> None:  # noqa: ANN001
+    result = kb.suggester.suggest("Do you sponsor the local football club's summer tournament?")
+    assert result.abstained
+
+
+def test_min_score_filters_suggestions(kb) -> None:  # noqa: ANN001
+    result = kb.suggester.suggest(TICKET, min_score=1.0)
+    assert result.suggestions == () and result.abstained
+
+
+def test_filters_apply(kb) -> None:  # noqa: ANN001
+    result = kb.suggester.suggest(TICKET, tags=["login"])
+    assert [s.title for s in result.suggestions] == ["Reset your password"]
+
+
+def test_feedback_counts_and_boost_is_bounded(kb) -> None:  # noqa: ANN001
+    result = kb.suggester.suggest(TICKET)
+    article_id = result.suggestions[0].id
+    kb.feedback.add(result.query_id, article_id, "linked", "ZD-1")
+    stats = kb.feedback.add(result.query_id, article_id, "not_related")
+    assert (stats.links, stats.not_related, stats.helpfulness) == (1, 1, 0.5)
+    assert kb.feedback.boosts() == {article_id: link_boost(1)}
+    assert link_boost(0) == 1.0 and 1.0 < link_boost(1) < link_boost(50) <= 1.0 + MAX_LINK_BOOST
+    assert link_boost(10**9) == 1.0 + MAX_LINK_BOOST
+
+
+def test_the_stored_query_is_masked(kb) -> None:  # noqa: ANN001
+    from kb.models import SuggestQuery
+
+    result = kb.suggester.suggest("My card 4111 1111 1111 1111 was charged twice, mail me at a@b.example")
+    with kb.db.session() as session:
+        stored = session.get(SuggestQuery, result.query_id).query_text
+    assert "4111" not in stored and "a@b.example" not in stored and "[card]" in stored
+
+
+def test_long_tickets_are_read_whole_in_windows() -> None:
+    text = "\n".join(f"Paragraph {i} " + "word " * 60 for i in range(30))
+    parts = windows(text)
+    assert 1 < len(parts) <= 5 and all(len(p) <= 1800 for p in parts)
+    assert windows("short") == ["short"]
