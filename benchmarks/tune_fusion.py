@@ -1,58 +1,97 @@
-"""Offline fusion tuning on a dev set: run both engines once per query, then score many fusion variants.
+"""Offline fusion tuning on a dev set: run the engines once per query, then score fusion variants.
 
 Usage: python benchmarks/tune_fusion.py ../shared/eval/dev/orsharc [--model multilingual-e5-small]
-Prints nDCG@10 / R@10 per variant. Tune on dev sets only; the defaults in kb/search.py come from here.
+Collects per query the keyword and semantic article scores (and a pseudo-relevance-feedback semantic run),
+caches them under /tmp, and prints nDCG@10 for a grid of fusion variants. Tune on dev sets only.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import itertools
 import pickle
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb.config import load_settings  # noqa: E402
 from kb.evaluation import build_workspace, load_dataset, score_run  # noqa: E402
+from kb.fusion import convex_combination, max_normalise, reciprocal_rank_fusion, top_keys  # noqa: E402
 from kb.index.base import Filters  # noqa: E402
-from kb.search import FusionConfig  # noqa: E402
+from kb.search import _rollup  # noqa: E402
+from kb.ticket_cleaning import clean_ticket  # noqa: E402
 
 
-def collect(folder: Path, model: str, fetch: int) -> tuple[list, dict]:
-    """Per query: (qid, keyword hits, semantic hits); and the article -> doc id map."""
+def collect(folder: Path, model: str, tickets: bool) -> dict:
     dataset = load_dataset(folder)
     base = load_settings()
     base = base.with_overrides(cache_dir=base.cache_dir or Path.home() / ".cache" / "kb", embedding_model=model)
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
         kb, doc_ids = build_workspace(dataset, base, Path(tmp))
-        engine = kb.search
-        engine.config = FusionConfig(fetch=fetch)
-        runs = []
+        engine, semantic = kb.search, kb.indexes.semantic
         for q in dataset.queries:
-            k = engine._keyword(q["text"], Filters(), None, ())
-            s = engine._semantic(q["text"], Filters())
-            runs.append((q["_id"], [(h.article_id, h.score, len(h.matched_terms)) for h in k],
-                         [(h.article_id, h.score) for h in s]))
+            text = q["text"]
+            exact: tuple[str, ...] = ()
+            if tickets:
+                cleaned = clean_ticket(text)
+                text, exact = "\n".join(p for p in (cleaned.subject, cleaned.text) if p), cleaned.search_terms
+            k_hits = engine._keyword(text, Filters(), None, exact)
+            vec = kb.indexes.embedder.embed_queries([text])[0]
+            s_hits = semantic.search(vec, limit=100)
+            top = [h.chunk_id for h in s_hits[:5]]
+            runs.append({"qid": q["_id"], "k": _rollup(k_hits)[0], "s": _rollup(s_hits)[0],
+                         "kcov": {h.article_id: len(h.matched_terms) for h in k_hits},
+                         "vec": vec, "top_chunks": top})
+        # vectors of the top chunks, for pseudo-relevance feedback variants
+        ids = {c for r in runs for c in r["top_chunks"]}
+        vectors = {c: semantic.chunk_vector(c) for c in ids} if hasattr(semantic, "chunk_vector") else {}
+        for r in runs:
+            if vectors:
+                for beta in (0.3, 0.6):
+                    pv = r["vec"] + beta * np.mean([vectors[c] for c in r["top_chunks"][:3]], axis=0)
+                    pv /= np.linalg.norm(pv)
+                    r[f"prf{beta}"] = _rollup(semantic.search(pv.astype(np.float32), limit=100))[0]
         kb.close()
-    return runs, {"doc_ids": doc_ids, "qrels": dataset.qrels}
+    return {"runs": runs, "doc_ids": doc_ids, "qrels": dataset.qrels}
+
+
+def ndcg(data: dict, fuse) -> float:
+    total = 0.0
+    for r in data["runs"]:
+        ranked = [data["doc_ids"][a] for a in fuse(r)[:100]]
+        total += score_run(ranked, data["qrels"][r["qid"]])["ndcg@10"]
+    return total / len(data["runs"])
+
+
+def variants() -> dict:
+    out = {"keyword": lambda r: top_keys(r["k"], 100), "semantic": lambda r: top_keys(r["s"], 100)}
+    for wk, ws in [(1, 1), (0.5, 1), (0.3, 1), (1, 0.5)]:
+        out[f"rrf k=60 w={wk},{ws}"] = lambda r, wk=wk, ws=ws: top_keys(reciprocal_rank_fusion(
+            [top_keys(r["k"], 100), top_keys(r["s"], 100)], [wk, ws]), 100)
+    for alpha, floor in itertools.product((0.2, 0.3, 0.4, 0.5), (0.0, 0.5, 0.7)):
+        def convex(r, alpha=alpha, floor=floor, key="s"):
+            s = {a: max(0.0, v - floor) / (1 - floor) for a, v in r[key].items()}
+            return top_keys(convex_combination([max_normalise(r["k"]), s], [alpha, 1 - alpha]), 100)
+        out[f"convex a={alpha} floor={floor}"] = convex
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--model", default="multilingual-e5-small")
-    parser.add_argument("--fetch", type=int, default=100)
+    parser.add_argument("--tickets", action="store_true", help="clean queries as tickets first")
     args = parser.parse_args()
     cache = Path(f"/tmp/tune-{args.dataset.name}-{args.model}.pkl")
-    if cache.exists():
-        runs, info = pickle.loads(cache.read_bytes())
-    else:
-        runs, info = collect(args.dataset, args.model, args.fetch)
-        cache.write_bytes(pickle.dumps((runs, info)))
-    print(json.dumps({"dataset": args.dataset.name, "model": args.model, "queries": len(runs)}))
+    data = pickle.loads(cache.read_bytes()) if cache.exists() else collect(args.dataset, args.model, args.tickets)
+    cache.write_bytes(pickle.dumps(data))
+    for name, fuse in variants().items():
+        print(f"{args.dataset.name:<13} {name:<32} nDCG@10 {ndcg(data, fuse):.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ class Settings:
     max_request_bytes: int = 1024 * 1024
     auto_import: bool = True
     page_size: int = 20
+    rate_limit: str = "600 per minute"
+    ratelimit_storage_uri: str = "memory://"
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests, eval workspaces)."""
@@ -84,4 +86,6 @@ def load_settings() -> Settings:
         max_body_bytes=int(os.environ.get("KB_MAX_BODY_BYTES", 256 * 1024)),
         max_request_bytes=int(os.environ.get("KB_MAX_REQUEST_BYTES", 1024 * 1024)),
         auto_import=_env_bool("KB_AUTO_IMPORT", True),
+        rate_limit=os.environ.get("KB_RATE_LIMIT", "600 per minute"),
+        ratelimit_storage_uri=os.environ.get("KB_RATELIMIT_STORAGE_URI", "memory://"),
     )

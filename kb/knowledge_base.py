@@ -11,6 +11,7 @@ from kb.content_io import ImportReport, import_directory
 from kb.db import Database
 from kb.feedback import FeedbackStore
 from kb.store import ArticleStore
+from kb.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,11 @@ class KnowledgeBase:
     search: Any = field(default=None)  # kb.search.SearchEngine when search is enabled
     suggester: Any = field(default=None)  # kb.suggest.Suggester when search is enabled
     feedback: Any = field(default=None)  # kb.feedback.FeedbackStore
+
+    @property
+    def tokens(self) -> TokenStore:
+        """API tokens (stateless over the database, so a fresh store per use is fine)."""
+        return TokenStore(self.db)
 
     def import_content_if_empty(self) -> ImportReport | None:
         """First start: load the shipped content/ folder into an empty database."""

@@ -6,10 +6,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
 from kb.web import create_app
+
+
+class AdminTokenClient(FlaskClient):
+    """A test client that sends a fresh admin token, so tests of other API behaviour need no auth set-up."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        knowledge_base = self.application.extensions.get("kb")
+        if knowledge_base is not None:
+            _, secret = knowledge_base.tokens.create("test-client", "admin")
+            self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+
+
+@pytest.fixture(autouse=True)
+def _clients_send_an_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app.test_client() authenticates as admin; tests of auth itself drop the header."""
+    monkeypatch.setattr(Flask, "test_client_class", AdminTokenClient)
 
 
 @pytest.fixture
@@ -47,8 +66,8 @@ def searchable_kb(settings: Settings) -> Iterator[KnowledgeBase]:
 
 
 @pytest.fixture
-def search_client(searchable_kb: KnowledgeBase):  # noqa: ANN201
-    """A test client of an app whose knowledge base can search."""
+def search_client(searchable_kb: KnowledgeBase):
+    """A test client (sending an admin token) of an app whose knowledge base can search."""
     application = create_app(knowledge_base=searchable_kb)
     application.config["TESTING"] = True
     return application.test_client()
@@ -70,5 +89,5 @@ def app(knowledge_base: KnowledgeBase):
 
 @pytest.fixture
 def client(app):
-    """A test client of the app."""
+    """A test client of the app, sending an admin token."""
     return app.test_client()

@@ -6,7 +6,7 @@ import pytest
 
 
 @pytest.fixture
-def client(search_client, searchable_kb):  # noqa: ANN001, ANN201
+def client(search_client, searchable_kb):
     store = searchable_kb.store
     store.create({"title": "Cash drawer does not open", "status": "published", "tags": ["hardware"],
                   "body": "## Symptoms\n\nThe drawer stays shut after a sale.\n\n## Fix\n\nCheck the RJ12 cable."},
@@ -16,7 +16,7 @@ def client(search_client, searchable_kb):  # noqa: ANN001, ANN201
     return search_client
 
 
-def test_search_contract(client) -> None:  # noqa: ANN001
+def test_search_contract(client) -> None:
     body = client.get("/api/v1/search?q=drawer+stays+shut&limit=5").json
     assert set(body) == {"query", "mode", "results", "total", "took_ms"}
     assert body["mode"] == "hybrid" and body["total"] >= 1 and body["took_ms"] >= 0
@@ -28,27 +28,27 @@ def test_search_contract(client) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
-def test_modes_and_language_filter(client, mode: str) -> None:  # noqa: ANN001
+def test_modes_and_language_filter(client, mode: str) -> None:
     results = client.get(f"/api/v1/search?q=skuffen+lukket&mode={mode}&lang=da").json["results"]
     assert [r["language"] for r in results] == ["da"]
 
 
-def test_tag_filter(client) -> None:  # noqa: ANN001
+def test_tag_filter(client) -> None:
     assert client.get("/api/v1/search?q=drawer&tag=hardware").json["total"] == 1
     assert client.get("/api/v1/search?q=drawer&tag=billing").json["results"] == []
 
 
 @pytest.mark.parametrize("query", ["mode=fuzzy&q=x", "limit=0&q=x", "limit=abc&q=x", "q=" + "x" * 10_001])
-def test_bad_parameters_are_400(client, query: str) -> None:  # noqa: ANN001
+def test_bad_parameters_are_400(client, query: str) -> None:
     response = client.get(f"/api/v1/search?{query}")
     assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
 
 
-def test_empty_query_is_an_empty_answer(client) -> None:  # noqa: ANN001
+def test_empty_query_is_an_empty_answer(client) -> None:
     body = client.get("/api/v1/search?q=").json
     assert body["results"] == [] and body["total"] == 0
 
 
-def test_without_search_the_endpoint_says_so(client, app) -> None:  # noqa: ANN001
+def test_without_search_the_endpoint_says_so(client, app) -> None:
     response = app.test_client().get("/api/v1/search?q=x")
     assert response.status_code == 503 and response.json["error"]["code"] == "search_unavailable"

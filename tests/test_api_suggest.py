@@ -8,18 +8,18 @@ import pytest
 
 
 @pytest.fixture
-def client(search_client, searchable_kb):  # noqa: ANN001, ANN201
+def client(search_client, searchable_kb):
     searchable_kb.store.create({"title": "Printer prints blank receipts", "status": "published",
                                 "body": "## Symptoms\n\nBlank receipts after the update; log shows `PRN-6004`."},
                                author="x")
     return search_client
 
 
-def post(client, payload, **kwargs):  # noqa: ANN001, ANN201
+def post(client, payload, **kwargs):
     return client.post("/api/v1/suggest", json=payload, **kwargs)
 
 
-def test_contract(client) -> None:  # noqa: ANN001
+def test_contract(client) -> None:
     body = post(client, {"text": "Hello, the printer prints blank receipts. PRN-6004. Thanks, Bo",
                          "subject": "RE: receipts", "channel": "email", "limit": 3}).json
     assert set(body) == {"query_id", "suggestions", "abstained", "took_ms"}
@@ -29,7 +29,7 @@ def test_contract(client) -> None:  # noqa: ANN001
     assert isinstance(body["abstained"], bool) and 0 <= first["confidence"] <= 1
 
 
-def test_feedback_updates_the_article_counts(client) -> None:  # noqa: ANN001
+def test_feedback_updates_the_article_counts(client) -> None:
     body = post(client, {"text": "printer prints blank receipts"}).json
     article_id = body["suggestions"][0]["id"]
     response = client.post(f"/api/v1/suggest/{body['query_id']}/feedback",
@@ -45,13 +45,13 @@ def test_feedback_updates_the_article_counts(client) -> None:  # noqa: ANN001
     ({"text": "x", "min_score": 2}, 422), ({"text": "x", "language": 3}, 422), ({"text": "x", "extra": 1}, 422),
     ({"text": "x" * (70 * 1024)}, 413),
 ])
-def test_bad_suggest_input(client, payload, status: int) -> None:  # noqa: ANN001
+def test_bad_suggest_input(client, payload, status: int) -> None:
     response = post(client, payload)
     assert response.status_code == status and response.json["error"]["code"]
 
 
 @pytest.mark.parametrize("raw", [b"{", b"[]", b"null", b"\xff\xfe", b'"text"'])
-def test_malformed_bodies_are_400(client, raw: bytes) -> None:  # noqa: ANN001
+def test_malformed_bodies_are_400(client, raw: bytes) -> None:
     response = client.post("/api/v1/suggest", data=raw, content_type="application/json")
     assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
 
@@ -60,12 +60,12 @@ def test_malformed_bodies_are_400(client, raw: bytes) -> None:  # noqa: ANN001
     ({"article_id": 1, "outcome": "great"}, 422), ({"article_id": "1", "outcome": "linked"}, 422),
     ({"article_id": 999, "outcome": "linked"}, 404), ({"outcome": "linked"}, 422),
 ])
-def test_bad_feedback(client, payload, status: int) -> None:  # noqa: ANN001
+def test_bad_feedback(client, payload, status: int) -> None:
     query_id = post(client, {"text": "printer blank"}).json["query_id"]
     assert client.post(f"/api/v1/suggest/{query_id}/feedback", json=payload).status_code == status
 
 
-def test_feedback_on_an_unknown_query_is_404(client) -> None:  # noqa: ANN001
+def test_feedback_on_an_unknown_query_is_404(client) -> None:
     response = client.post("/api/v1/suggest/nope/feedback", json={"article_id": 1, "outcome": "linked"})
     assert response.status_code == 404
 
@@ -73,5 +73,5 @@ def test_feedback_on_an_unknown_query_is_404(client) -> None:  # noqa: ANN001
 @pytest.mark.parametrize("text", ["<html><body><script>x</script></body></html>", "\x00\x01\x02", "💥" * 500,
                                   "> only quoted\n> lines", "-- \nJust a signature", "a" * 60_000,
                                   json.dumps({"nested": ["json"]})])
-def test_strange_tickets_never_fail(client, text: str) -> None:  # noqa: ANN001
+def test_strange_tickets_never_fail(client, text: str) -> None:
     assert post(client, {"text": text}).status_code == 200

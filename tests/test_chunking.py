@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kb.chunking import MAX_CHARS, chunk_article, passage_text
 from kb.markdown_render import render_markdown
 from kb.views import ArticleView
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def article(body: str, title: str = "Printer prints blank receipts") -> ArticleView:

@@ -49,7 +49,7 @@ def test_missing_article_page_is_a_404_page(client) -> None:
     assert response.status_code == 404 and "text/html" in response.content_type
 
 
-def test_search_page_shows_results_with_sections(search_client, searchable_kb) -> None:  # noqa: ANN001
+def test_search_page_shows_results_with_sections(search_client, searchable_kb) -> None:
     publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
     html = search_client.get("/?q=printer+offline").get_data(as_text=True)
     assert 'href="/articles/reset-a-password#symptoms"' in html

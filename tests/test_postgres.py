@@ -29,7 +29,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_settings(settings, server_url: str):  # noqa: ANN001, ANN201
+def pg_settings(settings, server_url: str):
     name = f"kb_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -39,20 +39,20 @@ def pg_settings(settings, server_url: str):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def pg_kb(pg_settings):  # noqa: ANN001, ANN201
+def pg_kb(pg_settings):
     kb = open_knowledge_base(pg_settings, with_search=False)
     yield kb
     kb.close()
 
 
-def test_migrations_create_every_table(pg_kb) -> None:  # noqa: ANN001
+def test_migrations_create_every_table(pg_kb) -> None:
     with pg_kb.db.engine.connect() as connection:
         tables = set(connection.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
     assert {"articles", "article_tags", "revisions", "changes", "alembic_version"} <= tables
 
 
-def test_revisions_conflicts_and_filters(pg_kb) -> None:  # noqa: ANN001
+def test_revisions_conflicts_and_filters(pg_kb) -> None:
     store = pg_kb.store
     article = store.create({"title": "Kassen åbner ikke", "body": "v1", "tags": ["hardware"], "language": "da",
                             "status": "published"}, author="maja")
@@ -65,7 +65,7 @@ def test_revisions_conflicts_and_filters(pg_kb) -> None:  # noqa: ANN001
     assert store.changed_since(0)[1] == [article.id]
 
 
-def test_content_round_trip(pg_kb, tmp_path: Path) -> None:  # noqa: ANN001
+def test_content_round_trip(pg_kb, tmp_path: Path) -> None:
     source = Path(__file__).resolve().parent.parent / "content"
     report = import_directory(pg_kb.store, source)
     assert not report.errors
@@ -74,7 +74,7 @@ def test_content_round_trip(pg_kb, tmp_path: Path) -> None:  # noqa: ANN001
         assert (tmp_path / path.name).read_text() == path.read_text(), path.name
 
 
-def test_api_with_search_on_postgres(pg_settings) -> None:  # noqa: ANN001
+def test_api_with_search_on_postgres(pg_settings) -> None:
     kb = open_knowledge_base(pg_settings)
     try:
         client = create_app(knowledge_base=kb).test_client()

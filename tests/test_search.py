@@ -33,7 +33,7 @@ DANISH = """## Trin
 
 
 @pytest.fixture
-def kb(searchable_kb):  # noqa: ANN001, ANN201
+def kb(searchable_kb):
     store = searchable_kb.store
     store.create({"title": "Printer prints blank receipts", "body": PRINTER, "tags": ["printers", "hardware"],
                   "status": "published", "team": "support"}, author="maja")
@@ -46,16 +46,16 @@ def kb(searchable_kb):  # noqa: ANN001, ANN201
     return searchable_kb
 
 
-def titles(response) -> list[str]:  # noqa: ANN001
+def titles(response) -> list[str]:
     return [r.title for r in response.results]
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "keyword", "semantic"])
-def test_each_mode_finds_the_right_article(kb, mode: str) -> None:  # noqa: ANN001
+def test_each_mode_finds_the_right_article(kb, mode: str) -> None:
     assert titles(kb.search.search("printer blank receipts", mode=mode))[0] == "Printer prints blank receipts"
 
 
-def test_result_points_at_the_best_section_with_marked_snippet(kb) -> None:  # noqa: ANN001
+def test_result_points_at_the_best_section_with_marked_snippet(kb) -> None:
     result = kb.search.search("PRN-6004").results[0]
     assert result.title == "Printer prints blank receipts"
     assert (result.section, result.anchor) == ("Symptoms", "symptoms")
@@ -64,7 +64,7 @@ def test_result_points_at_the_best_section_with_marked_snippet(kb) -> None:  # n
     assert result.tags == ("printers", "hardware") and result.language == "en" and result.updated
 
 
-def test_identifiers_match_exactly(kb) -> None:  # noqa: ANN001
+def test_identifiers_match_exactly(kb) -> None:
     kb.store.create({"title": "Two-factor code rejected", "body": "The app shows `ERR-4013` when the clock drifts.",
                      "status": "published"}, author="x")
     for mode in ("keyword", "hybrid"):
@@ -73,13 +73,13 @@ def test_identifiers_match_exactly(kb) -> None:  # noqa: ANN001
     assert "<mark>ERR-4012</mark>" not in kb.search.search("ERR-4013").results[0].snippet
 
 
-def test_drafts_are_invisible_to_readers(kb) -> None:  # noqa: ANN001
+def test_drafts_are_invisible_to_readers(kb) -> None:
     assert "Draft: printer roadmap" not in titles(kb.search.search("printer roadmap"))
     everything = Filters(statuses=("published", "draft"))
     assert "Draft: printer roadmap" in titles(kb.search.search("printer roadmap", filters=everything))
 
 
-def test_filters(kb) -> None:  # noqa: ANN001
+def test_filters(kb) -> None:
     assert titles(kb.search.search("adgangskode password", filters=Filters(languages=("da",)))) == [
         "Nulstil din adgangskode"]
     assert titles(kb.search.search("printer", filters=Filters(tags=("login",)))) == [] or all(
@@ -87,7 +87,7 @@ def test_filters(kb) -> None:  # noqa: ANN001
     assert titles(kb.search.search("password", filters=Filters(teams=("sales",)))) == []
 
 
-def test_an_edit_is_searchable_at_once_and_archiving_hides_it(kb) -> None:  # noqa: ANN001
+def test_an_edit_is_searchable_at_once_and_archiving_hides_it(kb) -> None:
     article = kb.store.get("reset-your-password")
     kb.store.update(article.id, {"body": PASSWORD + "\n## Cash drawer\n\nThe drawer kicks open.\n"},
                     base_revision=1, author="x")
@@ -96,7 +96,7 @@ def test_an_edit_is_searchable_at_once_and_archiving_hides_it(kb) -> None:  # no
     assert "Reset your password" not in titles(kb.search.search("drawer kicks"))
 
 
-def test_another_process_sees_a_change_within_the_sync_interval(kb, settings) -> None:  # noqa: ANN001
+def test_another_process_sees_a_change_within_the_sync_interval(kb, settings) -> None:
     other = open_knowledge_base(settings)  # same database and index folder, separate in-memory state
     try:
         other.indexes.sync_interval = 0.2
@@ -110,7 +110,7 @@ def test_another_process_sees_a_change_within_the_sync_interval(kb, settings) ->
         other.close()
 
 
-def test_reindex_swaps_a_new_build_in(kb) -> None:  # noqa: ANN001
+def test_reindex_swaps_a_new_build_in(kb) -> None:
     before = kb.indexes.manifest.build_id
     manifest = kb.indexes.reindex()
     assert manifest.build_id != before and manifest.articles == 4
@@ -119,7 +119,7 @@ def test_reindex_swaps_a_new_build_in(kb) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("damage", ["delete", "corrupt-manifest", "corrupt-semantic", "wrong-model"])
-def test_missing_corrupt_or_mismatched_index_is_rebuilt_on_start(kb, settings, damage: str) -> None:  # noqa: ANN001
+def test_missing_corrupt_or_mismatched_index_is_rebuilt_on_start(kb, settings, damage: str) -> None:
     build = (settings.index_dir / "current").resolve()
     kb.close()
     if damage == "delete":
@@ -140,7 +140,7 @@ def test_missing_corrupt_or_mismatched_index_is_rebuilt_on_start(kb, settings, d
         reopened.close()
 
 
-def test_hostile_queries_do_not_fail(kb) -> None:  # noqa: ANN001
+def test_hostile_queries_do_not_fail(kb) -> None:
     for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
         response = kb.search.search(query)
         assert all("<script>" not in r.snippet for r in response.results)

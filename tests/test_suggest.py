@@ -22,7 +22,7 @@ On Mon, 3 Jun 2024 at 09:12, Support <support@example.com> wrote:
 
 
 @pytest.fixture
-def kb(searchable_kb):  # noqa: ANN001, ANN201
+def kb(searchable_kb):
     store = searchable_kb.store
     store.create({"title": "Printer prints blank receipts", "status": "published", "tags": ["printers"],
                   "body": "## Symptoms\n\nReceipts are blank; the log shows `PRN-6004`.\n\n## Fix\n\nUpdate."},
@@ -32,7 +32,7 @@ def kb(searchable_kb):  # noqa: ANN001, ANN201
     return searchable_kb
 
 
-def test_ticket_noise_does_not_decide_the_answer(kb) -> None:  # noqa: ANN001
+def test_ticket_noise_does_not_decide_the_answer(kb) -> None:
     result = kb.suggester.suggest(TICKET)
     assert result.suggestions[0].title == "Printer prints blank receipts"
     assert result.suggestions[0].section == "Symptoms"
@@ -41,28 +41,28 @@ def test_ticket_noise_does_not_decide_the_answer(kb) -> None:  # noqa: ANN001
     assert len(result.query_id) == 36
 
 
-def test_confidences_are_ordered_probabilities(kb) -> None:  # noqa: ANN001
+def test_confidences_are_ordered_probabilities(kb) -> None:
     result = kb.suggester.suggest(TICKET, limit=2)
     values = [s.confidence for s in result.suggestions]
     assert all(0.0 <= v <= 1.0 for v in values)
 
 
-def test_abstains_on_an_unrelated_ticket_but_still_lists_candidates(kb) -> None:  # noqa: ANN001
+def test_abstains_on_an_unrelated_ticket_but_still_lists_candidates(kb) -> None:
     result = kb.suggester.suggest("Do you sponsor the local football club's summer tournament?")
     assert result.abstained
 
 
-def test_min_score_filters_suggestions(kb) -> None:  # noqa: ANN001
+def test_min_score_filters_suggestions(kb) -> None:
     result = kb.suggester.suggest(TICKET, min_score=1.0)
     assert result.suggestions == () and result.abstained
 
 
-def test_filters_apply(kb) -> None:  # noqa: ANN001
+def test_filters_apply(kb) -> None:
     result = kb.suggester.suggest(TICKET, tags=["login"])
     assert [s.title for s in result.suggestions] == ["Reset your password"]
 
 
-def test_feedback_counts_and_boost_is_bounded(kb) -> None:  # noqa: ANN001
+def test_feedback_counts_and_boost_is_bounded(kb) -> None:
     result = kb.suggester.suggest(TICKET)
     article_id = result.suggestions[0].id
     kb.feedback.add(result.query_id, article_id, "linked", "ZD-1")
@@ -73,7 +73,7 @@ def test_feedback_counts_and_boost_is_bounded(kb) -> None:  # noqa: ANN001
     assert link_boost(10**9) == 1.0 + MAX_LINK_BOOST
 
 
-def test_the_stored_query_is_masked(kb) -> None:  # noqa: ANN001
+def test_the_stored_query_is_masked(kb) -> None:
     from kb.models import SuggestQuery
 
     result = kb.suggester.suggest("My card 4111 1111 1111 1111 was charged twice, mail me at a@b.example")

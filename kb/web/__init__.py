@@ -6,8 +6,9 @@ from flask import Flask, Response, jsonify
 
 from kb.config import PROJECT_ROOT, Settings, load_settings
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
-from kb.web import search_api, suggest_api  # noqa: F401 - register their routes on the api blueprint
+from kb.web import search_api, suggest_api, tokens_api  # noqa: F401 - register their routes on the api blueprint
 from kb.web.api import api
+from kb.web.auth import init_auth
 from kb.web.errors import register_error_handlers
 from kb.web.pages import pages
 
@@ -27,11 +28,14 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
         JSON_SORT_KEYS=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        KB_RATE_LIMIT=settings.rate_limit,
+        KB_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
     )
     app.extensions["kb"] = knowledge_base or open_knowledge_base(settings)
     app.register_blueprint(pages)
     app.register_blueprint(api)
     register_error_handlers(app)
+    init_auth(app)
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:

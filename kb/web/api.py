@@ -11,6 +11,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.models import STATUSES
 from kb.store import ArticleQuery
 from kb.views import ArticleView
+from kb.web.auth import current_token
 from kb.web.errors import BadRequest
 from kb.web.requests import base_revision, int_arg, json_object, text_field
 
@@ -23,8 +24,11 @@ def kb() -> KnowledgeBase:
 
 
 def current_author(data: dict[str, Any] | None = None) -> str:
-    """Who is saving: the signed-in user once accounts exist, else the 'author' field."""
-    return (text_field(data, "author", "api", limit=100) if data is not None else "api") or "api"
+    """Who is saving: the name of the token that authenticated the request."""
+    # The 'author' field is still accepted (and popped) but never trusted over the token.
+    claimed = text_field(data, "author", "", limit=100) if data is not None else ""
+    token = current_token()
+    return token.name if token is not None else (claimed or "api")
 
 
 def article_response(article: ArticleView, status: int = 200) -> Response:
@@ -105,7 +109,7 @@ def patch_article(ref: str) -> Response:
 @api.delete("/articles/<ref>")
 def delete_article(ref: str) -> Response:
     """Archive the article: deleting never loses content."""
-    article = kb().store.archive(ref, author="api")
+    article = kb().store.archive(ref, author=current_author())
     return article_response(article)
 
 
