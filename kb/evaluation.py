@@ -117,7 +117,7 @@ def evaluate(dataset: Dataset, ranker: Ranker, doc_ids: dict[int, str], mode: st
 def search_ranker(kb: KnowledgeBase) -> Ranker:
     """Queries go through SearchEngine.search, exactly like GET /api/v1/search."""
     def rank(text: str, mode: str) -> list[int]:
-        return list(kb.search.search(text, mode=mode, limit=100).article_ranking)
+        return list(kb.search.search(text, mode=mode, limit=10).article_ranking)
     return rank
 
 
@@ -141,7 +141,7 @@ def suggest_ranker(kb: KnowledgeBase) -> Ranker:
     from kb.ticket_cleaning import clean_ticket
 
     def rank(text: str, mode: str) -> list[int]:
-        return list(kb.suggester.rank(clean_ticket(text)).article_ranking)
+        return list(kb.suggester.rank(clean_ticket(text), limit=10).article_ranking)
     return rank
 
 

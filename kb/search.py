@@ -77,7 +77,8 @@ def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:
 class SearchEngine:
     """Runs a query through the keyword and/or semantic index and fuses the rankings."""
 
-    def __init__(self, indexes: IndexManager, config: FusionConfig = FusionConfig(), url_prefix: str = "/articles/"):
+    def __init__(self, indexes: IndexManager, config: FusionConfig = FusionConfig(), url_prefix: str = "/articles/"
+                 ) -> None:
         self.indexes = indexes
         self.config = config
         self.url_prefix = url_prefix

@@ -75,3 +75,26 @@ def test_feedback_on_an_unknown_query_is_404(client) -> None:
                                   json.dumps({"nested": ["json"]})])
 def test_strange_tickets_never_fail(client, text: str) -> None:
     assert post(client, {"text": text}).status_code == 200
+
+
+def test_article_from_ticket_is_a_scrubbed_draft(client, searchable_kb) -> None:  # noqa: ANN001
+    ticket = ("Hi, my name is Anna Berg. The Print Agent installer fails with 0x80070005 on Windows 11.\n"
+              "Call me on +45 31 22 45 67 or anna.berg@example.com.\n\nKind regards\nAnna Berg")
+    response = client.post("/api/v1/articles/from-ticket", json={
+        "text": ticket, "resolution": "Ran the installer as administrator; Anna confirmed it worked.",
+        "tags": ["print-agent"]})
+    assert response.status_code == 201, response.json
+    article = response.json
+    assert article["status"] == "draft" and article["edit_url"] == f"/articles/{article['slug']}/edit"
+    body = article["body"]
+    assert "## Symptoms" in body and "0x80070005" in body and "as administrator" in body
+    for secret in ("Anna", "anna.berg@example.com", "31 22 45 67"):
+        assert secret not in body and secret not in article["title"]
+    assert article["owner"] == "test-client"
+
+
+@pytest.mark.parametrize("payload", [{"text": "x"}, {"resolution": "y"}, {"text": "", "resolution": "y"},
+                                     {"text": "x", "resolution": "y", "customer_names": "Bo"},
+                                     {"text": "x", "resolution": "y", "bogus": 1}])
+def test_article_from_ticket_validates(client, payload) -> None:  # noqa: ANN001
+    assert client.post("/api/v1/articles/from-ticket", json=payload).status_code == 422

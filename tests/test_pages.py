@@ -55,3 +55,51 @@ def test_search_page_shows_results_with_sections(search_client, searchable_kb) -
     assert 'href="/articles/reset-a-password#symptoms"' in html
     assert "<mark>printer</mark>" in html and "› Symptoms" in html
     assert "<mark>" not in search_client.get("/?q=%3Cmark%3E").get_data(as_text=True).split("</form>")[1]
+
+
+def csrf_from(html: str) -> str:
+    return html.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def test_editor_create_from_template_then_edit_and_restore(client, store) -> None:  # noqa: ANN001
+    page = client.get("/articles/new?template=troubleshooting").get_data(as_text=True)
+    assert "## Symptoms" in page and "## Workaround" in page
+    token = csrf_from(page)
+    created = client.post("/articles/new", data={"csrf_token": token, "title": "Scanner beeps twice",
+                                                 "body": "## Symptoms\n\nTwo beeps.", "tags": "hardware, barcode",
+                                                 "status": "draft", "language": "en", "message": "First"})
+    assert created.status_code == 303 and created.headers["Location"].endswith("/articles/scanner-beeps-twice")
+    edit = client.get("/articles/scanner-beeps-twice/edit").get_data(as_text=True)
+    saved = client.post("/articles/scanner-beeps-twice/edit", data={
+        "csrf_token": csrf_from(edit), "base_revision": "1", "title": "Scanner beeps twice",
+        "body": "## Symptoms\n\nThree beeps.", "tags": "hardware", "status": "published", "language": "en"})
+    assert saved.status_code == 303
+    article = store.get("scanner-beeps-twice")
+    assert (article.revision, article.tags, article.status) == (2, ("hardware",), "published")
+    history = client.get("/articles/scanner-beeps-twice/history").get_data(as_text=True)
+    restored = client.post("/articles/scanner-beeps-twice/revisions/1/restore", data={"csrf_token": csrf_from(history)})
+    assert restored.status_code == 303 and store.get("scanner-beeps-twice").body == "## Symptoms\n\nTwo beeps."
+
+
+def test_stale_save_in_the_editor_shows_the_conflict_and_keeps_my_text(client, store) -> None:  # noqa: ANN001
+    article = publish(store)
+    edit = client.get(f"/articles/{article.slug}/edit").get_data(as_text=True)
+    store.update(article.id, {"body": "Their change"}, base_revision=1, author="tomasz", message="Theirs")
+    response = client.post(f"/articles/{article.slug}/edit", data={
+        "csrf_token": csrf_from(edit), "base_revision": "1", "title": article.title, "body": "My change",
+        "status": "published", "language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone else saved this article" in html and "My change" in html and "Theirs" in html
+    assert store.get(article.id).body == "Their change"
+
+
+def test_form_posts_without_csrf_token_fail(client, store) -> None:  # noqa: ANN001
+    response = client.post("/articles/new", data={"title": "x", "body": "y"})
+    assert response.status_code == 400 and store.list().total == 0
+
+
+def test_preview_renders_through_the_sanitiser(client) -> None:  # noqa: ANN001
+    token = csrf_from(client.get("/articles/new").get_data(as_text=True))
+    html = client.post("/preview", data={"body": "## Hi\n<script>alert(1)</script>", "csrf_token": token}).json["html"]
+    assert '<h2 id="hi">' in html and "<script" not in html

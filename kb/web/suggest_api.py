@@ -84,3 +84,33 @@ def suggest_feedback(query_id: str) -> Response:
     response = jsonify({"query_id": query_id, "article_id": article_id, "stats": stats.to_dict()})
     response.status_code = 201
     return response
+
+
+@api.post("/articles/from-ticket")
+def create_article_from_ticket() -> Response:
+    """Capture at resolution: a draft Troubleshooting article from the ticket and the agent's notes."""
+    from flask import url_for
+
+    from kb.article_templates import draft_from_ticket
+
+    _check_size()
+    data = json_object()
+    unknown = sorted(set(data) - {"text", "resolution", "subject", "title", "tags", "language", "customer_names"})
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+    for name in ("text", "resolution"):
+        if not isinstance(data.get(name), str) or not data[name].strip():
+            raise ValidationFailed(f"'{name}' must be a non-empty string", field=name)
+    names = data.get("customer_names") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValidationFailed("'customer_names' must be a list of strings", field="customer_names")
+    draft = draft_from_ticket(data["text"], data["resolution"], subject=_optional_str(data, "subject"),
+                              title=_optional_str(data, "title"), known_names=tuple(names))
+    token = getattr(g, "token", None)
+    fields = {**draft, "status": "draft", "tags": data.get("tags") or [], "language": data.get("language") or "en",
+              "owner": token.name if token else "", "team": token.team if token else ""}
+    article = kb().store.create(fields, author=token.name if token else "api", message="Drafted from a ticket")
+    body = {**article.to_dict(), "edit_url": url_for("pages.edit", slug=article.slug)}
+    response = jsonify(body)
+    response.status_code = 201
+    return response

@@ -1,0 +1,99 @@
+"""Editor pages: new from a template, edit with a stale-save guard, live preview, restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
+
+from kb.article_templates import TEMPLATES
+from kb.diff import diff_rows
+from kb.errors import Conflict, KBError
+from kb.knowledge_base import KnowledgeBase
+from kb.markdown_render import render_markdown
+from kb.models import STATUSES
+from kb.web.pages import pages
+
+EDITOR_AUTHOR = "web"  # until accounts exist, page saves are attributed to the web editor
+
+
+def kb() -> KnowledgeBase:
+    """The knowledge base this app serves."""
+    return current_app.extensions["kb"]
+
+
+def _form_fields() -> dict[str, Any]:
+    form = request.form
+    return {"title": form.get("title", ""), "body": form.get("body", ""),
+            "tags": [t for t in form.get("tags", "").split(",") if t.strip()],
+            "status": form.get("status", "draft"), "language": form.get("language", "en").strip() or "en",
+            "team": form.get("team", "").strip(), "review_by": form.get("review_by") or None}
+
+
+def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: dict | None = None,
+            status: int = 200) -> tuple[str, int]:
+    return render_template("edit.html", article=article, fields=fields, statuses=STATUSES, error=error,
+                           conflict=conflict, templates=TEMPLATES.values(),
+                           message=request.form.get("message", "")), status
+
+
+@pages.get("/articles/new")
+def new() -> tuple[str, int]:
+    """An empty editor, or one started from a template."""
+    template = TEMPLATES.get(request.args.get("template", ""))
+    fields = {"title": request.args.get("title", ""), "body": template.body if template else "",
+              "tags": [], "status": "draft", "language": "en", "team": "", "review_by": None}
+    return _render(None, fields)
+
+
+@pages.post("/articles/new")
+def create() -> Response | tuple[str, int]:
+    """Save a new article."""
+    fields = _form_fields()
+    try:
+        article = kb().store.create(fields, author=EDITOR_AUTHOR, message=request.form.get("message") or "Created")
+    except KBError as exc:
+        return _render(None, fields, error=exc.message, status=422)
+    return redirect(url_for("pages.article", slug=article.slug), code=303)
+
+
+@pages.get("/articles/<slug>/edit")
+def edit(slug: str) -> tuple[str, int]:
+    """The editor on the current revision."""
+    article = kb().store.get(slug)
+    fields = {"title": article.title, "body": article.body, "tags": list(article.tags), "status": article.status,
+              "language": article.language, "team": article.team, "review_by": article.review_by}
+    return _render(article, fields)
+
+
+@pages.post("/articles/<slug>/edit")
+def save(slug: str) -> Response | tuple[str, int]:
+    """Save, unless someone else saved since this editor was opened: then show their change, keep ours."""
+    article = kb().store.get(slug)
+    fields = _form_fields()
+    try:
+        base = int(request.form.get("base_revision", "0"))
+        saved = kb().store.update(article.id, fields, base_revision=base, author=EDITOR_AUTHOR,
+                                  message=request.form.get("message", ""))
+    except Conflict as exc:
+        current = kb().store.get(slug)
+        conflict = {"message": exc.message, "changes": exc.details.get("changes", []),
+                    "rows": diff_rows(fields["body"], current.body), "current": current}
+        return _render(current, fields, conflict=conflict, status=409)
+    except (KBError, ValueError) as exc:
+        return _render(article, fields, error=getattr(exc, "message", str(exc)), status=422)
+    return redirect(url_for("pages.article", slug=saved.slug), code=303)
+
+
+@pages.post("/preview")
+def preview() -> Response:
+    """Server-side preview through the same renderer and sanitiser as the article page."""
+    rendered = render_markdown(request.form.get("body", "")[: kb().settings.max_body_bytes])
+    return jsonify({"html": rendered.html})
+
+
+@pages.post("/articles/<slug>/revisions/<int:number>/restore")
+def restore(slug: str, number: int) -> Response:
+    """Restore an old revision as a new one."""
+    article = kb().store.restore(slug, number, author=EDITOR_AUTHOR)
+    return redirect(url_for("pages.history", slug=article.slug), code=303)
