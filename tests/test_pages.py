@@ -103,3 +103,21 @@ def test_preview_renders_through_the_sanitiser(client) -> None:  # noqa: ANN001
     token = csrf_from(client.get("/articles/new").get_data(as_text=True))
     html = client.post("/preview", data={"body": "## Hi\n<script>alert(1)</script>", "csrf_token": token}).json["html"]
     assert '<h2 id="hi">' in html and "<script" not in html
+
+
+def test_paste_a_ticket_page_suggests_and_takes_feedback(search_client, searchable_kb) -> None:  # noqa: ANN001
+    article = publish(searchable_kb.store, title="Printer prints blank receipts",
+                      body="## Symptoms\n\nBlank receipts after the update.\n")
+    page = search_client.get("/tickets").get_data(as_text=True)
+    token = csrf_from(page)
+    html = search_client.post("/tickets", data={"csrf_token": token, "text": (
+        "Hello,\n\nour printer prints blank receipts since the update!\n\nBest regards\nBo\nSent from my iPhone")}
+    ).get_data(as_text=True)
+    assert 'href="/articles/printer-prints-blank-receipts#symptoms"' in html and 'data-outcome="linked"' in html
+    query_id = html.split('data-query-id="')[1].split('"')[0]
+    response = search_client.post(f"/tickets/{query_id}/feedback", data={"article_id": article.id,
+                                                                         "outcome": "linked"},
+                                  headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and response.json["stats"]["links"] == 1
+    empty = search_client.post("/tickets", data={"csrf_token": token, "text": "  "})
+    assert empty.status_code == 422

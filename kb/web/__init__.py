@@ -11,6 +11,7 @@ from kb.web import (  # noqa: F401 - these modules register their routes on the 
     editor_pages,
     search_api,
     suggest_api,
+    ticket_pages,
     tokens_api,
 )
 from kb.web.api import api
