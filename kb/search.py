@@ -17,11 +17,13 @@ MODES = ("hybrid", "keyword", "semantic")
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """How the two engines are combined; tuned on the dev sets (see README)."""
+    """How the two engines are combined; tuned on the dev sets (see README and benchmarks/tune_fusion.py)."""
 
-    method: str = "rrf"  # "rrf" or "convex"
-    keyword_weight: float = 1.0
-    semantic_weight: float = 1.0
+    # Convex combination of normalised scores keeps each engine's confidence (a weak keyword match stays
+    # weak), where plain RRF turns any top-ranked keyword hit into a strong vote.
+    method: str = "convex"  # "convex" or "rrf"
+    keyword_weight: float = 0.35
+    semantic_weight: float = 0.65
     rrf_k: float = 60.0
     fetch: int = 100  # chunks fetched from each engine before fusing
 
@@ -105,6 +107,7 @@ class SearchEngine:
         s_scores, s_best = _rollup(semantic)
         weights = (self.config.keyword_weight, self.config.semantic_weight)
         if self.config.method == "convex":
+            # BM25 scores: share of the best; cosines: spread between this query's best and worst fetched.
             fused = convex_combination([max_normalise(k_scores), min_max_normalise(s_scores)], weights)
         else:
             fused = reciprocal_rank_fusion([top_keys(k_scores, len(k_scores)), top_keys(s_scores, len(s_scores))],

@@ -14,9 +14,14 @@ from kb.ticket_cleaning import CleanedTicket, clean_ticket, mask_personal_data
 
 WINDOW_CHARS = 900  # about what the embedding models read at once
 MAX_WINDOWS = 5  # the cleaned ticket is at most 4,000 characters: five windows read all of it
-# Logistic calibration of P(top suggestion is right) from the evidence of the top article;
+# Logistic calibration of P(this suggestion is right) from its evidence (see features());
 # fitted on the dev tickets by benchmarks/calibrate_confidence.py.
-CALIBRATION = {"bias": -6.0, "semantic": 8.0, "keyword_share": 1.5, "margin": 4.0}
+# Negatives (other sets' questions against the corpus) teach it when to abstain. Cosines differ per model,
+# so each model has its own fit; other models use the most conservative one.
+CALIBRATION: dict[str, tuple[float, tuple[float, float, float]]] = {
+    "multilingual-e5-small": (-24.426, (20.09, 6.726, 51.622)),
+}
+DEFAULT_CALIBRATION = CALIBRATION["multilingual-e5-small"]
 ABSTAIN_BELOW = 0.5
 
 
@@ -64,18 +69,23 @@ def windows(text: str, size: int = WINDOW_CHARS, most: int = MAX_WINDOWS) -> lis
     return [w for w in out if w.strip()][:most]
 
 
-def confidence(response: SearchResponse, rank: int) -> float:
-    """Calibrated probability that the article at `rank` answers the ticket (0..1)."""
+def features(response: SearchResponse, rank: int) -> list[float]:
+    """Evidence behind the article at `rank`: its cosine, its share of the best keyword score, its lead."""
     ranking = response.article_ranking
-    if rank >= len(ranking):
-        return 0.0
     keyword, semantic = response.evidence.get(ranking[rank], (0.0, 0.0))
     top_keyword = max((k for k, _ in response.evidence.values()), default=0.0) or 1.0
-    scores = [response.evidence.get(a, (0.0, 0.0))[1] for a in ranking[rank:rank + 2]]
-    margin = scores[0] - scores[1] if len(scores) == 2 else scores[0]
-    z = (CALIBRATION["bias"] + CALIBRATION["semantic"] * semantic
-         + CALIBRATION["keyword_share"] * (keyword / top_keyword) + CALIBRATION["margin"] * margin)
-    return round(1.0 / (1.0 + math.exp(-z)), 3)
+    following = response.evidence.get(ranking[rank + 1], (0.0, 0.0))[1] if rank + 1 < len(ranking) else 0.0
+    return [semantic, keyword / top_keyword, semantic - following]
+
+
+def confidence(response: SearchResponse, rank: int, model: str = "") -> float:
+    """Calibrated probability that the article at `rank` answers the ticket (0..1)."""
+    if rank >= len(response.article_ranking):
+        return 0.0
+    bias, weights = CALIBRATION.get(model, DEFAULT_CALIBRATION)
+    z = bias + sum(w * f for w, f in zip(weights, features(response, rank), strict=True))
+    # A calibrated probability is never certainty: keep it strictly inside (0, 1).
+    return min(0.999, max(0.001, round(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), 3)))
 
 
 class Suggester:
@@ -102,7 +112,8 @@ class Suggester:
         filters = Filters(tags=tuple(tags), languages=(language,) if language else ())
         response = self.rank(cleaned, limit=limit, filters=filters)
         suggestions = tuple(
-            Suggestion(r.id, r.slug, r.title, r.url, r.section, r.snippet, r.score, confidence(response, i))
+            Suggestion(r.id, r.slug, r.title, r.url, r.section, r.snippet, r.score,
+                       confidence(response, i, self.engine.indexes.embedder.name))
             for i, r in enumerate(response.results))
         if min_score is not None:
             suggestions = tuple(s for s in suggestions if s.confidence >= min_score)
