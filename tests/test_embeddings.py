@@ -7,13 +7,14 @@ packages (no network).  The marker needs registering in the pytest configuration
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -308,8 +309,8 @@ def test_cache_shared_by_concurrent_processes(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- real models
 
 
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+@contextlib.contextmanager
+def network_forbidden() -> Iterator[None]:
     """Fail loudly if anything tries to open an internet connection."""
     real_connect = socket.socket.connect
 
@@ -318,17 +319,27 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
             raise AssertionError(f"network access attempted: {address!r}")
         return real_connect(self, address)
 
-    monkeypatch.setattr(socket.socket, "connect", guarded)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", guarded)
+        yield
+
+
+@pytest.fixture
+def no_network() -> Iterator[None]:
+    with network_forbidden():
+        yield
 
 
 @pytest.fixture(scope="module")
 def minilm() -> Embedder:
-    return load_embedder("all-MiniLM-L6-v2")
+    with network_forbidden():
+        return load_embedder("all-MiniLM-L6-v2")
 
 
 @pytest.fixture(scope="module")
 def e5() -> Embedder:
-    return load_embedder("multilingual-e5-small")
+    with network_forbidden():
+        return load_embedder("multilingual-e5-small")
 
 
 PASSAGES = {
