@@ -140,10 +140,30 @@ def _index_and_search(kb: KnowledgeBase, articles: int, queries: int, real: Any,
             kb.search.search(q, mode=mode)  # warm-up: caches, lazy imports
         samples = [timed(lambda q=q, m=mode: kb.search.search(q, mode=m), 1)[0] for q in texts]
         emit({"metric": "search", "mode": mode, "articles": articles, **percentiles(samples)})
+    _suggest_latency(kb, rng, queries, emit)
     _edit_visibility(kb, emit)
     emit({"metric": "index_size", "bytes": folder_bytes(kb.settings.index_dir)})
     emit({"metric": "peak_rss", "megabytes": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
     kb.close()
+
+
+def synthetic_ticket(rng: random.Random, chars: int = 2000) -> str:
+    """A noisy e-mail of about `chars` characters: greeting, a long rambling problem, signature, quoted reply."""
+    body = []
+    while sum(len(s) for s in body) < chars - 400:
+        body.append(_sentence(rng))
+    return ("Hi support team,\n\n" + " ".join(body) + "\n\nKind regards\nAnna Berg\nCafé Lund | +45 31 22 45 67\n\n"
+            "On Mon, 3 Jun 2024 at 09:12, Support <support@example.com> wrote:\n> Thanks for contacting us.\n"
+            "> Your ticket number is 84606.\n")
+
+
+def _suggest_latency(kb: KnowledgeBase, rng: random.Random, count: int, emit: Callable[[dict], None]) -> None:
+    tickets = [synthetic_ticket(rng) for _ in range(count)]
+    for ticket in tickets[:10]:
+        kb.suggester.suggest(ticket)
+    samples = [timed(lambda t=t: kb.suggester.suggest(t), 1)[0] for t in tickets]
+    emit({"metric": "suggest", "ticket_chars": round(statistics.mean(len(t) for t in tickets)),
+          "articles": len(kb.indexes.articles), **percentiles(samples)})
 
 
 def _edit_visibility(kb: KnowledgeBase, emit: Callable[[dict], None]) -> None:

@@ -65,6 +65,17 @@ class SearchResponse:
     evidence: Mapping[int, tuple[float, float]] = field(default_factory=dict, repr=False)
 
 
+HIGHLIGHT_WORDS = 40
+
+
+def _highlight_terms(query: str, matched: Sequence[str] | None) -> str:
+    """What to mark in a snippet: the words the keyword engine matched, else the query's first words."""
+    if matched:
+        return " ".join(matched)
+    # A pasted ticket has hundreds of words; marking (and fuzzy-matching) them all costs more than it shows.
+    return " ".join(query.split()[:HIGHLIGHT_WORDS])
+
+
 def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:
     """Best score and best chunk per article, from chunk hits."""
     scores: dict[int, float] = {}
@@ -129,8 +140,9 @@ class SearchEngine:
         windows = [q for q in (semantic_queries or [query]) if q.strip()]
         semantic = self._semantic(windows, filters) if mode != "keyword" and windows else []
         ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {})
-        results = tuple(self._result(a, scores[a], best[a], query) for a in ranking[:limit]
-                        if a in self.indexes.articles and best[a] in self.indexes.chunks)
+        matched = {h.chunk_id: h.matched_terms for h in keyword if h.matched_terms}
+        results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
+                        for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence)
 
