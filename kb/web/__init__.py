@@ -9,6 +9,7 @@ from kb.config import PROJECT_ROOT, Settings, load_settings
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
 from kb.web import (  # noqa: F401 - these modules register their routes on the blueprints
     editor_pages,
+    openapi,
     search_api,
     suggest_api,
     ticket_pages,
