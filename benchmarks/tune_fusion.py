@@ -43,19 +43,16 @@ def collect(folder: Path, model: str, tickets: bool) -> dict:
             k_hits = engine._keyword(text, Filters(), None, exact)
             vec = kb.indexes.embedder.embed_queries([text])[0]
             s_hits = semantic.search(vec, limit=100)
-            top = [h.chunk_id for h in s_hits[:5]]
-            runs.append({"qid": q["_id"], "k": _rollup(k_hits)[0], "s": _rollup(s_hits)[0],
-                         "kcov": {h.article_id: len(h.matched_terms) for h in k_hits},
-                         "vec": vec, "top_chunks": top})
-        # vectors of the top chunks, for pseudo-relevance feedback variants
-        ids = {c for r in runs for c in r["top_chunks"]}
-        vectors = {c: semantic.chunk_vector(c) for c in ids} if hasattr(semantic, "chunk_vector") else {}
-        for r in runs:
-            if vectors:
-                for beta in (0.3, 0.6):
-                    pv = r["vec"] + beta * np.mean([vectors[c] for c in r["top_chunks"][:3]], axis=0)
-                    pv /= np.linalg.norm(pv)
-                    r[f"prf{beta}"] = _rollup(semantic.search(pv.astype(np.float32), limit=100))[0]
+            s_scores = _rollup(s_hits)[0]
+            run = {"qid": q["_id"], "k": _rollup(k_hits)[0], "s": s_scores,
+                   "kcov": {h.article_id: len(h.matched_terms) for h in k_hits}}
+            top = top_keys(s_scores, 3)
+            for beta in (0.3, 0.6, 1.0):  # pseudo-relevance feedback: move the query towards its best articles
+                if top:
+                    pv = vec + beta * np.mean([semantic.article_vector(a) for a in top], axis=0)
+                    pv = (pv / np.linalg.norm(pv)).astype(np.float32)
+                    run[f"prf{beta}"] = _rollup(semantic.search(pv, limit=100))[0]
+            runs.append(run)
         kb.close()
     return {"runs": runs, "doc_ids": doc_ids, "qrels": dataset.qrels}
 
@@ -70,14 +67,16 @@ def ndcg(data: dict, fuse) -> float:
 
 def variants() -> dict:
     out = {"keyword": lambda r: top_keys(r["k"], 100), "semantic": lambda r: top_keys(r["s"], 100)}
+    for beta in (0.3, 0.6, 1.0):
+        out[f"semantic prf{beta}"] = lambda r, b=beta: top_keys(r.get(f"prf{b}", r["s"]), 100)
     for wk, ws in [(1, 1), (0.5, 1), (0.3, 1), (1, 0.5)]:
         out[f"rrf k=60 w={wk},{ws}"] = lambda r, wk=wk, ws=ws: top_keys(reciprocal_rank_fusion(
             [top_keys(r["k"], 100), top_keys(r["s"], 100)], [wk, ws]), 100)
-    for alpha, floor in itertools.product((0.2, 0.3, 0.4, 0.5), (0.0, 0.5, 0.7)):
-        def convex(r, alpha=alpha, floor=floor, key="s"):
-            s = {a: max(0.0, v - floor) / (1 - floor) for a, v in r[key].items()}
+    for alpha, floor, key in itertools.product((0.1, 0.15, 0.2, 0.3), (0.6, 0.7, 0.8), ("s", "prf0.3", "prf0.6")):
+        def convex(r, alpha=alpha, floor=floor, key=key):
+            s = {a: max(0.0, v - floor) / (1 - floor) for a, v in r.get(key, r["s"]).items()}
             return top_keys(convex_combination([max_normalise(r["k"]), s], [alpha, 1 - alpha]), 100)
-        out[f"convex a={alpha} floor={floor}"] = convex
+        out[f"convex a={alpha} floor={floor} {key}"] = convex
     return out
 
 

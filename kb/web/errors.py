@@ -36,7 +36,7 @@ def error_response(status: int, code: str, message: str, **details: Any) -> Resp
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/v1/") or request.path == "/healthz"
 
 
 def register_error_handlers(app: Flask) -> None:
