@@ -1,0 +1,68 @@
+"""Integration: the real embedding models behind the full search path, on articles from the shipped base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.config import PROJECT_ROOT
+from kb.content_io import fields_from_front_matter, parse_markdown_file
+from kb.knowledge_base import open_knowledge_base
+
+pytestmark = pytest.mark.model
+
+SLUGS = ("cash-drawer-does-not-open", "reset-your-norbly-password", "delete-your-norbly-account",
+         "printer-prints-blank-receipts-after-the-print-agent-update", "switch-to-annual-billing",
+         "using-offline-mode-in-norbly-go", "set-up-two-factor-authentication", "zapier-zaps-not-triggering")
+
+
+def load(settings, model: str):
+    kb = open_knowledge_base(settings.with_overrides(embedding_model=model), with_search=False)
+    for slug in SLUGS:
+        meta, body = parse_markdown_file((PROJECT_ROOT / "content" / f"{slug}.md").read_text(encoding="utf-8"))
+        fields = fields_from_front_matter(meta, body, slug)
+        fields["status"] = "published"
+        kb.store.create(fields, author="test")
+    from kb.knowledge_base import enable_search
+
+    enable_search(kb)
+    return kb
+
+
+@pytest.fixture(scope="module")
+def module_settings(tmp_path_factory: pytest.TempPathFactory):
+    from kb.config import Settings
+
+    def make(name: str) -> Settings:
+        root: Path = tmp_path_factory.mktemp(name)
+        return Settings(database_url=f"sqlite:///{root / 'kb.sqlite'}", index_dir=root / "index",
+                        content_dir=root / "content", instance_dir=root / "instance", secret_key="x",
+                        cache_dir=root, auto_import=False)
+    return make
+
+
+@pytest.mark.parametrize(("query", "slug"), [
+    ("the till drawer won't pop open after a sale", "cash-drawer-does-not-open"),
+    ("customer forgot her login credentials", "reset-your-norbly-password"),
+    ("close my business account permanently and erase our data", "delete-your-norbly-account"),
+    ("pay once a year instead of monthly", "switch-to-annual-billing"),
+])
+def test_minilm_finds_paraphrased_questions(module_settings, query: str, slug: str) -> None:
+    kb = load(module_settings("minilm"), "all-MiniLM-L6-v2")
+    try:
+        assert kb.search.search(query, mode="semantic").results[0].slug == slug
+        assert kb.search.search(query, mode="hybrid").results[0].slug == slug
+    finally:
+        kb.close()
+
+
+def test_e5_finds_english_articles_for_danish_and_polish_questions(module_settings) -> None:
+    kb = load(module_settings("e5"), "multilingual-e5-small")
+    try:
+        for query, slug in [("Kassen åbner ikke efter et salg", "cash-drawer-does-not-open"),
+                            ("Jak usunąć konto i wszystkie dane firmy?", "delete-your-norbly-account"),
+                            ("Hvordan slår jeg totrinsbekræftelse til?", "set-up-two-factor-authentication")]:
+            assert kb.search.search(query).results[0].slug == slug, query
+    finally:
+        kb.close()
