@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from kb.fusion import convex_combination, max_normalise, min_max_normalise, reciprocal_rank_fusion, top_keys
 from kb.index.base import Filters, Hit
-from kb.index.keyword import match_spans
+from kb.index.keyword import match_spans, query_terms
 from kb.index.manager import IndexManager
 from kb.snippets import make_snippet
 
@@ -22,8 +22,10 @@ class FusionConfig:
     # Convex combination of normalised scores keeps each engine's confidence (a weak keyword match stays
     # weak), where plain RRF turns any top-ranked keyword hit into a strong vote.
     method: str = "convex"  # "convex" or "rrf"
-    keyword_weight: float = 0.35
-    semantic_weight: float = 0.65
+    keyword_weight: float = 0.4  # the semantic side gets 1 - keyword weight
+    # The keyword weight shrinks in proportion when the best keyword match covers less than this share of
+    # the query's words: a Danish question against English articles matches a word or two by chance.
+    full_coverage: float = 0.7
     rrf_k: float = 60.0
     fetch: int = 100  # chunks fetched from each engine before fusing
 
@@ -112,11 +114,17 @@ class SearchEngine:
                     best[hit.chunk_id] = hit
         return sorted(best.values(), key=lambda h: -h.score)
 
-    def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float]
+    def keyword_weight(self, query: str, keyword: list[Hit]) -> float:
+        """The keyword engine's weight for this query: the configured one, less when few query words matched."""
+        terms = len(query_terms(query))
+        coverage = max((len(h.matched_terms) for h in keyword), default=0) / max(1, terms)
+        return self.config.keyword_weight * min(1.0, coverage / self.config.full_coverage)
+
+    def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float
               ) -> tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]:
         k_scores, k_best = _rollup(keyword)
         s_scores, s_best = _rollup(semantic)
-        weights = (self.config.keyword_weight, self.config.semantic_weight)
+        weights = (keyword_weight, 1.0 - keyword_weight)
         if self.config.method == "convex":
             # BM25 scores: share of the best; cosines: spread between this query's best and worst fetched.
             fused = convex_combination([max_normalise(k_scores), min_max_normalise(s_scores)], weights)
@@ -139,7 +147,8 @@ class SearchEngine:
         keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
         windows = [q for q in (semantic_queries or [query]) if q.strip()]
         semantic = self._semantic(windows, filters) if mode != "keyword" and windows else []
-        ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {})
+        weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
+        ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight)
         matched = {h.chunk_id: h.matched_terms for h in keyword if h.matched_terms}
         results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
                         for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)

@@ -106,6 +106,9 @@ class IndexManager:
         articles = self.store.all_articles()
         build = self.folder.new_build()
         chunks = [c for a in articles for c in chunk_article(a)]
+        # On a first start this is the slow part; say so, since the server is silent meanwhile.
+        log.warning("building the search index: %d articles, %d sections, model %s (cached embeddings are reused)",
+                    len(articles), len(chunks), self.embedder.name)
         vectors = self._embed(chunks, progress)
         semantic = SemanticIndex.create(self.embedder.dim)
         semantic.upsert(chunks, vectors, [a.id for a in articles])
