@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.ticket_cleaning import _SIGNOFF, clean_ticket, mask_personal_data
+from kb.ticket_cleaning import clean_ticket, mask_personal_data
+from kb.ticket_patterns import SIGNOFF as _SIGNOFF
 
 
 @dataclass(frozen=True)
