@@ -9,6 +9,7 @@ half: mean predicted confidence vs observed top-1 accuracy per bin, and the expe
 
 from __future__ import annotations
 
+import itertools
 import sys
 import tempfile
 from pathlib import Path
@@ -63,11 +64,12 @@ def report(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
     """Reliability table and ECE on held-out data."""
     p = 1 / (1 + np.exp(-(np.hstack([np.ones((len(x), 1)), x]) @ w)))
     edges, ece = np.linspace(0, 1, 6), 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         mask = (p >= lo) & (p < hi if hi < 1 else p <= hi)
         if mask.any():
             ece += mask.mean() * abs(p[mask].mean() - y[mask].mean())
-            print(f"  confidence {lo:.1f}-{hi:.1f}: n={mask.sum():4d} predicted {p[mask].mean():.3f} observed {y[mask].mean():.3f}")
+            print(f"  confidence {lo:.1f}-{hi:.1f}: n={mask.sum():4d} "
+                  f"predicted {p[mask].mean():.3f} observed {y[mask].mean():.3f}")
     print(f"  expected calibration error {ece:.3f}; top-1 accuracy {y.mean():.3f}")
 
 

@@ -18,12 +18,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb.config import load_settings  # noqa: E402
-from kb.evaluation import build_workspace, load_dataset, score_run  # noqa: E402
-from kb.fusion import convex_combination, max_normalise, reciprocal_rank_fusion, top_keys  # noqa: E402
-from kb.index.base import Filters  # noqa: E402
-from kb.search import _rollup  # noqa: E402
-from kb.ticket_cleaning import clean_ticket  # noqa: E402
+from kb.config import load_settings
+from kb.evaluation import build_workspace, load_dataset, score_run
+from kb.fusion import convex_combination, max_normalise, reciprocal_rank_fusion, top_keys
+from kb.index.base import Filters
+from kb.search import _rollup
+from kb.ticket_cleaning import clean_ticket
 
 
 def collect(folder: Path, model: str, tickets: bool) -> dict:

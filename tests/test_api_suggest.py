@@ -77,7 +77,7 @@ def test_strange_tickets_never_fail(client, text: str) -> None:
     assert post(client, {"text": text}).status_code == 200
 
 
-def test_article_from_ticket_is_a_scrubbed_draft(client, searchable_kb) -> None:  # noqa: ANN001
+def test_article_from_ticket_is_a_scrubbed_draft(client, searchable_kb) -> None:
     ticket = ("Hi, my name is Anna Berg. The Print Agent installer fails with 0x80070005 on Windows 11.\n"
               "Call me on +45 31 22 45 67 or anna.berg@example.com.\n\nKind regards\nAnna Berg")
     response = client.post("/api/v1/articles/from-ticket", json={
@@ -96,5 +96,5 @@ def test_article_from_ticket_is_a_scrubbed_draft(client, searchable_kb) -> None:
 @pytest.mark.parametrize("payload", [{"text": "x"}, {"resolution": "y"}, {"text": "", "resolution": "y"},
                                      {"text": "x", "resolution": "y", "customer_names": "Bo"},
                                      {"text": "x", "resolution": "y", "bogus": 1}])
-def test_article_from_ticket_validates(client, payload) -> None:  # noqa: ANN001
+def test_article_from_ticket_validates(client, payload) -> None:
     assert client.post("/api/v1/articles/from-ticket", json=payload).status_code == 422

@@ -274,7 +274,7 @@ def test_concurrent_writers_wait_for_the_lock(tmp_path):
             for i in range(6):
                 article = n * 100 + i
                 writers[n].upsert([chunk(article, f"Note {article} about monitors.")], [article])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]

@@ -28,7 +28,7 @@ READER = textwrap.dedent("""
 """)
 
 
-def test_a_save_in_one_process_is_searchable_in_another(searchable_kb, settings) -> None:  # noqa: ANN001
+def test_a_save_in_one_process_is_searchable_in_another(searchable_kb, settings) -> None:
     config = {"database_url": settings.database_url, "index_dir": str(settings.index_dir),
               "content_dir": str(settings.content_dir), "instance_dir": str(settings.instance_dir),
               "secret_key": "x", "embedding_model": "fake", "auto_import": False}

@@ -61,7 +61,7 @@ def csrf_from(html: str) -> str:
     return html.split('name="csrf_token" value="')[1].split('"')[0]
 
 
-def test_editor_create_from_template_then_edit_and_restore(client, store) -> None:  # noqa: ANN001
+def test_editor_create_from_template_then_edit_and_restore(client, store) -> None:
     page = client.get("/articles/new?template=troubleshooting").get_data(as_text=True)
     assert "## Symptoms" in page and "## Workaround" in page
     token = csrf_from(page)
@@ -81,7 +81,7 @@ def test_editor_create_from_template_then_edit_and_restore(client, store) -> Non
     assert restored.status_code == 303 and store.get("scanner-beeps-twice").body == "## Symptoms\n\nTwo beeps."
 
 
-def test_stale_save_in_the_editor_shows_the_conflict_and_keeps_my_text(client, store) -> None:  # noqa: ANN001
+def test_stale_save_in_the_editor_shows_the_conflict_and_keeps_my_text(client, store) -> None:
     article = publish(store)
     edit = client.get(f"/articles/{article.slug}/edit").get_data(as_text=True)
     store.update(article.id, {"body": "Their change"}, base_revision=1, author="tomasz", message="Theirs")
@@ -94,18 +94,18 @@ def test_stale_save_in_the_editor_shows_the_conflict_and_keeps_my_text(client, s
     assert store.get(article.id).body == "Their change"
 
 
-def test_form_posts_without_csrf_token_fail(client, store) -> None:  # noqa: ANN001
+def test_form_posts_without_csrf_token_fail(client, store) -> None:
     response = client.post("/articles/new", data={"title": "x", "body": "y"})
     assert response.status_code == 400 and store.list().total == 0
 
 
-def test_preview_renders_through_the_sanitiser(client) -> None:  # noqa: ANN001
+def test_preview_renders_through_the_sanitiser(client) -> None:
     token = csrf_from(client.get("/articles/new").get_data(as_text=True))
     html = client.post("/preview", data={"body": "## Hi\n<script>alert(1)</script>", "csrf_token": token}).json["html"]
     assert '<h2 id="hi">' in html and "<script" not in html
 
 
-def test_paste_a_ticket_page_suggests_and_takes_feedback(search_client, searchable_kb) -> None:  # noqa: ANN001
+def test_paste_a_ticket_page_suggests_and_takes_feedback(search_client, searchable_kb) -> None:
     article = publish(searchable_kb.store, title="Printer prints blank receipts",
                       body="## Symptoms\n\nBlank receipts after the update.\n")
     page = search_client.get("/tickets").get_data(as_text=True)
