@@ -11,19 +11,22 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
+from whoosh.codec.base import Segment
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
+from whoosh.filedb.filestore import Storage
 from whoosh.lang import NoStemmer, stemmer_for_language, two_letter_code
 from whoosh.lang.stopwords import stoplists
 from whoosh.reading import SegmentReader
+from whoosh.writing import SegmentWriter
 
 from kb.index.base import Chunk, Filters, Hit, IndexUnavailable
 
@@ -77,7 +80,7 @@ def _stopwords(lang: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=64)
-def _stemmer(lang: str):
+def _stemmer(lang: str) -> Callable[[str], str]:
     """A memoised stemming function for a language; identity when none exists."""
     try:
         return lru_cache(maxsize=200_000)(_pl_stem if lang == "pl" else stemmer_for_language(lang))
@@ -136,7 +139,7 @@ def _document(chunk: Chunk) -> dict:
     stop, stem = _stopwords(lang), _stemmer(lang)
     texts = [chunk.title, " ".join(chunk.heading_path), " ".join(chunk.tags), chunk.text]
     words = [[w for w in _words(text) if w not in stop] for text in texts]
-    fields = list(zip(words, [TITLE_W, HEADING_W, TAG_W, BODY_W]))
+    fields = list(zip(words, [TITLE_W, HEADING_W, TAG_W, BODY_W], strict=True))
     idents = [tok for text in texts for tok, is_ident in _query_tokens(text) if is_ident]
     return {
         "chunk_id": chunk.chunk_id,
@@ -151,7 +154,7 @@ def _document(chunk: Chunk) -> dict:
     }
 
 
-def _merge_group(segments: list) -> list:
+def _merge_group(segments: list[Segment]) -> list[Segment]:
     """MERGE_FACTOR segments of similar size to merge into one, unless that would take too long."""
     tiers: dict[int, list] = {}
     for seg in segments:
@@ -162,7 +165,7 @@ def _merge_group(segments: list) -> list:
     return []
 
 
-def _merge_tiers(writer, segments: list) -> list:
+def _merge_tiers(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]:
     """Whoosh merge policy: drop emptied segments and merge one group of similar size."""
     kept = [s for s in segments if s.doc_count() > 0]
     group = _merge_group(kept)
@@ -173,12 +176,12 @@ def _merge_tiers(writer, segments: list) -> list:
     return [s for s in kept if s not in group]
 
 
-def _no_merge(writer, segments: list) -> list:
+def _no_merge(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]:
     """Whoosh merge policy of an upsert: only drop emptied segments (merges run in the background)."""
     return [s for s in segments if s.doc_count() > 0]
 
 
-def _abandon(writer) -> None:
+def _abandon(writer: SegmentWriter) -> None:
     """Give up a failed writer, making sure Whoosh's lock is released for the other writers."""
     with contextlib.suppress(Exception):
         writer.cancel()
@@ -198,7 +201,7 @@ def _unusable(path: Path, failure: BaseException) -> IndexUnavailable:
     return IndexUnavailable(f"keyword index at {path} is unreadable: {reason}")
 
 
-def _read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_postings(reader: SegmentReader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights of a term in one segment, deleted documents included."""
     if (field, text) not in reader:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -224,7 +227,7 @@ def _read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarra
 class _Leaf:
     """An open segment with its vocabulary, lengths and decoded postings: its files never change."""
 
-    def __init__(self, storage, schema, segment) -> None:
+    def __init__(self, storage: Storage, schema: Schema, segment: Segment) -> None:
         self.reader, self.id = SegmentReader(storage, schema, segment), segment.segment_id()
         # In memory: Whoosh's on-disk lookup (an md5 per call) is too slow for 300-word tickets.
         self.vocab = {
@@ -252,7 +255,7 @@ class _Leaf:
 class _View:
     """One generation of the index: its segments and the per-document arrays scoring needs."""
 
-    def __init__(self, generation: int, leaves: list[tuple[_Leaf, object]]) -> None:
+    def __init__(self, generation: int, leaves: list[tuple[_Leaf, Segment]]) -> None:
         self.generation, self.leaves, self.size, self._masks = generation, [], 0, {}
         for leaf, seg in leaves:  # seg as in this generation: a reused reader knows older deletions only
             self.leaves.append((leaf, self.size, seg))
@@ -405,13 +408,13 @@ def _rank(view: _View, plan: _Plan, mask: np.ndarray, limit: int) -> list[tuple[
         for word in words:
             has[word] |= hit
     words = [[w for w in plan.words if has[w][i]] for i in range(len(candidates))]
-    return [(int(d), float(scores[d]), found) for d, found in zip(candidates, words)]
+    return [(int(d), float(scores[d]), found) for d, found in zip(candidates, words, strict=True)]
 
 
 class KeywordIndex:
     """A keyword index of chunks in one folder, which several processes may share."""
 
-    def __init__(self, ix) -> None:
+    def __init__(self, ix: whoosh_index.FileIndex) -> None:
         self._ix, self._leaves, self._lock = ix, {}, threading.Lock()
         self._merger: threading.Thread | None = None
         try:
@@ -421,13 +424,13 @@ class KeywordIndex:
             raise
 
     @classmethod
-    def create(cls, path: Path) -> "KeywordIndex":
+    def create(cls, path: Path) -> KeywordIndex:
         """A new, empty index in folder `path` (created if needed), replacing any index there."""
         Path(path).mkdir(parents=True, exist_ok=True)
         return cls(whoosh_index.create_in(str(path), _schema(), indexname=_INDEX_NAME))
 
     @classmethod
-    def open(cls, path: Path) -> "KeywordIndex":
+    def open(cls, path: Path) -> KeywordIndex:
         """Open an index; IndexUnavailable if missing, corrupt or built with another schema version."""
         path = Path(path)
         if not any(path.glob(f"_{_INDEX_NAME}_*.toc")):
@@ -511,14 +514,14 @@ class KeywordIndex:
                 leaves = [self._leaf(seg, toc.schema) for seg in segments]
                 with self._lock:  # forget merged-away segments; their files close after their last search
                     self._leaves = {leaf.id: leaf for leaf in leaves}
-                return _View(toc.generation, list(zip(leaves, segments)))
+                return _View(toc.generation, list(zip(leaves, segments, strict=True)))
             except OSError:
                 if attempt == 9:
                     raise
                 time.sleep(0.02)
         raise AssertionError("unreachable")
 
-    def _leaf(self, segment, schema) -> _Leaf:
+    def _leaf(self, segment: Segment, schema: Schema) -> _Leaf:
         """The open segment, shared by every generation that contains it."""
         leaf = self._leaves.get(segment.segment_id())
         if leaf is None:
