@@ -9,11 +9,9 @@ from dataclasses import dataclass
 
 from kb.feedback import FeedbackStore
 from kb.index.base import Filters
-from kb.search import SearchEngine, SearchResponse
+from kb.search import SearchEngine, SearchResponse, digest
 from kb.ticket_cleaning import CleanedTicket, clean_ticket, mask_personal_data
 
-WINDOW_CHARS = 900  # about what the embedding models read at once
-MAX_WINDOWS = 5  # the cleaned ticket is at most 4,000 characters: five windows read all of it
 # Logistic calibration of P(this suggestion is right) from its evidence (see features());
 # fitted on the dev tickets by benchmarks/calibrate_confidence.py.
 # Negatives (other sets' questions against the corpus) teach it when to abstain. Cosines differ per model,
@@ -55,20 +53,6 @@ class SuggestResult:
     cleaned: CleanedTicket
 
 
-def windows(text: str, size: int = WINDOW_CHARS, most: int = MAX_WINDOWS) -> list[str]:
-    """Cut a long text into paragraph-aligned windows, so no part of a long ticket is silently dropped."""
-    if len(text) <= size:
-        return [text]
-    out, current = [], ""
-    for paragraph in text.split("\n"):
-        if current and len(current) + len(paragraph) > size:
-            out.append(current)
-            current = ""
-        current = f"{current}\n{paragraph}".strip()[: size * 2]
-    out.append(current)
-    return [w for w in out if w.strip()][:most]
-
-
 def features(response: SearchResponse, rank: int) -> list[float]:
     """Evidence behind the article at `rank`: its cosine, its share of the best keyword score, its lead."""
     ranking = response.article_ranking
@@ -100,7 +84,8 @@ class Suggester:
         """The search behind a suggestion: whole ticket for keywords, windows for meaning, identifiers exact."""
         text = "\n".join(part for part in (cleaned.subject, cleaned.text) if part)
         return self.engine.search(text, mode="hybrid", limit=limit, filters=filters, language=language,
-                                  exact_terms=cleaned.search_terms, semantic_queries=windows(text),
+                                  exact_terms=cleaned.search_terms,
+                                  semantic_queries=[digest(text, cleaned.search_terms)],
                                   boosts=self.feedback.boosts())
 
     def suggest(self, text: str, *, subject: str | None = None, channel: str | None = None, limit: int = 5,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.feedback import MAX_LINK_BOOST, link_boost
-from kb.suggest import windows
+from kb.search import DIGEST_CHARS, digest
 
 TICKET = """Hi team,
 
@@ -82,8 +82,10 @@ def test_the_stored_query_is_masked(kb) -> None:
     assert "4111" not in stored and "a@b.example" not in stored and "[card]" in stored
 
 
-def test_long_tickets_are_read_whole_in_windows() -> None:
-    text = "\n".join(f"Paragraph {i} " + "word " * 60 for i in range(30))
-    parts = windows(text)
-    assert 1 < len(parts) <= 5 and all(len(p) <= 1800 for p in parts)
-    assert windows("short") == ["short"]
+def test_long_tickets_keep_their_asking_sentences_for_the_semantic_query() -> None:
+    filler = " ".join(f"We opened shop number {i} last spring and it has been busy." for i in range(40))
+    text = f"{filler} Why does the drawer stay shut after ERR-4012? {filler} Thanks."
+    short = digest(text, ["ERR-4012"])
+    assert len(short) <= DIGEST_CHARS and "Why does the drawer stay shut after ERR-4012?" in short
+    assert short.startswith("We opened shop number 0")
+    assert digest("short question?") == "short question?"
