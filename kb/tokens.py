@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from kb.db import Database
 from kb.errors import NotFound, ValidationFailed
 from kb.models import ApiToken, utcnow
+from kb.validation import clean_text
 
 SCOPES = ("suggest", "read", "write", "admin")  # weakest first: a token may do anything at or below its scope
 SECRET_PREFIX = "kb_"
@@ -72,17 +73,6 @@ class TokenView:
         }
 
 
-def _clean_text(field: str, value: object, *, required: bool) -> str:
-    if not isinstance(value, str):
-        raise ValidationFailed(f"'{field}' must be a string", field=field)
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed(f"'{field}' must not be empty", field=field)
-    if len(value) > MAX_NAME:
-        raise ValidationFailed(f"'{field}' is longer than {MAX_NAME} characters", field=field)
-    return value
-
-
 class TokenStore:
     """API tokens in the database."""
 
@@ -91,8 +81,8 @@ class TokenStore:
 
     def create(self, name: str, scope: str, team: str = "") -> tuple[TokenView, str]:
         """Make a token; the secret is returned here once and cannot be recovered later."""
-        name = _clean_text("name", name, required=True)
-        team = _clean_text("team", team, required=False)
+        name = clean_text("name", name, limit=MAX_NAME, required=True)
+        team = clean_text("team", team, limit=MAX_NAME, required=False)
         if scope not in SCOPES:
             raise ValidationFailed(f"'scope' must be one of {', '.join(SCOPES)}", field="scope")
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)

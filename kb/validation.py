@@ -25,7 +25,8 @@ def normalise_tag(tag: str) -> str:
     return re.sub(r"\s+", "-", tag.strip().lower())
 
 
-def _text(name: str, value: Any, *, limit: int, required: bool = False) -> str:
+def clean_text(name: str, value: Any, *, limit: int, required: bool = False) -> str:
+    """A trimmed string field within `limit` characters, or ValidationFailed naming the field."""
     if not isinstance(value, str):
         raise ValidationFailed(f"'{name}' must be a string", field=name)
     value = value.strip()
@@ -66,7 +67,7 @@ def _review_by(value: Any) -> date | None:
 
 def _field(name: str, value: Any, max_body_bytes: int) -> Any:
     if name == "title":
-        return _text(name, value, limit=MAX_TITLE, required=True)
+        return clean_text(name, value, limit=MAX_TITLE, required=True)
     if name == "body":
         if not isinstance(value, str):
             raise ValidationFailed("'body' must be a string", field="body")
@@ -82,7 +83,7 @@ def _field(name: str, value: Any, max_body_bytes: int) -> Any:
             raise ValidationFailed("'language' must be a language code like en or pt-BR", field=name)
         return value
     if name in ("owner", "team"):
-        text = _text(name, value, limit=100)
+        text = clean_text(name, value, limit=100)
         if not _NAME.match(text):
             raise ValidationFailed(f"'{name}' may hold letters, digits and . _ @ + - only", field=name)
         return text

@@ -91,3 +91,14 @@ def app(knowledge_base: KnowledgeBase):
 def client(app):
     """A test client of the app, sending an admin token."""
     return app.test_client()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """KB_* variables pointing the command line (and `app.py`) at a temporary installation."""
+    monkeypatch.setenv("KB_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    monkeypatch.setenv("KB_EMBEDDING_MODEL", "fake")
+    monkeypatch.setenv("KB_AUTO_IMPORT", "0")
+    return tmp_path

@@ -206,12 +206,8 @@ def test_secrets_never_reach_the_logs(anonymous, app, caplog: pytest.LogCaptureF
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("KB_INSTANCE_DIR", str(tmp_path / "instance"))
-    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
-    monkeypatch.setenv("KB_AUTO_IMPORT", "0")
-    return tmp_path
+def env(cli_env: Path) -> Path:
+    return cli_env
 
 
 def test_cli_create_list_and_revoke(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,12 +12,8 @@ FILE = "---\ntitle: Zapier zaps do not trigger\nstatus: published\nlanguage: en\
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("KB_INSTANCE_DIR", str(tmp_path / "instance"))
-    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
-    monkeypatch.setenv("KB_EMBEDDING_MODEL", "fake")
-    return tmp_path
+def env(cli_env: Path) -> Path:
+    return cli_env
 
 
 def test_import_then_export(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
