@@ -1,414 +1,51 @@
-"""Keyword search over chunks: Whoosh stores the postings, numpy scores them with BM25F."""
+"""Keyword search over chunks: Whoosh stores the postings, numpy scores them with BM25F.
+
+The parts live beside it: keyword_analysis turns text into words, stems and identifiers, keyword_store
+defines what a chunk becomes on disk, and keyword_scoring decodes postings and ranks them. This module
+ties them into KeywordIndex, next to match_spans and query_terms, which analyse a query without an index.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
-import math
-import re
 import threading
 import time
-import traceback
-import warnings
-from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
 from whoosh.codec.base import Segment
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
-from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
-from whoosh.filedb.filestore import Storage
-from whoosh.lang import NoStemmer, stemmer_for_language, two_letter_code
-from whoosh.lang.stopwords import stoplists
-from whoosh.reading import SegmentReader
-from whoosh.writing import SegmentWriter
+from whoosh.fields import Schema
 
 from kb.index.base import Chunk, Filters, Hit, IndexUnavailable
+from kb.index.keyword_analysis import (
+    _IDENT,
+    _WORD,
+    _lang,
+    _query_languages,
+    _query_tokens,
+    _stemmer,
+    _stopwords,
+    _words,
+)
+from kb.index.keyword_scoring import MAX_QUERY_CHARS, _Leaf, _plan, _rank, _read_postings, _View
+from kb.index.keyword_store import (
+    _CODEC,
+    _INDEX_NAME,
+    SCHEMA_VERSION,
+    _abandon,
+    _document,
+    _merge_group,
+    _merge_tiers,
+    _no_merge,
+    _schema,
+    _unusable,
+)
 
-SCHEMA_VERSION = 1
-_INDEX_NAME = f"kbkeyword_v{SCHEMA_VERSION}"
+__all__ = ["SCHEMA_VERSION", "KeywordIndex", "match_spans", "query_terms"]
+
 logger = logging.getLogger(__name__)
-
-# BM25F in its combined form: field weights scale term frequency and length before one saturation, so
-# a word in both title and body is not counted twice. Tuned on the dev sets; nDCG@10 is flat near here.
-B, K1 = 0.75, 1.2
-TITLE_W, HEADING_W, TAG_W, BODY_W = 3.0, 2.0, 2.0, 1.0
-FUZZY_W = 0.5  # a typo-corrected word counts less than a word the user typed
-IDENT_SCORE = 1000.0  # per matched identifier, more than any text score: exact codes rank first
-MAX_TERMS, MAX_TYPOS, MAX_QUERY_CHARS = 64, 4, 20_000  # keep latency bounded on pasted texts
-PL_PREFIX = 6
 LOCK_TIMEOUT = 30.0  # a background merge may hold Whoosh's write lock for a while
-MERGE_FACTOR, MAX_MERGE_DOCS = 10, 20_000  # Whoosh merges a few hundred documents a second
-CACHE_POSTINGS_PER_DOC = 40  # decoded postings kept in memory: ~25 MB at 50,000 chunks
-_CODEC = W3Codec(blocklimit=1024, compression=1)  # big blocks: we always read whole posting lists
-
-_WORD = re.compile(r"[^\W_]+")
-_IDENT = re.compile(r"[^\W_]+(?:[-._:/]+[^\W_]+)*")  # candidates, linear time; see _is_identifier
-_NOT_CODE = re.compile(r"\d+[^\W\d_]{1,2}|[\d:]+")  # ordinals, units and times: 1st, 40s, 5g, 10:02
-_PL_STOP = frozenset(
-    """a aby albo ale ani bardzo bez bo by być był była było były będzie będą ci co czy czyli dla do gdy
-    gdzie go i ich ile im jak jaka jaki jakie jako je jego jej jest jestem jeszcze jeśli jeżeli już ją
-    kiedy kto która które którego której który których ku lub ma mam mają mi mnie mogę moja moje może
-    można mu my mój na nad nam nas nie niż no o od oraz po pod ponieważ przed przez przy się sobie są ta
-    tak tam te tego tej ten też to tu tych tylko tym u w we więc z za ze że żeby""".split()
-)
-# Polish inflectional endings, longest first. allegro-pl nDCG@10: 6-letter prefix 0.61, with these 0.63.
-_PL_SUFFIXES = sorted(
-    """owaniami owaniach owaniem owania owanie owaniu aniami aniach aniem ania anie aniu eniami eniach
-    eniem enia enie eniu ościami ościach ością ości ość owego owemu owych owymi owej owym owa owe owy iego
-    iemu ich imi ego emu ych ymi ej ym im ami ach om ów em ie ią ię iu ia io y i a ę ą u o e liśmy łyśmy
-    łem łam łeś łaś li ły ło ła ł ać eć ić yć esz emy ecie cie my sz uje ują ujesz ujemy ować""".split(),
-    key=len,
-    reverse=True,
-)
-
-
-def _lang(code: str | None) -> str:
-    """Two-letter language code: "en-GB" -> "en", "nb" -> "no"; unknown codes pass through."""
-    primary = (code or "").lower().replace("_", "-").split("-")[0]
-    return {"nb": "no", "nn": "no"}.get(primary) or two_letter_code(primary) or primary
-
-
-def _stopwords(lang: str) -> frozenset[str]:
-    """Stop words of a language, empty when unknown."""
-    return _PL_STOP if lang == "pl" else stoplists.get(lang, frozenset())
-
-
-@lru_cache(maxsize=64)
-def _stemmer(lang: str) -> Callable[[str], str]:
-    """A memoised stemming function for a language; identity when none exists."""
-    try:
-        return lru_cache(maxsize=200_000)(_pl_stem if lang == "pl" else stemmer_for_language(lang))
-    except NoStemmer:
-        return str
-
-
-def _pl_stem(word: str) -> str:
-    """Light Polish stemming (Snowball has none): drop one inflectional ending, keep six letters."""
-    if word.isdigit():
-        return word
-    suffix = next((s for s in _PL_SUFFIXES if word.endswith(s) and len(word) - len(s) >= 4), "")
-    return word[: len(word) - len(suffix)][:PL_PREFIX]
-
-
-def _words(text: str) -> list[str]:
-    """Lowercased words, identifiers split into pieces; single letters and 40+ letter blobs dropped."""
-    return [w for w in _WORD.findall(text.lower()) if (len(w) > 1 or w.isdigit()) and len(w) <= 40]
-
-
-def _is_identifier(token: str) -> bool:
-    """Codes such as ERR-4012, 0x80070005, v2.3.1, 4.18.2 or max_retries; not 2024, 1st, 10:02."""
-    digits = any(c.isdigit() for c in token) and not token.isdigit() and not _NOT_CODE.fullmatch(token)
-    return digits or "_" in token
-
-
-def _query_tokens(text: str) -> list[tuple[str, bool]]:
-    """Lowercased pieces of text in order, each flagged when it is an identifier to match whole."""
-    text, tokens, pos = text.lower(), [], 0
-    for m in _IDENT.finditer(text):
-        if _is_identifier(m.group()):
-            tokens += [(text[pos : m.start()], False), (m.group(), True)]
-            pos = m.end()
-    return [t for t in [*tokens, (text[pos:], False)] if t[0]]
-
-
-def _schema() -> Schema:
-    """The index layout; bump SCHEMA_VERSION on any change."""
-    weighted = RegexTokenizer(r"\S+") | DelimitedAttributeFilter()  # "term^weight": analysed by us
-    return Schema(
-        chunk_id=ID(stored=True, unique=True),
-        article_id=ID(stored=True),
-        stem=TEXT(analyzer=weighted, phrase=False),  # "<lang>:<stem>", so languages keep apart
-        ident=KEYWORD(lowercase=False),
-        dl=COLUMN(NumericColumn("f")),  # field-weighted length, for BM25F
-        tags=KEYWORD(commas=True, lowercase=False),
-        team=ID,
-        language=ID,
-        status=ID,
-    )
-
-
-def _document(chunk: Chunk) -> dict:
-    """The Whoosh document of a chunk: one stem field, each word weighted by the field it came from."""
-    lang = _lang(chunk.language)
-    stop, stem = _stopwords(lang), _stemmer(lang)
-    texts = [chunk.title, " ".join(chunk.heading_path), " ".join(chunk.tags), chunk.text]
-    words = [[w for w in _words(text) if w not in stop] for text in texts]
-    fields = list(zip(words, [TITLE_W, HEADING_W, TAG_W, BODY_W], strict=True))
-    idents = [tok for text in texts for tok, is_ident in _query_tokens(text) if is_ident]
-    return {
-        "chunk_id": chunk.chunk_id,
-        "article_id": str(chunk.article_id),
-        "stem": " ".join(f"{lang}:{stem(w)}^{weight:g}" for ws, weight in fields for w in ws),
-        "ident": " ".join(dict.fromkeys(idents)),  # once each: a match scores IDENT_SCORE exactly
-        "dl": float(sum(len(ws) * weight for ws, weight in fields)),
-        "tags": ",".join(chunk.tags),
-        "team": chunk.team,
-        "language": chunk.language,
-        "status": chunk.status,
-    }
-
-
-def _merge_group(segments: list[Segment]) -> list[Segment]:
-    """MERGE_FACTOR segments of similar size to merge into one, unless that would take too long."""
-    tiers: dict[int, list] = {}
-    for seg in segments:
-        tiers.setdefault(int(math.log(max(seg.doc_count_all(), 1), MERGE_FACTOR)), []).append(seg)
-    for _, group in sorted(tiers.items(), key=lambda item: item[0]):
-        if len(group) >= MERGE_FACTOR and sum(s.doc_count() for s in group) <= MAX_MERGE_DOCS:
-            return group
-    return []
-
-
-def _merge_tiers(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]:
-    """Whoosh merge policy: drop emptied segments and merge one group of similar size."""
-    kept = [s for s in segments if s.doc_count() > 0]
-    group = _merge_group(kept)
-    for seg in group:
-        reader = SegmentReader(writer.storage, writer.schema, seg)
-        writer.add_reader(reader)
-        reader.close()
-    return [s for s in kept if s not in group]
-
-
-def _no_merge(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]:
-    """Whoosh merge policy of an upsert: only drop emptied segments (merges run in the background)."""
-    return [s for s in segments if s.doc_count() > 0]
-
-
-def _abandon(writer: SegmentWriter) -> None:
-    """Give up a failed writer, making sure Whoosh's lock is released for the other writers."""
-    with contextlib.suppress(Exception):
-        writer.cancel()
-    if not writer.is_closed and writer.writelock:
-        writer.writelock.release()
-
-
-def _unusable(path: Path, failure: BaseException) -> IndexUnavailable:
-    """The error for a damaged index, after closing the files Whoosh left open in its failed frames."""
-    reason, chained = repr(failure), failure
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        while chained is not None:
-            traceback.clear_frames(chained.__traceback__)
-            chained.__traceback__, chained = None, chained.__cause__ or chained.__context__
-        gc.collect()
-    return IndexUnavailable(f"keyword index at {path} is unreadable: {reason}")
-
-
-def _read_postings(reader: SegmentReader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers and weights of a term in one segment, deleted documents included."""
-    if (field, text) not in reader:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    # The raw matcher, whole blocks at a time (whoosh-reloaded 2.7.5 internals): Python per posting, or
-    # Reader.postings() with its deletion filter, is 2-5x slower. Views mask deleted documents instead.
-    fieldobj = reader.schema[field]
-    m = reader._terms.matcher(field, fieldobj.to_bytes(text), fieldobj.format)
-    ids, weights = [], []
-    if type(m) is W3LeafMatcher and not m._byteids:
-        while not m._atend:
-            m._read_data()
-            ids.append(np.cumsum(np.array(m._data[0], np.int64)))
-            weights.append(np.broadcast_to(np.array(m._data[1] or 1.0, np.float32), ids[-1].shape))
-            m._next_block()
-        return np.concatenate(ids), np.concatenate(weights)
-    while m.is_active():  # short posting lists are stored inline
-        ids.append(m.id())
-        weights.append(m.weight())
-        m.next()
-    return np.array(ids, np.int64), np.array(weights, np.float32)
-
-
-class _Leaf:
-    """An open segment with its vocabulary, lengths and decoded postings: its files never change."""
-
-    def __init__(self, storage: Storage, schema: Schema, segment: Segment) -> None:
-        self.reader, self.id = SegmentReader(storage, schema, segment), segment.segment_id()
-        # In memory: Whoosh's on-disk lookup (an md5 per call) is too slow for 300-word tickets.
-        self.vocab = {
-            field: {t.decode("utf-8"): info.doc_frequency() for t, info in self.reader.iter_field(field)}
-            for field in ("stem", "ident")
-        }
-        self.dl = np.asarray(self.reader.column_reader("dl").load(), np.float32)
-        self.languages = {_lang(v) for v in self.reader.field_terms("language")}
-        self.letters = set("".join(t.partition(":")[2] for t in self.vocab["stem"])) - set("0123456789")
-        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._cached, self._budget = 0, CACHE_POSTINGS_PER_DOC * max(segment.doc_count_all(), 1000)
-
-    def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Decoded postings of a term, kept within a memory budget."""
-        found = self._postings.get((field, text))
-        if found is None:
-            found = _read_postings(self.reader, field, text)
-            if self._cached > self._budget:  # crude but bounded: hot terms come back at once
-                self._postings, self._cached = {}, 0
-            self._postings[(field, text)] = found
-            self._cached += len(found[0])
-        return found
-
-
-class _View:
-    """One generation of the index: its segments and the per-document arrays scoring needs."""
-
-    def __init__(self, generation: int, leaves: list[tuple[_Leaf, Segment]]) -> None:
-        self.generation, self.leaves, self.size, self._masks = generation, [], 0, {}
-        for leaf, seg in leaves:  # seg as in this generation: a reused reader knows older deletions only
-            self.leaves.append((leaf, self.size, seg))
-            self.size += seg.doc_count_all()
-        self.live = np.ones(self.size, bool)
-        for _, base, seg in self.leaves:
-            self.live[base + np.fromiter(seg.deleted_docs(), np.int64)] = False
-        self.dl = np.concatenate([leaf.dl for leaf, _, _ in self.leaves] or [np.ones(0, np.float32)])
-        self.avgdl = float(self.dl.mean()) if self.size else 1.0
-        self.languages = sorted(set().union(*(leaf.languages for leaf, _, _ in self.leaves))) or ["en"]
-        self.letters = "".join(sorted(set().union(*(leaf.letters for leaf, _, _ in self.leaves))))
-
-    def df(self, field: str, text: str) -> int:
-        """Documents containing a term (deleted ones included, as Whoosh counts)."""
-        if field in ("stem", "ident"):
-            return sum(leaf.vocab[field].get(text, 0) for leaf, _, _ in self.leaves)
-        return sum(leaf.reader.doc_frequency(field, text) for leaf, _, _ in self.leaves)
-
-    def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Sorted document numbers and weights of a term."""
-        leaves = [(leaf, base) for leaf, base, _ in self.leaves if text in leaf.vocab.get(field, {text})]
-        parts = [(leaf.postings(field, text), base) for leaf, base in leaves]
-        ids = [np.zeros(0, np.int64)] + [found[0] + base for found, base in parts]
-        return np.concatenate(ids), np.concatenate([np.zeros(0, np.float32)] + [p[1] for p, _ in parts])
-
-    def stored(self, docnum: int) -> dict:
-        """Stored fields of a document."""
-        leaf, base, _ = next(item for item in reversed(self.leaves) if docnum >= item[1])
-        return leaf.reader.stored_fields(docnum - base)
-
-    def mask(self, filters: Filters) -> np.ndarray:
-        """Live documents passing the filters (tags all-of, others any-of), before any ranking."""
-        if filters not in self._masks:
-            mask = self.live.copy()
-            groups = [[("tags", t)] for t in filters.tags] + [
-                [(field, v) for v in values]
-                for field, values in (
-                    ("team", filters.teams),
-                    ("language", filters.languages),
-                    ("status", filters.statuses),
-                )
-                if values
-            ]
-            for group in groups:
-                allowed = np.zeros(self.size, bool)
-                for field, value in group:
-                    allowed[self.postings(field, value)[0]] = True
-                mask &= allowed
-            self._masks = {} if len(self._masks) > 64 else self._masks
-            self._masks[filters] = mask
-        return self._masks[filters]
-
-
-def _query_languages(words: list[str], language: str | None) -> set[str]:
-    """Languages whose stop words to drop: the given one, else English plus the best stop-word guess."""
-    if language:
-        return {_lang(language)}
-    distinct = set(words)
-    counts = {lang: len(distinct & _stopwords(lang)) for lang in [*stoplists, "pl"]}
-    best = max(counts.values())
-    return {"en"} | {lang for lang, n in counts.items() if best and n == best}
-
-
-class _Plan:
-    """The terms of one query: boost, exactness, and the user's words each one stands for."""
-
-    def __init__(self) -> None:
-        self.terms: dict[tuple[str, str], tuple[float, bool]] = {}
-        self.origin: dict[tuple[str, str], set[str]] = {}
-        self.words: list[str] = []  # in query order, for Hit.matched_terms
-
-    def add(self, key: tuple[str, str], boost: float, word: str, exact: bool = False) -> None:
-        self.terms[key] = max((boost, exact), self.terms.get(key, (0.0, False)))
-        self.origin.setdefault(key, set()).add(word)
-
-
-def _plan(view: _View, text: str, language: str | None, exact_terms: Sequence[str]) -> _Plan:
-    """Analyse the query once per language in the index, keeping the terms the index knows."""
-    plan, words = _Plan(), []
-    for token, is_ident in _query_tokens(text):
-        # A code is matched whole while it identifies something: "COVID-19" is in 75% of feedbackqa's
-        # documents, and ranking those first would hide the rest of the question (0.586 -> 0.597).
-        rare = is_ident and 0 < view.df("ident", token) <= max(50, view.size // 100)
-        if rare and len(plan.terms) < MAX_TERMS:
-            plan.add(("ident", token), IDENT_SCORE, token, exact=True)
-            plan.words.append(token)
-        else:
-            words += _words(token)
-    for term in (t.strip().lower() for t in exact_terms if t.strip()):
-        keys = [("ident", term)]
-        if not view.df("ident", term):  # a plain word: its stems, as strongly as a code
-            keys = [("stem", f"{lang}:{_stemmer(lang)(w)}") for w in _words(term) for lang in view.languages]
-        for key in (key for key in keys if view.df(*key)):
-            plan.add(key, IDENT_SCORE, term, exact=True)
-        plan.words.append(term)
-    query_langs = _query_languages(words, language)
-    stop = set().union(*(_stopwords(lang) for lang in query_langs))
-    known, unknown = [], []
-    for word in dict.fromkeys(w for w in words if w not in stop):
-        plan.words.append(word)
-        keys = [("stem", f"{lang}:{_stemmer(lang)(word)}") for lang in view.languages]
-        found = [(key, df) for key in keys if (df := view.df(*key))]
-        (known if found else unknown).append((word, keys, found))
-    known.sort(key=lambda item: min(df for _, df in item[2]))  # the rarest are kept if there are too many
-    for word, _, found in known[:MAX_TERMS]:
-        for key, _ in found:
-            plan.add(key, 1.0, word)
-    typos = [u for u in unknown if len(u[0]) >= 5 and u[0].isalpha()] if len(known) < MAX_TERMS else []
-    langs = set(view.languages) & query_langs or set(view.languages)  # typos are in the user's language
-    for word, keys, _ in typos[:MAX_TYPOS]:
-        for _, term in (key for key in keys if key[1].partition(":")[0] in langs):
-            for near in _near_terms(view, term):
-                plan.add(("stem", near), FUZZY_W, word)
-    plan.words = list(dict.fromkeys(plan.words))
-    return plan
-
-
-def _near_terms(view: _View, term: str) -> list[str]:
-    """Up to three indexed stems one edit (transpositions too) from a stem, first letter kept."""
-    lang, _, stem = term.partition(":")
-    letters, splits = view.letters, [(stem[:i], stem[i:]) for i in range(1, len(stem) + 1)]
-    near = {a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    near |= {a + c + b[1:] for a, b in splits if b for c in letters}
-    near |= {a + c + b for a, b in splits for c in letters}
-    # Intersecting these ~60 spellings per letter with each vocabulary beats Whoosh's automaton 10x.
-    spellings = {f"{lang}:{n}" for n in near - {stem}}
-    found = {t for leaf, _, _ in view.leaves for t in leaf.vocab["stem"].keys() & spellings}
-    return sorted(found, key=lambda t: -view.df("stem", t))[:3]
-
-
-def _rank(view: _View, plan: _Plan, mask: np.ndarray, limit: int) -> list[tuple[int, float, list[str]]]:
-    """BM25F over whole posting lists with numpy: the best (docnum, score, matched words)."""
-    scores, used = np.zeros(view.size, np.float32), []
-    for key, (boost, exact) in plan.terms.items():
-        ids, tf = view.postings(*key)
-        if exact:
-            scores[ids] += boost
-        elif len(ids):
-            idf = math.log(1.0 + (view.size - len(ids) + 0.5) / (len(ids) + 0.5))
-            norm = K1 * (1.0 - B + B * view.dl[ids] / view.avgdl)
-            scores[ids] += boost * idf * (K1 + 1.0) * tf / (tf + norm)
-        used += [(plan.origin[key], ids)] if len(ids) else []
-    candidates = np.flatnonzero((scores > 0) & mask)
-    if len(candidates) > limit:
-        candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
-    candidates = candidates[np.lexsort((candidates, -scores[candidates]))]
-    has = {w: np.zeros(len(candidates), bool) for w in plan.words}
-    for words, ids in used:  # a term's ids are sorted: binary search beats building sets
-        hit = ids[np.minimum(np.searchsorted(ids, candidates), len(ids) - 1)] == candidates
-        for word in words:
-            has[word] |= hit
-    words = [[w for w in plan.words if has[w][i]] for i in range(len(candidates))]
-    return [(int(d), float(scores[d]), found) for d, found in zip(candidates, words, strict=True)]
 
 
 class KeywordIndex:
