@@ -121,3 +121,11 @@ def test_paste_a_ticket_page_suggests_and_takes_feedback(search_client, searchab
     assert response.status_code == 200 and response.json["stats"]["links"] == 1
     empty = search_client.post("/tickets", data={"csrf_token": token, "text": "  "})
     assert empty.status_code == 422
+
+
+def test_search_results_fragment_for_search_as_you_type(search_client, searchable_kb) -> None:
+    publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
+    fragment = search_client.get("/search/results?q=printer+offline").get_data(as_text=True)
+    assert "<html" not in fragment and 'href="/articles/reset-a-password#symptoms"' in fragment
+    page = search_client.get("/?q=printer+offline").get_data(as_text=True)
+    assert 'id="results-region"' in page and "search.js" in page and 'href="/articles/reset-a-password#symptoms"' in page

@@ -20,17 +20,26 @@ def kb() -> KnowledgeBase:
     return current_app.extensions["kb"]
 
 
-@pages.get("/")
-def search() -> str:
-    """The home page: search box, results with their best section and highlighted snippet."""
+def _search_context() -> dict:
     from kb.web.search_api import filters_from_args, run_search
 
     query = request.args.get("q", "").strip()
     mode = request.args.get("mode", "hybrid")
     response = run_search(query, mode, 20, filters_from_args()) if query and kb().search else None
-    return render_template("search.html", q=query, mode=mode, response=response,
-                           lang=request.args.get("lang", ""), tag=request.args.get("tag", ""),
-                           team=request.args.get("team", ""))
+    return {"q": query, "mode": mode, "response": response, "lang": request.args.get("lang", ""),
+            "tag": request.args.get("tag", ""), "team": request.args.get("team", "")}
+
+
+@pages.get("/")
+def search() -> str:
+    """The home page: search box, results with their best section and highlighted snippet."""
+    return render_template("search.html", **_search_context())
+
+
+@pages.get("/search/results")
+def search_results() -> str:
+    """Just the results list, for the search-as-you-type script (same rendering as the full page)."""
+    return render_template("search_results.html", **_search_context())
 
 
 @pages.get("/articles")
