@@ -152,6 +152,11 @@ class CachedEmbedder:
                     os.remove(f"{self.cache_path}{suffix}")
             self._conn = self._open()
 
+    def forget_queries(self) -> None:
+        """Drop the in-process query vectors (measurements must not reuse another run's encodings)."""
+        with self._lock:
+            self._query_cache.clear()
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

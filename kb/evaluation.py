@@ -129,9 +129,12 @@ def run_eval(folder: Path, base: Settings, modes: list[str], ranker_factory: Cal
         kb, doc_ids = build_workspace(dataset, base, Path(tmp))
         try:
             ranker = ranker_factory(kb)
-            return [evaluate(dataset, ranker, doc_ids, mode,
-                             progress_factory(mode, len(dataset.queries)) if progress_factory else None)
-                    for mode in modes]
+            rows = []
+            for mode in modes:
+                kb.indexes.embedder.forget_queries()  # each mode pays for its own query encodings
+                rows.append(evaluate(dataset, ranker, doc_ids, mode,
+                                     progress_factory(mode, len(dataset.queries)) if progress_factory else None))
+            return rows
         finally:
             kb.close()
 
