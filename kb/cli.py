@@ -36,6 +36,7 @@ def _open(with_search: bool = True) -> KnowledgeBase:
 def cmd_init_db(args: argparse.Namespace) -> int:
     kb = _open(with_search=False)
     print(f"database ready: {kb.db.url.split('@')[-1]} ({kb.db.article_count()} articles)")
+    kb.close()
     return 0
 
 
@@ -62,6 +63,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     kb = _open(with_search=False)
     written = export_directory(kb.store, args.directory)
     print(f"{len(written)} articles written to {args.directory}")
+    kb.close()
     return 0
 
 

@@ -24,7 +24,6 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     max_request_bytes: int = 1024 * 1024
     auto_import: bool = True
-    page_size: int = 20
     rate_limit: str = "600 per minute"
     ratelimit_storage_uri: str = "memory://"
 
@@ -59,15 +58,17 @@ def load_secret_key(instance_dir: Path) -> str:
     if key_file.exists():
         return key_file.read_text().strip()
     instance_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # O_EXCL: two workers starting together must agree on one key.
+    # Write aside, then link into place: a second worker either wins the link or reads a complete key.
+    tmp = instance_dir / f".secret_key.{os.getpid()}"
+    tmp.write_text(secrets.token_hex(32))
+    os.chmod(tmp, 0o600)
     try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.link(tmp, key_file)
     except FileExistsError:
-        return key_file.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key_file.read_text().strip()
 
 
 def load_settings() -> Settings:

@@ -76,11 +76,15 @@ def fields_from_front_matter(meta: dict[str, Any], body: str, stem: str) -> dict
     """Article fields from a parsed file; unknown keys are kept in `meta` so nothing is lost."""
     known = set(FIELD_ORDER) | set(TRAILING_FIELDS)
     fields: dict[str, Any] = {k: meta[k] for k in FIELD_ORDER if k in meta and meta[k] is not None}
+    for key in ("title", "slug", "status", "language", "owner", "team"):
+        if key in fields and not isinstance(fields[key], str):
+            fields[key] = str(fields[key])  # YAML reads `slug: 2024` as a number
     fields.setdefault("title", stem.replace("-", " ").capitalize())
     fields.setdefault("slug", stem)
     if "review_by" in meta:
         fields["review_by"] = meta["review_by"]
-    fields["tags"] = [str(t) for t in fields.get("tags") or []]
+    tags = fields.get("tags") or []
+    fields["tags"] = [str(t) for t in tags] if isinstance(tags, list) else str(tags)  # "a, b" is split later
     fields["meta"] = {k: _json_safe(v) for k, v in meta.items() if k not in known}
     fields["body"] = body
     return fields
@@ -93,7 +97,7 @@ def import_directory(store: ArticleStore, folder: Path) -> ImportReport:
         for path in sorted(folder.glob("*.md")):
             try:
                 _import_file(store, path, report)
-            except (KBError, ValueError, yaml.YAMLError) as exc:
+            except (KBError, ValueError, TypeError, yaml.YAMLError) as exc:
                 report.errors.append((path.name, str(exc)))
     return report
 
@@ -140,7 +144,7 @@ def to_markdown_file(article: ArticleView) -> str:
         "language": article.language, "owner": article.owner, "team": article.team,
         "tags": list(article.tags),
     }
-    meta.update(article.meta)
+    meta.update({k: v for k, v in article.meta.items() if k not in meta})  # real fields always win
     meta["review_by"] = article.review_by
     meta["created"] = _stamp(article.created_at)
     meta["updated"] = _stamp(article.updated_at)

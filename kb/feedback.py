@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kb.db import Database
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Article, ArticleStats, Feedback, SuggestQuery, utcnow
+from kb.store import valid_id
 
 OUTCOMES = ("linked", "helpful", "not_related", "did_not_answer")
 MAX_LINK_BOOST = 0.10  # links nudge ranking by at most 10%: popularity must not bury a better match
@@ -70,7 +71,7 @@ class FeedbackStore:
         with self.db.session() as session:
             if session.get(SuggestQuery, query_id) is None:
                 raise NotFound(f"no suggestion query {query_id!r}")
-            if session.get(Article, article_id) is None:
+            if not valid_id(article_id) or session.get(Article, article_id) is None:
                 raise NotFound(f"no article {article_id}")
             session.add(Feedback(query_id=query_id, article_id=article_id, outcome=outcome,
                                  ticket_ref=ticket_ref[:100], created_at=utcnow()))

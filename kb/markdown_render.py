@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,7 +48,8 @@ def _anchor(value: str, separator: str) -> str:
 def _flatten(tokens: list[dict]) -> list[TocEntry]:
     entries: list[TocEntry] = []
     for token in tokens:
-        entries.append(TocEntry(token["level"], token["id"], token["name"]))
+        # toc_tokens hold names already HTML-escaped; templates escape again.
+        entries.append(TocEntry(token["level"], token["id"], html.unescape(token["name"])))
         entries.extend(_flatten(token.get("children", [])))
     return entries
 
@@ -67,7 +69,12 @@ def sanitise(html: str) -> str:
 
 @lru_cache(maxsize=512)
 def render_markdown(text: str) -> Rendered:
-    """Render Markdown (tables, fenced code, heading anchors) to sanitised HTML with a TOC."""
+    """Render Markdown (tables, fenced code, heading anchors) to sanitised HTML with a TOC (cached)."""
+    return render_markdown_uncached(text)
+
+
+def render_markdown_uncached(text: str) -> Rendered:
+    """The same rendering without the cache: for previews, which change on every keystroke."""
     md = markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "toc"],
         extension_configs={"toc": {"slugify": _anchor, "separator": "-", "toc_depth": "2-4",

@@ -11,7 +11,9 @@ _SPECIAL = str.maketrans({
     "ß": "ss", "đ": "d", "Đ": "d", "þ": "th", "ð": "d", "œ": "oe", "Œ": "oe",
 })
 MAX_SLUG_LENGTH = 80
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Paths of the pages that sit beside /articles/<slug>; an article must never shadow them.
+RESERVED = frozenset({"new"})
 
 
 def slugify(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
@@ -21,9 +23,12 @@ def slugify(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
-    return slug or "article"
+    slug = slug or "article"
+    # An all-digit slug would read as an article id; a reserved one would hide a page.
+    return f"{slug}-article" if slug.isdigit() or slug in RESERVED else slug
 
 
 def is_valid_slug(value: str) -> bool:
-    """True for a slug this module could have produced."""
-    return len(value) <= MAX_SLUG_LENGTH + 8 and bool(SLUG_PATTERN.match(value))
+    """True for a slug this module could have produced: not all digits, not reserved."""
+    return (len(value) <= MAX_SLUG_LENGTH + 8 and bool(SLUG_PATTERN.fullmatch(value))
+            and not value.isdigit() and value not in RESERVED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,14 @@ from kb.validation import EDITABLE_FIELDS, validate_article_fields
 from kb.views import ArticleView, Page, RevisionView
 
 ChangeListener = Callable[[list[int]], None]
+log = logging.getLogger(__name__)
+MAX_ID = 2**63 - 1
+CHANGE_LOOKBACK = 256  # more concurrent, uncommitted saves than this at once are not expected
+
+
+def valid_id(value: int) -> bool:
+    """True for an integer every database can hold as a primary key."""
+    return 0 < value <= MAX_ID
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,10 @@ class ArticleStore:
             self._batch.extend(article_ids)
             return
         for listener in self._listeners:
-            listener(article_ids)
+            try:
+                listener(article_ids)
+            except Exception:  # the save is committed; the change log lets the indexes catch up later
+                log.exception("change listener failed for articles %s", article_ids)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -78,8 +90,8 @@ class ArticleStore:
     # -- reading -------------------------------------------------------------
 
     def _load(self, session: Session, ref: int | str) -> Article:
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            article = session.get(Article, int(ref))
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
+            article = session.get(Article, int(ref)) if valid_id(int(ref)) else None
         else:
             article = session.scalar(select(Article).where(Article.slug == ref))
         if article is None:
@@ -94,7 +106,7 @@ class ArticleStore:
     def find_slug(self, slug: str) -> ArticleView | None:
         """The article with this slug, or None."""
         try:
-            return self.get(slug) if not slug.isdigit() else None
+            return self.get(slug) if not (slug.isascii() and slug.isdigit()) else None
         except NotFound:
             return None
 
@@ -128,15 +140,23 @@ class ArticleStore:
             rows = session.scalars(select(Article).where(Article.id.in_(ids))).all()
             return {a.id: ArticleView.from_model(a) for a in rows}
 
-    def changed_since(self, generation: int) -> tuple[int, list[int]]:
-        """The newest change id and the articles changed after `generation`."""
+    def changed_since(self, generation: int, seen: set[int] | None = None) -> tuple[int, list[int]]:
+        """The newest change id and the articles changed after `generation`.
+
+        With `seen` (change ids already applied), ids up to CHANGE_LOOKBACK below `generation` are read
+        again: PostgreSQL hands out ids at insert, not commit, so a lower id can become visible later.
+        """
+        floor = generation - CHANGE_LOOKBACK if seen is not None else generation
         with self.db.session() as session:
             rows = session.execute(
-                select(Change.id, Change.article_id).where(Change.id > generation).order_by(Change.id)
+                select(Change.id, Change.article_id).where(Change.id > floor).order_by(Change.id)
             ).all()
-        if not rows:
-            return generation, []
-        return rows[-1][0], sorted({article_id for _, article_id in rows})
+        fresh = [(cid, aid) for cid, aid in rows if seen is None or cid not in seen]
+        if seen is not None:
+            seen.intersection_update({cid for cid, _ in rows})  # forget ids that left the window
+            seen.update(cid for cid, _ in fresh)
+        newest = max([generation, *(cid for cid, _ in rows)])
+        return newest, sorted({article_id for _, article_id in fresh})
 
     # -- revisions -----------------------------------------------------------
 
@@ -155,7 +175,7 @@ class ArticleStore:
             article = self._load(session, ref)
             row = session.scalar(
                 select(Revision).where(Revision.article_id == article.id, Revision.number == number)
-            )
+            ) if valid_id(number) else None
             if row is None:
                 raise NotFound(f"article {ref!r} has no revision {number}")
             return RevisionView.from_model(row)
@@ -198,7 +218,11 @@ class ArticleStore:
             )
             self._apply(article, fields)
             session.add(article)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError:
+                # Another writer took the slug between our check and insert.
+                raise Conflict(f"slug {article.slug!r} is taken; try again", field="slug") from None
             self._record(session, article, author, message, updated_at or now)
             view = ArticleView.from_model(article)
         self._notify([view.id])

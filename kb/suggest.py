@@ -96,10 +96,12 @@ class Suggester:
         cleaned = clean_ticket(text, subject, channel)
         filters = Filters(tags=tuple(tags), languages=(language,) if language else ())
         response = self.rank(cleaned, limit=limit, filters=filters)
+        model = self.engine.indexes.embedder.name
+        rank = {article_id: i for i, article_id in enumerate(response.article_ranking)}
         suggestions = tuple(
             Suggestion(r.id, r.slug, r.title, r.url, r.section, r.snippet, r.score,
-                       confidence(response, i, self.engine.indexes.embedder.name))
-            for i, r in enumerate(response.results))
+                       confidence(response, rank[r.id], model))
+            for r in response.results)
         if min_score is not None:
             suggestions = tuple(s for s in suggestions if s.confidence >= min_score)
         threshold = max(ABSTAIN_BELOW, min_score or 0.0)

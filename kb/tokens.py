@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from kb.db import Database
 from kb.errors import NotFound, ValidationFailed
 from kb.models import ApiToken, utcnow
+from kb.store import valid_id
 from kb.validation import clean_text
 
 SCOPES = ("suggest", "read", "write", "admin")  # weakest first: a token may do anything at or below its scope
@@ -124,7 +125,7 @@ class TokenStore:
     def get(self, token_id: int) -> TokenView:
         """One token by id, or NotFound."""
         with self.db.session() as session:
-            token = session.get(ApiToken, token_id)
+            token = session.get(ApiToken, token_id) if valid_id(token_id) else None
             if token is None:
                 raise NotFound(f"token {token_id} does not exist", token_id=token_id)
             return TokenView.from_model(token)
@@ -132,7 +133,7 @@ class TokenStore:
     def revoke(self, token_id: int) -> TokenView:
         """Stop a token working at once; revoking twice keeps the first revocation time."""
         with self.db.session() as session:
-            token = session.get(ApiToken, token_id)
+            token = session.get(ApiToken, token_id) if valid_id(token_id) else None
             if token is None:
                 raise NotFound(f"token {token_id} does not exist", token_id=token_id)
             if token.revoked_at is None:

@@ -14,6 +14,8 @@ from kb.slugs import is_valid_slug
 EDITABLE_FIELDS = ("title", "body", "tags", "status", "language", "owner", "team", "review_by", "meta")
 CREATE_ONLY_FIELDS = ("slug",)
 MAX_TITLE = 200
+# Front-matter keys with a meaning of their own: extra metadata may not shadow them on export.
+RESERVED_META = frozenset({*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS, "created", "updated", "revision", "id"})
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -29,6 +31,8 @@ def clean_text(name: str, value: Any, *, limit: int, required: bool = False) -> 
     """A trimmed string field within `limit` characters, or ValidationFailed naming the field."""
     if not isinstance(value, str):
         raise ValidationFailed(f"'{name}' must be a string", field=name)
+    if "\x00" in value:
+        raise ValidationFailed(f"'{name}' must not contain NUL characters", field=name)
     value = value.strip()
     if required and not value:
         raise ValidationFailed(f"'{name}' must not be empty", field=name)
@@ -69,8 +73,8 @@ def _field(name: str, value: Any, max_body_bytes: int) -> Any:
     if name == "title":
         return clean_text(name, value, limit=MAX_TITLE, required=True)
     if name == "body":
-        if not isinstance(value, str):
-            raise ValidationFailed("'body' must be a string", field="body")
+        if not isinstance(value, str) or "\x00" in value:
+            raise ValidationFailed("'body' must be a string without NUL characters", field="body")
         if len(value.encode("utf-8")) > max_body_bytes:
             raise TooLarge(f"'body' is larger than {max_body_bytes} bytes", field="body")
         return value.replace("\r\n", "\n")
@@ -79,12 +83,12 @@ def _field(name: str, value: Any, max_body_bytes: int) -> Any:
             raise ValidationFailed(f"'status' must be one of {', '.join(STATUSES)}", field="status")
         return value
     if name == "language":
-        if not isinstance(value, str) or not _LANGUAGE.match(value):
+        if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
             raise ValidationFailed("'language' must be a language code like en or pt-BR", field=name)
         return value
     if name in ("owner", "team"):
         text = clean_text(name, value, limit=100)
-        if not _NAME.match(text):
+        if not _NAME.fullmatch(text):
             raise ValidationFailed(f"'{name}' may hold letters, digits and . _ @ + - only", field=name)
         return text
     if name == "tags":
@@ -94,6 +98,9 @@ def _field(name: str, value: Any, max_body_bytes: int) -> Any:
     if name == "meta":
         if not isinstance(value, dict):
             raise ValidationFailed("'meta' must be an object", field="meta")
+        clash = sorted(set(value) & RESERVED_META)
+        if clash:
+            raise ValidationFailed(f"'meta' must not hold article fields: {', '.join(clash)}", field="meta")
         return value
     if name == "slug":
         if not isinstance(value, str) or not is_valid_slug(value):

@@ -176,3 +176,27 @@ def test_healthz_reports_database(client) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200
     assert health.json["database"] == {"ok": True, "dialect": "sqlite", "articles": 1, "generation": 1}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/articles/%C2%B2", "/api/v1/articles/99999999999999999999999",
+                                  "/api/v1/articles/1/revisions/99999999999999999999999"])
+def test_odd_ids_are_404_not_500(client, path: str) -> None:
+    create(client)
+    assert_error(client.get(path), 404, "not_found")
+
+
+def test_numeric_and_reserved_titles_get_safe_slugs(client) -> None:
+    assert create(client, title="2024")["slug"] == "2024-article"
+    assert create(client, title="New")["slug"] == "new-article"
+    assert_error(client.post("/api/v1/articles", json={"title": "x", "slug": "abc\n"}), 422, "validation_failed")
+    assert_error(client.post("/api/v1/articles", json={"title": "x", "slug": "123"}), 422, "validation_failed")
+
+
+def test_meta_may_not_shadow_article_fields(client) -> None:
+    response = client.post("/api/v1/articles", json={"title": "x", "meta": {"status": "published"}})
+    assert_error(response, 422, "validation_failed")
+
+
+def test_nul_characters_are_refused(client) -> None:
+    assert_error(client.post("/api/v1/articles", json={"title": "a\u0000b"}), 422, "validation_failed")
+    assert_error(client.post("/api/v1/articles", json={"title": "a", "body": "x\u0000"}), 422, "validation_failed")

@@ -139,3 +139,28 @@ def test_listeners_hear_about_changes_and_batches_are_merged(store) -> None:
         b = make(store, "B")
         store.update(b.id, {"body": "x"}, base_revision=1, author="x")
     assert heard == [[a.id], [b.id]]
+
+
+def test_a_failing_listener_does_not_undo_or_fail_a_save(store) -> None:
+    def broken(_ids: list[int]) -> None:
+        raise RuntimeError("index unavailable")
+
+    store.on_change(broken)
+    article = make(store)
+    assert store.get(article.id).title == article.title
+
+
+def test_changes_committed_out_of_order_are_not_skipped(store) -> None:
+    from kb.models import Change, utcnow
+
+    a, b = make(store, "A"), make(store, "B")
+    seen: set[int] = set()
+    generation, changed = store.changed_since(0, seen)
+    assert changed == [a.id, b.id]
+    with store.db.session() as session:  # a lower id becoming visible late, as on PostgreSQL
+        session.add(Change(id=generation + 5, article_id=b.id, at=utcnow()))
+    generation, changed = store.changed_since(generation, seen)
+    with store.db.session() as session:
+        session.add(Change(id=generation - 2, article_id=a.id, at=utcnow()))
+    later, changed = store.changed_since(generation, seen)
+    assert changed == [a.id] and later == generation

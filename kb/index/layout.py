@@ -84,8 +84,9 @@ class IndexFolder:
         os.replace(link, self.current)
         keep = {build.resolve(), previous} if previous else {build.resolve()}
         for old in self.root.glob("build-*"):
-            # Processes still reading the previous build get time to notice the swap.
-            if old.resolve() not in keep and old.is_dir():
+            # The previous build stays for processes that have not noticed the swap yet; a build without a
+            # manifest may still be being written by another process.
+            if old.resolve() not in keep and old.is_dir() and (old / MANIFEST).exists():
                 shutil.rmtree(old, ignore_errors=True)
 
     @contextmanager

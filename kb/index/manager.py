@@ -25,6 +25,7 @@ from kb.views import ArticleView
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
+KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids can commit out of order)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class IndexManager:
         self.generation = 0
         self._build: Path | None = None
         self._checked = 0.0
+        self._seen: set[int] = set()  # change ids applied recently (see ArticleStore.changed_since)
         self._lock = threading.RLock()
 
     # -- opening and building ----------------------------------------------
@@ -95,10 +97,11 @@ class IndexManager:
         semantic = SemanticIndex.load(build / "semantic", expected_dim=self.embedder.dim)
         keyword = KeywordIndex.open(build / "keyword")
         chunks, articles = _read_chunks(build / "chunks.jsonl")
-        if self.keyword is not None:
-            self.keyword.close()
+        # The previous keyword index is not closed here: a search in another thread may still read it;
+        # its files close when the last reference goes.
         self.keyword, self.semantic, self.chunks, self.articles = keyword, semantic, chunks, articles
         self.manifest, self.generation, self._build = manifest, manifest.generation, build
+        self._seen = set()
 
     def build(self, progress: Callable[[int, int], None] | None = None) -> Path:
         """Build both indexes of every article into a new folder (not yet active)."""
@@ -126,11 +129,12 @@ class IndexManager:
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> Manifest:
         """Rebuild into a new folder and swap it in atomically; searches go on meanwhile."""
-        build = self.build(progress)
-        with self._lock:
-            self.folder.activate(build)
-            self._load(build)
-            self.sync(force=True)
+        with self.folder.lock("build"):  # one builder at a time, across processes
+            build = self.build(progress)
+            with self._lock:
+                self.folder.activate(build)
+                self._load(build)
+                self.sync(force=True)
         return read_manifest(build)
 
     def _embed(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
@@ -153,7 +157,7 @@ class IndexManager:
             self._checked = now
             if self.folder.current_build() != self._build:
                 self._load(self.folder.current_build())  # another process swapped in a new build
-            generation, changed = self.store.changed_since(self.generation)
+            generation, changed = self.store.changed_since(self.generation, self._seen)
             if changed:
                 self._apply(changed)
             self.generation = generation
@@ -187,8 +191,10 @@ class IndexManager:
         with self.folder.lock("keyword"):
             done = read_generation(marker)
             if done < self.generation:
-                _, changed = self.store.changed_since(done)
-                changed_chunks = [c for c in self.chunks.values() if c.article_id in set(changed)]
+                # Re-read a window below the marker too: ids may commit out of order; upserts are idempotent.
+                _, changed = self.store.changed_since(max(0, done - KEYWORD_LOOKBACK))
+                wanted = set(changed)
+                changed_chunks = [c for c in self.chunks.values() if c.article_id in wanted]
                 self.keyword.upsert(changed_chunks, changed)
                 write_json_atomic(marker, str(self.generation))
         self.keyword.refresh()

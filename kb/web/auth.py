@@ -42,23 +42,24 @@ REQUIRED_SCOPES: dict[str, str] = {
     "api.patch_article": "write",
     "api.delete_article": "write",
     "api.restore_revision": "write",
+    "api.suggest": "suggest",
+    "api.suggest_feedback": "suggest",
+    "api.create_article_from_ticket": "write",
     "api.list_tokens": "admin",
     "api.create_token": "admin",
     "api.revoke_token": "admin",
 }
 ADMIN_MODULES = frozenset({"kb.web.tokens_api"})
-SUGGEST_PREFIX = "api.suggest"
 
 
 def required_scope(endpoint: str, method: str, module: str = "") -> str:
-    """The scope an API request needs: the table first, then rules for endpoints added elsewhere."""
+    """The scope an API request needs: the table first; an unlisted endpoint fails closed."""
     if endpoint in REQUIRED_SCOPES:
         return REQUIRED_SCOPES[endpoint]
     if module in ADMIN_MODULES:
         return "admin"
-    if endpoint.startswith(SUGGEST_PREFIX):
-        return "suggest"
-    return "read" if method.upper() in SAFE_METHODS else "write"
+    # A new endpoint nobody classified: reads need write, writes need admin, never the lowest scope.
+    return "write" if method.upper() in SAFE_METHODS else "admin"
 
 
 def _bearer_secret() -> str | None:

@@ -10,7 +10,7 @@ from kb.article_templates import TEMPLATES
 from kb.diff import diff_rows
 from kb.errors import Conflict, KBError
 from kb.knowledge_base import KnowledgeBase
-from kb.markdown_render import render_markdown
+from kb.markdown_render import render_markdown_uncached
 from kb.models import STATUSES
 from kb.web.pages import pages
 
@@ -88,7 +88,7 @@ def save(slug: str) -> Response | tuple[str, int]:
 @pages.post("/preview")
 def preview() -> Response:
     """Server-side preview through the same renderer and sanitiser as the article page."""
-    rendered = render_markdown(request.form.get("body", "")[: kb().settings.max_body_bytes])
+    rendered = render_markdown_uncached(request.form.get("body", "")[: kb().settings.max_body_bytes])
     return jsonify({"html": rendered.html})
 
 

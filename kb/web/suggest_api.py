@@ -7,6 +7,8 @@ from typing import Any
 from flask import Response, g, jsonify, request
 
 from kb.errors import TooLarge, ValidationFailed
+from kb.store import valid_id
+from kb.validation import normalise_tag
 from kb.web.api import api, kb
 from kb.web.requests import json_object
 from kb.web.search_api import SearchUnavailable
@@ -50,7 +52,7 @@ def parse_suggest_request(data: dict[str, Any]) -> dict[str, Any]:
                                   or not 0 <= min_score <= 1):
         raise ValidationFailed("'min_score' must be a number from 0 to 1 or null", field="min_score")
     return {"text": text, "subject": _optional_str(data, "subject"), "channel": channel, "limit": limit,
-            "tags": [t.strip().lower() for t in tags if t.strip()], "language": _optional_str(data, "language"),
+            "tags": [normalise_tag(t) for t in tags if t.strip()], "language": _optional_str(data, "language"),
             "min_score": min_score}
 
 
@@ -75,8 +77,8 @@ def suggest_feedback(query_id: str) -> Response:
     if unknown:
         raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
     article_id = data.get("article_id")
-    if isinstance(article_id, bool) or not isinstance(article_id, int):
-        raise ValidationFailed("'article_id' must be an integer", field="article_id")
+    if isinstance(article_id, bool) or not isinstance(article_id, int) or not valid_id(article_id):
+        raise ValidationFailed("'article_id' must be a positive integer", field="article_id")
     ticket_ref = data.get("ticket_ref") or ""
     if not isinstance(ticket_ref, str):
         raise ValidationFailed("'ticket_ref' must be a string", field="ticket_ref")
