@@ -282,11 +282,12 @@ class ArticleStore:
                   "language": old.language, "owner": old.owner, "team": old.team,
                   "review_by": old.review_by, "meta": old.meta}
         return self.update(current.id, fields, author=author,
-                           base_revision=base_revision or current.revision,
+                           base_revision=current.revision if base_revision is None else base_revision,
                            message=f"Restored revision {number}")
 
     def archive(self, ref: int | str, *, author: str, base_revision: int | None = None) -> ArticleView:
         """Archive instead of deleting: nothing is ever lost."""
         current = self.get(ref)
         return self.update(current.id, {"status": "archived"}, author=author,
-                           base_revision=base_revision or current.revision, message="Archived")
+                           base_revision=current.revision if base_revision is None else base_revision,
+                           message="Archived")

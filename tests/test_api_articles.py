@@ -200,3 +200,15 @@ def test_meta_may_not_shadow_article_fields(client) -> None:
 def test_nul_characters_are_refused(client) -> None:
     assert_error(client.post("/api/v1/articles", json={"title": "a\u0000b"}), 422, "validation_failed")
     assert_error(client.post("/api/v1/articles", json={"title": "a", "body": "x\u0000"}), 422, "validation_failed")
+
+
+def test_restore_checks_its_input(client) -> None:
+    ref = create(client)["id"]
+    client.patch(f"/api/v1/articles/{ref}", json={"body": "v2", "base_revision": 1})
+    assert_error(client.post(f"/api/v1/articles/{ref}/revisions/1/restore", json={"bogus": 1}), 422,
+                 "validation_failed")
+    assert_error(client.post(f"/api/v1/articles/{ref}/revisions/1/restore", json={"base_revision": 0}), 422,
+                 "validation_failed")
+    assert_error(client.post(f"/api/v1/articles/{ref}/revisions/1/restore", headers={"If-Match": '"1"'}), 409,
+                 "conflict")
+    assert client.post(f"/api/v1/articles/{ref}/revisions/1/restore", headers={"If-Match": '"2"'}).status_code == 200

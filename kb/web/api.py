@@ -13,7 +13,7 @@ from kb.store import ArticleQuery
 from kb.views import ArticleView
 from kb.web.auth import current_token
 from kb.web.errors import BadRequest
-from kb.web.requests import base_revision, int_arg, json_object, text_field
+from kb.web.requests import base_revision, int_arg, json_object, reject_unknown, text_field
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -131,9 +131,8 @@ def get_revision(ref: str, number: int) -> Response:
 def restore_revision(ref: str, number: int) -> Response:
     """Make an old revision current again as a new revision."""
     data = json_object() if request.get_data() else {}
-    base = data.pop("base_revision", None)
-    if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
-        raise BadRequest("'base_revision' must be an integer", parameter="base_revision")
+    base = base_revision(data, required=False)  # optional here: restoring states its intent explicitly
+    reject_unknown(data, {"author"})
     article = kb().store.restore(ref, number, author=current_author(data), base_revision=base)
     return article_response(article)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import request
 
-from kb.errors import PreconditionRequired
+from kb.errors import PreconditionRequired, ValidationFailed
 from kb.web.errors import BadRequest
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
@@ -37,14 +37,16 @@ def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 10_000)
     return value
 
 
-def base_revision(data: dict[str, Any]) -> int:
-    """The revision a save is based on: JSON 'base_revision' or an If-Match ETag."""
+def base_revision(data: dict[str, Any], *, required: bool = True) -> int | None:
+    """The revision a save is based on: JSON 'base_revision' or an If-Match ETag (None if optional and absent)."""
     value = data.pop("base_revision", None)
     if value is None and request.headers.get("If-Match"):
         match = _ETAG.match(request.headers["If-Match"].strip())
         if not match:
             raise BadRequest('If-Match must be an ETag like "3"')
         value = int(match.group(1))
+    if value is None and not required:
+        return None
     if value is None:
         raise PreconditionRequired(
             "say which revision this save is based on: 'base_revision' or an If-Match header"
@@ -52,6 +54,13 @@ def base_revision(data: dict[str, Any]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest("'base_revision' must be an integer", parameter="base_revision")
     return value
+
+
+def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
+    """ValidationFailed naming the first field the endpoint does not take."""
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
 
 
 def text_field(data: dict[str, Any], name: str, default: str = "", limit: int = 500) -> str:

@@ -10,7 +10,7 @@ from kb.errors import TooLarge, ValidationFailed
 from kb.store import valid_id
 from kb.validation import normalise_tag
 from kb.web.api import api, kb
-from kb.web.requests import json_object
+from kb.web.requests import json_object, reject_unknown
 from kb.web.search_api import SearchUnavailable
 
 MAX_SUGGEST_BYTES = 64 * 1024
@@ -32,9 +32,7 @@ def _optional_str(data: dict[str, Any], name: str) -> str | None:
 
 def parse_suggest_request(data: dict[str, Any]) -> dict[str, Any]:
     """Validated suggestion parameters, or ValidationFailed naming the field."""
-    unknown = sorted(set(data) - FIELDS)
-    if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+    reject_unknown(data, FIELDS)
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ValidationFailed("'text' must be a non-empty string", field="text")
@@ -73,9 +71,7 @@ def suggest() -> Response:
 def suggest_feedback(query_id: str) -> Response:
     """Record which suggested article helped (or not); returns the article's new counts."""
     data = json_object()
-    unknown = sorted(set(data) - {"article_id", "outcome", "ticket_ref"})
-    if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+    reject_unknown(data, {"article_id", "outcome", "ticket_ref"})
     article_id = data.get("article_id")
     if isinstance(article_id, bool) or not isinstance(article_id, int) or not valid_id(article_id):
         raise ValidationFailed("'article_id' must be a positive integer", field="article_id")
@@ -97,9 +93,7 @@ def create_article_from_ticket() -> Response:
 
     _check_size()
     data = json_object()
-    unknown = sorted(set(data) - {"text", "resolution", "subject", "title", "tags", "language", "customer_names"})
-    if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+    reject_unknown(data, {"text", "resolution", "subject", "title", "tags", "language", "customer_names"})
     for name in ("text", "resolution"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             raise ValidationFailed(f"'{name}' must be a non-empty string", field=name)

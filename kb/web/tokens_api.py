@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify
 
 from kb.web.api import api, kb
-from kb.web.errors import BadRequest
-from kb.web.requests import json_object
+from kb.web.requests import json_object, reject_unknown
 
 TOKEN_FIELDS = ("name", "scope", "team")
 
@@ -22,9 +21,7 @@ def list_tokens() -> Response:
 def create_token() -> Response:
     """Create a token; the answer holds its secret, which is never shown again."""
     data = json_object()
-    unknown = sorted(set(data) - set(TOKEN_FIELDS))
-    if unknown:
-        raise BadRequest(f"unknown fields: {', '.join(unknown)}; allowed: {', '.join(TOKEN_FIELDS)}")
+    reject_unknown(data, set(TOKEN_FIELDS))
     token, secret = kb().tokens.create(data.get("name", ""), data.get("scope", ""), data.get("team", ""))
     response = jsonify({**token.to_dict(), "secret": secret})
     response.status_code = 201
