@@ -83,6 +83,18 @@ class FeedbackStore:
         self._boosts_at = 0.0
         return result
 
+    def vote(self, article_id: int, helpful: bool) -> Stats:
+        """A reader's "Was this helpful?" answer on the article page (no suggestion behind it)."""
+        with self.db.session() as session:
+            if not valid_id(article_id) or session.get(Article, article_id) is None:
+                raise NotFound(f"no article {article_id}")
+            stats = session.get(ArticleStats, article_id) or ArticleStats(
+                article_id=article_id, links=0, helpful=0, not_related=0, did_not_answer=0)
+            column = "helpful" if helpful else "did_not_answer"
+            setattr(stats, column, getattr(stats, column) + 1)
+            session.add(stats)
+            return Stats(stats.links, stats.helpful, stats.not_related, stats.did_not_answer)
+
     def stats(self, article_id: int) -> Stats:
         """The counts of one article (zeros when it never got feedback)."""
         with self.db.session() as session:

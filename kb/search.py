@@ -175,6 +175,15 @@ class SearchEngine:
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence)
 
+    def related(self, article_id: int, limit: int = 5, filters: Filters = Filters()) -> list[SearchResult]:
+        """Nearest other articles in the semantic index (readers see published ones only)."""
+        self.indexes.sync()
+        if self.indexes.semantic is None:
+            return []
+        hits = self.indexes.semantic.related(article_id, limit=limit, filters=filters)
+        return [self._result(h.article_id, h.score, h.chunk_id, "") for h in hits
+                if h.article_id in self.indexes.articles and h.chunk_id in self.indexes.chunks]
+
     def _result(self, article_id: int, score: float, chunk_id: str, query: str) -> SearchResult:
         meta = self.indexes.articles[article_id]
         chunk = self.indexes.chunks[chunk_id]

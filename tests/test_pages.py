@@ -130,3 +130,18 @@ def test_search_results_fragment_for_search_as_you_type(search_client, searchabl
     page = search_client.get("/?q=printer+offline").get_data(as_text=True)
     assert 'id="results-region"' in page and "search.js" in page
     assert 'href="/articles/reset-a-password#symptoms"' in page
+
+
+def test_article_page_shows_counts_related_articles_and_takes_votes(search_client, searchable_kb) -> None:
+    store = searchable_kb.store
+    printer = publish(store, title="Printer prints blank receipts", body="## Fix\n\nThe receipt printer is blank.\n")
+    publish(store, title="Receipt printer offline", body="## Fix\n\nThe receipt printer shows offline.\n")
+    draft = publish(store, title="Secret draft printer", body="receipt printer draft")
+    store.update(draft.id, {"status": "draft"}, base_revision=1, author="x")
+    html = search_client.get(f"/articles/{printer.slug}").get_data(as_text=True)
+    assert "Related articles" in html and "/articles/receipt-printer-offline" in html
+    assert "Secret draft printer" not in html and "Solved tickets" in html
+    token = csrf_from(html)
+    voted = search_client.post(f"/articles/{printer.slug}/helpful", data={"csrf_token": token, "helpful": "yes"})
+    assert voted.status_code == 303 and searchable_kb.feedback.stats(printer.id).helpful == 1
+    assert "100%" in search_client.get(f"/articles/{printer.slug}").get_data(as_text=True)

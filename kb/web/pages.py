@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from kb.diff import diff_rows
 from kb.knowledge_base import KnowledgeBase
@@ -60,8 +60,17 @@ def article(slug: str) -> str:
     """One article, rendered."""
     item = kb().store.get(slug)
     rendered = render_markdown(item.body)
-    return render_template("article.html", article=item, rendered=rendered,
-                           needs_review=item.needs_review(date.today()))
+    related = kb().search.related(item.id) if kb().search else []
+    return render_template("article.html", article=item, rendered=rendered, related=related,
+                           stats=kb().feedback.stats(item.id), needs_review=item.needs_review(date.today()))
+
+
+@pages.post("/articles/<slug>/helpful")
+def helpful(slug: str) -> Response:
+    """Record a reader's answer to "Was this helpful?" and go back to the article."""
+    item = kb().store.get(slug)
+    kb().feedback.vote(item.id, request.form.get("helpful") == "yes")
+    return redirect(url_for("pages.article", slug=item.slug, voted=1), code=303)
 
 
 @pages.get("/articles/<slug>/history")
