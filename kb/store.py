@@ -128,6 +128,11 @@ class ArticleStore:
             items = tuple(ArticleView.from_model(a) for a in rows)
         return Page(items=items, total=total, page=query.page, per_page=query.per_page)
 
+    def tags(self) -> list[str]:
+        """Every tag in use, alphabetically (editor completion)."""
+        with self.db.session() as session:
+            return list(session.scalars(select(ArticleTag.tag).distinct().order_by(ArticleTag.tag)))
+
     def all_articles(self) -> list[ArticleView]:
         """Every article, by id (export and index builds)."""
         with self.db.session() as session:

@@ -145,3 +145,9 @@ def test_article_page_shows_counts_related_articles_and_takes_votes(search_clien
     voted = search_client.post(f"/articles/{printer.slug}/helpful", data={"csrf_token": token, "helpful": "yes"})
     assert voted.status_code == 303 and searchable_kb.feedback.stats(printer.id).helpful == 1
     assert "100%" in search_client.get(f"/articles/{printer.slug}").get_data(as_text=True)
+
+
+def test_editor_offers_existing_tags(client, store) -> None:
+    publish(store, tags=["printers", "hardware"])
+    html = client.get("/articles/new").get_data(as_text=True)
+    assert '<datalist id="tag-list"><option value="hardware"><option value="printers"></datalist>' in html

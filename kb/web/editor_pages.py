@@ -33,7 +33,7 @@ def _form_fields() -> dict[str, Any]:
 def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: dict | None = None,
             status: int = 200) -> tuple[str, int]:
     return render_template("edit.html", article=article, fields=fields, statuses=STATUSES, error=error,
-                           conflict=conflict, templates=TEMPLATES.values(),
+                           conflict=conflict, templates=TEMPLATES.values(), known_tags=kb().store.tags(),
                            message=request.form.get("message", "")), status
 
 
