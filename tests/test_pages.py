@@ -151,3 +151,10 @@ def test_editor_offers_existing_tags(client, store) -> None:
     publish(store, tags=["printers", "hardware"])
     html = client.get("/articles/new").get_data(as_text=True)
     assert '<datalist id="tag-list"><option value="hardware"><option value="printers"></datalist>' in html
+
+
+def test_article_page_title_is_plain_text(client, store) -> None:
+    publish(store)
+    html = client.get("/articles/reset-a-password").get_data(as_text=True)
+    assert "<title>Reset a password · Support KB</title>" in html
+    assert html.count("<script") == 1 and "article.js" in html
