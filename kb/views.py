@@ -116,3 +116,8 @@ class Page:
     total: int
     page: int
     per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the whole listing has (at least one)."""
+        return max(1, -(-self.total // self.per_page))

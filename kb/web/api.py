@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from kb.diff import side_by_side_html, unified_diff
-from kb.knowledge_base import KnowledgeBase
 from kb.models import STATUSES
 from kb.store import ArticleQuery
 from kb.views import ArticleView
 from kb.web.auth import current_token
+from kb.web.current import kb
 from kb.web.errors import BadRequest
 from kb.web.requests import base_revision, int_arg, json_object, reject_unknown, text_field
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-
-def kb() -> KnowledgeBase:
-    """The knowledge base this app serves."""
-    return current_app.extensions["kb"]
 
 
 def current_author(data: dict[str, Any] | None = None) -> str:
@@ -55,10 +51,9 @@ def list_articles() -> Response:
         page=int_arg("page", 1), per_page=int_arg("per_page", 20, maximum=100),
     )
     page = kb().store.list(query)
-    pages = max(1, -(-page.total // page.per_page))
     return jsonify({
         "articles": [a.to_dict(include_body=False) for a in page.items],
-        "total": page.total, "page": page.page, "per_page": page.per_page, "pages": pages,
+        "total": page.total, "page": page.page, "per_page": page.per_page, "pages": page.pages,
     })
 
 

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Response, jsonify, redirect, render_template, request, url_for
 
 from kb.article_templates import TEMPLATES
 from kb.diff import diff_rows
 from kb.errors import Conflict, KBError
-from kb.knowledge_base import KnowledgeBase
 from kb.markdown_render import render_markdown_uncached
 from kb.models import STATUSES
+from kb.web.current import kb
 from kb.web.pages import pages
 
 EDITOR_AUTHOR = "web"  # until accounts exist, page saves are attributed to the web editor
 
-
-def kb() -> KnowledgeBase:
-    """The knowledge base this app serves."""
-    return current_app.extensions["kb"]
 
 
 def _form_fields() -> dict[str, Any]:

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from kb.diff import diff_rows
-from kb.knowledge_base import KnowledgeBase
 from kb.markdown_render import render_markdown
 from kb.store import ArticleQuery
+from kb.web.current import kb
 from kb.web.requests import int_arg
 
 pages = Blueprint("pages", __name__)
 
-
-def kb() -> KnowledgeBase:
-    """The knowledge base this app serves."""
-    return current_app.extensions["kb"]
 
 
 def _search_context() -> dict:
@@ -51,8 +47,7 @@ def index() -> str:
         page=int_arg("page", 1), per_page=25,
     )
     page = kb().store.list(query)
-    pages_total = max(1, -(-page.total // page.per_page))
-    return render_template("index.html", page=page, query=query, pages_total=pages_total)
+    return render_template("index.html", page=page, query=query, pages_total=page.pages)
 
 
 @pages.get("/articles/<slug>")

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 
 from kb.errors import KBError
-from kb.knowledge_base import KnowledgeBase
+from kb.web.current import kb
 from kb.web.pages import pages
 from kb.web.suggest_api import MAX_SUGGEST_BYTES
-
-
-def kb() -> KnowledgeBase:
-    """The knowledge base this app serves."""
-    return current_app.extensions["kb"]
 
 
 @pages.get("/tickets")
