@@ -10,6 +10,7 @@ from kb.config import Settings
 from kb.content_io import ImportReport, import_directory
 from kb.db import Database
 from kb.feedback import FeedbackStore
+from kb.search_counts import SearchCounts
 from kb.store import ArticleStore
 from kb.tokens import TokenStore
 
@@ -27,6 +28,7 @@ class KnowledgeBase:
     search: Any = field(default=None)  # kb.search.SearchEngine when search is enabled
     suggester: Any = field(default=None)  # kb.suggest.Suggester when search is enabled
     feedback: Any = field(default=None)  # kb.feedback.FeedbackStore
+    search_counts: Any = field(default=None)  # kb.search_counts.SearchCounts
 
     @property
     def tokens(self) -> TokenStore:
@@ -67,7 +69,8 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     db = Database(settings.database_url)
     db.migrate()
     kb = KnowledgeBase(settings=settings, db=db,
-                       store=ArticleStore(db, max_body_bytes=settings.max_body_bytes), feedback=FeedbackStore(db))
+                       store=ArticleStore(db, max_body_bytes=settings.max_body_bytes), feedback=FeedbackStore(db),
+                       search_counts=SearchCounts(db))
     if settings.auto_import:
         kb.import_content_if_empty()
     if with_search:

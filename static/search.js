@@ -7,6 +7,24 @@
   if (!form || !box || !region) return;
   let timer = null, inflight = null, active = -1;
 
+  const RECENT = "kb.recentSearches";
+  function remember(query) {  // per browser: an agent's own recent searches never leave the machine
+    if (!query || query.length > 80) return;
+    const recent = JSON.parse(localStorage.getItem(RECENT) || "[]").filter((q) => q !== query);
+    localStorage.setItem(RECENT, JSON.stringify([query, ...recent].slice(0, 8)));
+  }
+  function showRecent() {
+    const box = document.getElementById("recent");
+    const recent = JSON.parse(localStorage.getItem(RECENT) || "[]");
+    if (!box || !recent.length) return;
+    const list = box.querySelector("ul");
+    list.replaceChildren(...recent.map((q) => {
+      const item = document.createElement("li"), link = document.createElement("a");
+      link.href = `?q=${encodeURIComponent(q)}`; link.textContent = q;  // textContent: never parsed as HTML
+      item.append(link); return item;
+    }));
+    box.hidden = false;
+  }
   function links() { return Array.from(region.querySelectorAll("a.title")); }
   function mark(index) {
     const all = links();
@@ -14,15 +32,32 @@
     if (all[index]) { all[index].focus(); active = index; }
   }
   async function run() {
-    const params = new URLSearchParams(new FormData(form));
+    const params = new URLSearchParams();
+    for (const [key, value] of new FormData(form)) {  // keep the shared URL short: only what is set
+      if (value && !(key === "mode" && value === "hybrid")) params.append(key, value);
+    }
     history.replaceState(null, "", params.get("q") ? `?${params}` : location.pathname);
     if (inflight) inflight.abort();
     inflight = new AbortController();
     try {
       const response = await fetch(`/search/results?${params}`, {signal: inflight.signal});
-      if (response.ok) { region.innerHTML = await response.text(); active = -1; }  // server-rendered, escaped
+      if (response.ok) {
+        region.innerHTML = await response.text();  // server-rendered, escaped
+        active = -1;
+        if (region.querySelector("#results a.title")) remember(params.get("q")); else showRecent();
+      }
     } catch (err) { if (err.name !== "AbortError") throw err; }
   }
+  showRecent();
+  // Searches count as popular when they led somewhere: an agent opened a result.
+  region.addEventListener("click", (event) => {
+    const link = event.target.closest("#results a.title");
+    if (!link || !box.value.trim()) return;
+    const data = new FormData();
+    data.append("q", box.value.trim());
+    const token = document.querySelector("meta[name=csrf-token]").content;
+    fetch("/search/opened", {method: "POST", body: data, keepalive: true, headers: {"X-CSRFToken": token}});
+  });
   form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 150); });
   form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); run(); });
   document.addEventListener("keydown", (event) => {

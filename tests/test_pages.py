@@ -158,3 +158,15 @@ def test_article_page_title_is_plain_text(client, store) -> None:
     html = client.get("/articles/reset-a-password").get_data(as_text=True)
     assert "<title>Reset a password · Support KB</title>" in html
     assert html.count("<script") == 1 and "article.js" in html
+
+
+def test_popular_searches_show_on_the_empty_search_page(search_client, searchable_kb) -> None:
+    publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
+    token = csrf_from(search_client.get("/").get_data(as_text=True).replace('name="csrf-token" content=',
+                                                                           'name="csrf_token" value='))
+    for query in ("printer offline", "Printer  OFFLINE", "receipt printer", "mail me at a@b.example"):
+        assert search_client.post("/search/opened", data={"q": query, "csrf_token": token}).status_code == 204
+    html = search_client.get("/").get_data(as_text=True)
+    popular = html.split('id="popular"')[1]
+    assert popular.index("printer offline") < popular.index("receipt printer")
+    assert "a@b.example" not in html and "[email]" not in html

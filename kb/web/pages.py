@@ -22,14 +22,22 @@ def _search_context() -> dict:
     query = request.args.get("q", "").strip()
     mode = request.args.get("mode", "hybrid")
     response = run_search(query, mode, 20, filters_from_args()) if query and kb().search else None
+    popular = kb().search_counts.popular() if not query else []
     return {"q": query, "mode": mode, "response": response, "lang": request.args.get("lang", ""),
-            "tag": request.args.get("tag", ""), "team": request.args.get("team", "")}
+            "tag": request.args.get("tag", ""), "team": request.args.get("team", ""), "popular": popular}
 
 
 @pages.get("/")
 def search() -> str:
     """The home page: search box, results with their best section and highlighted snippet."""
     return render_template("search.html", **_search_context())
+
+
+@pages.post("/search/opened")
+def search_opened() -> tuple[str, int]:
+    """An agent opened a result for this query: count it towards "popular searches"."""
+    kb().search_counts.record(request.form.get("q", ""))
+    return "", 204
 
 
 @pages.get("/search/results")

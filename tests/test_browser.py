@@ -1,0 +1,154 @@
+"""The real pages in headless Chromium (Debian's package, driven by Playwright): what agents and authors do."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from kb.config import PROJECT_ROOT
+from kb.knowledge_base import open_knowledge_base
+from kb.web import create_app
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+if CHROMIUM is None:  # `make test` installs Debian's chromium; say why when it is missing
+    pytest.skip("chromium is not installed (make test installs it with apt)", allow_module_level=True)
+
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    from kb.config import Settings
+
+    root: Path = tmp_path_factory.mktemp("browser")
+    settings = Settings(database_url=f"sqlite:///{root / 'kb.sqlite'}", index_dir=root / "index",
+                        content_dir=root / "content", instance_dir=root / "instance", secret_key="browser",
+                        embedding_model="fake", auto_import=False)
+    kb = open_knowledge_base(settings)
+    kb.store.create({"title": "Printer prints blank receipts", "status": "published", "tags": ["printers"],
+                     "body": "Affects Epson printers.\n\n## Symptoms\n\nThe receipt comes out blank.\n\n"
+                             "## Resolution\n\n1. Update the Print Agent to v4.18.2.\n"}, author="maja")
+    kb.store.create({"title": "Reset your password", "status": "published",
+                     "body": "## Steps\n\n1. Click **Forgot password** on the login page.\n"}, author="maja")
+    app = create_app(knowledge_base=kb)
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", kb
+    http.shutdown()
+    kb.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_type_a_query_and_open_the_article_at_its_section(page, server) -> None:
+    url, _ = server
+    page.goto(url + "/")
+    page.evaluate("document.activeElement.blur()")  # "/" focuses the box from anywhere on the page
+    page.keyboard.press("/")
+    page.keyboard.type("receipt comes out blank")
+    first = page.locator("#results a.title").first
+    first.wait_for()
+    assert first.inner_text() == "Printer prints blank receipts"
+    assert page.url.endswith("/?q=receipt+comes+out+blank") and page.locator("#results mark").count() > 0
+    shot(page, "search")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/articles/printer-prints-blank-receipts#symptoms")
+    assert page.locator("h2#symptoms").is_visible()
+    shot(page, "article")
+    page.goto(url + "/")
+    recent = page.locator("#recent")
+    recent.wait_for()
+    assert recent.locator("a").first.inner_text() == "receipt comes out blank"
+    assert page.locator("#popular a").first.inner_text() == "receipt comes out blank"
+    shot(page, "home")
+
+
+def test_create_from_template_preview_save_edit_diff_restore(page, server) -> None:
+    url, kb = server
+    page.goto(url + "/articles/new")
+    page.get_by_role("link", name="Troubleshooting").click()
+    page.get_by_label("Title").fill("Scanner beeps twice")
+    body = page.locator("#body")
+    body.fill("## Symptoms\n\nThe scanner beeps twice and sends nothing.\n")
+    page.locator("#preview h2#symptoms").wait_for()
+    shot(page, "editor")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/articles/scanner-beeps-twice")
+    page.get_by_role("link", name="Edit").click()
+    page.locator("#body").fill("## Symptoms\n\nThe scanner beeps three times and sends nothing.\n")
+    page.get_by_label("Change message").fill("Three beeps")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/articles/scanner-beeps-twice")
+    page.get_by_role("link", name="History (revision 2)").click()
+    page.get_by_role("link", name="diff with 1").click()
+    assert page.locator("table.diff del").first.inner_text() == "twice"
+    assert page.locator("table.diff ins").first.inner_text() == "three times"
+    shot(page, "diff")
+    page.go_back()
+    shot(page, "history")
+    page.get_by_role("button", name="Restore").click()
+    page.wait_for_url("**/history")
+    assert "twice" in kb.store.get("scanner-beeps-twice").body
+
+
+def test_paste_a_ticket_and_report_the_article_that_helped(page, server) -> None:
+    url, _ = server
+    page.goto(url + "/")
+    page.get_by_role("link", name="Paste a ticket").click()
+    page.get_by_label("Ticket text").fill("Hi team,\n\nsince this morning the receipt comes out blank.\n\n"
+                                           "Kind regards\nAnna\n\nSent from my iPhone")
+    page.get_by_role("button", name="Suggest articles").click()
+    suggestion = page.locator("#suggestions a.title").first
+    assert suggestion.inner_text() == "Printer prints blank receipts"
+    page.get_by_role("button", name="Solved it").first.click()
+    page.get_by_text("Thanks, recorded.").wait_for()
+    shot(page, "ticket")
+
+
+def test_a_stale_save_shows_the_other_change_and_keeps_mine(page, server) -> None:
+    url, kb = server
+    article = kb.store.get("reset-your-password")
+    page.goto(url + f"/articles/{article.slug}/edit")
+    kb.store.update(article.id, {"body": "## Steps\n\n1. Use the new login page.\n"}, base_revision=article.revision,
+                    author="tomasz", message="New login page")
+    page.locator("#body").fill("## Steps\n\n1. My own wording.\n")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Someone else saved this article while you were editing").wait_for()
+    assert page.locator("#body").input_value().startswith("## Steps\n\n1. My own wording.")
+    assert page.get_by_text("Revision 2 by tomasz").is_visible()
+    shot(page, "conflict")
