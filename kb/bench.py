@@ -141,6 +141,7 @@ def _index_and_search(kb: KnowledgeBase, articles: int, queries: int, real: Any,
         samples = [timed(lambda q=q, m=mode: kb.search.search(q, mode=m), 1)[0] for q in texts]
         emit({"metric": "search", "mode": mode, "articles": articles, **percentiles(samples)})
     _suggest_latency(kb, rng, queries, emit)
+    _page_latency(kb, rng, emit)
     _edit_visibility(kb, emit)
     emit({"metric": "index_size", "bytes": folder_bytes(kb.settings.index_dir)})
     emit({"metric": "peak_rss", "megabytes": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
@@ -164,6 +165,23 @@ def _suggest_latency(kb: KnowledgeBase, rng: random.Random, count: int, emit: Ca
     samples = [timed(lambda t=t: kb.suggester.suggest(t), 1)[0] for t in tickets]
     emit({"metric": "suggest", "ticket_chars": round(statistics.mean(len(t) for t in tickets)),
           "articles": len(kb.indexes.articles), **percentiles(samples)})
+
+
+def _page_latency(kb: KnowledgeBase, rng: random.Random, emit: Callable[[dict], None]) -> None:
+    """Server-rendered pages, through the whole Flask stack (test client: no network in the figure)."""
+    from kb.web import create_app
+
+    client = create_app(knowledge_base=kb).test_client()
+    ids = [rng.randint(1, len(kb.indexes.articles)) for _ in range(60)]
+    slugs = [kb.store.get(i).slug for i in ids]
+    pages = {"article": [f"/articles/{s}" for s in slugs], "search": [f"/?q={q}" for q in _queries(rng, 60)],
+             "history": [f"/articles/{s}/history" for s in slugs], "editor": [f"/articles/{s}/edit" for s in slugs],
+             "articles": [f"/articles?page={rng.randint(1, 50)}" for _ in range(60)]}
+    for name, paths in pages.items():
+        for path in paths[:10]:
+            client.get(path)
+        samples = [timed(lambda p=p: client.get(p), 1)[0] for p in paths]
+        emit({"metric": "page", "page": name, "articles": len(kb.indexes.articles), **percentiles(samples)})
 
 
 def _edit_visibility(kb: KnowledgeBase, emit: Callable[[dict], None]) -> None:
