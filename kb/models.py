@@ -51,6 +51,8 @@ class Article(Base):
     """The current state of an article; every change is also kept as a Revision."""
 
     __tablename__ = "articles"
+    # Listings filter by status and sort by last change: one index serves both without a sort step.
+    __table_args__ = (Index("ix_articles_status_updated", "status", "updated_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
