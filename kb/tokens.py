@@ -16,6 +16,7 @@ from kb.errors import NotFound, ValidationFailed
 from kb.models import ApiToken, utcnow
 from kb.store import valid_id
 from kb.validation import clean_text
+from kb.views import iso
 
 SCOPES = ("suggest", "read", "write", "admin")  # weakest first: a token may do anything at or below its scope
 SECRET_PREFIX = "kb_"
@@ -35,10 +36,6 @@ def scope_allows(have: str, need: str) -> bool:
 def hash_secret(secret: str) -> str:
     """SHA-256 hex of a secret: secrets are 256-bit random, so a slow password hash would add nothing."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -69,8 +66,8 @@ class TokenView:
         """JSON-ready representation."""
         return {
             "id": self.id, "name": self.name, "scope": self.scope, "team": self.team, "prefix": self.prefix,
-            "created_at": _iso(self.created_at), "last_used_at": _iso(self.last_used_at),
-            "revoked_at": _iso(self.revoked_at), "active": self.active,
+            "created_at": iso(self.created_at), "last_used_at": iso(self.last_used_at),
+            "revoked_at": iso(self.revoked_at), "active": self.active,
         }
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from kb.models import Article, Revision
 
 
-def _iso(value: datetime | date | None) -> str | None:
+def iso(value: datetime | date | None) -> str | None:
+    """UTC timestamps as 2026-01-31T09:30:00Z, dates as 2026-01-31, None stays None."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -56,8 +57,8 @@ class ArticleView:
         data: dict[str, Any] = {
             "id": self.id, "slug": self.slug, "title": self.title, "tags": list(self.tags),
             "status": self.status, "language": self.language, "owner": self.owner,
-            "team": self.team, "review_by": _iso(self.review_by),
-            "created_at": _iso(self.created_at), "updated_at": _iso(self.updated_at),
+            "team": self.team, "review_by": iso(self.review_by),
+            "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
             "revision": self.revision, "meta": self.meta,
         }
         if include_body:
@@ -100,8 +101,8 @@ class RevisionView:
         data: dict[str, Any] = {
             "article_id": self.article_id, "number": self.number, "title": self.title,
             "tags": list(self.tags), "status": self.status, "language": self.language,
-            "owner": self.owner, "team": self.team, "review_by": _iso(self.review_by),
-            "author": self.author, "message": self.message, "created_at": _iso(self.created_at),
+            "owner": self.owner, "team": self.team, "review_by": iso(self.review_by),
+            "author": self.author, "message": self.message, "created_at": iso(self.created_at),
         }
         if include_body:
             data["body"] = self.body

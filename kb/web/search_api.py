@@ -8,7 +8,8 @@ from kb.errors import KBError
 from kb.index.base import Filters
 from kb.search import MODES, SearchResponse
 from kb.validation import normalise_tag
-from kb.web.api import api, kb
+from kb.web.api import api
+from kb.web.current import kb
 from kb.web.errors import BadRequest, register_status
 from kb.web.requests import int_arg
 

@@ -9,7 +9,8 @@ from flask import Response, g, jsonify, request
 from kb.errors import TooLarge, ValidationFailed
 from kb.store import valid_id
 from kb.validation import normalise_tag
-from kb.web.api import api, kb
+from kb.web.api import api
+from kb.web.current import kb
 from kb.web.requests import json_object, reject_unknown
 from kb.web.search_api import SearchUnavailable
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from kb.web.api import api, kb
+from kb.web.api import api
+from kb.web.current import kb
 from kb.web.requests import json_object, reject_unknown
 
 TOKEN_FIELDS = ("name", "scope", "team")
