@@ -26,6 +26,12 @@ class Settings:
     auto_import: bool = True
     rate_limit: str = "600 per minute"
     ratelimit_storage_uri: str = "memory://"
+    trusted_user_header: str = ""  # e.g. X-Remote-User behind an authenticating proxy; empty: off
+    secure_cookies: bool = True
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    query_log_enabled: bool = True
+    query_log_retention_days: int = 90
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests, eval workspaces)."""
@@ -89,4 +95,10 @@ def load_settings() -> Settings:
         auto_import=_env_bool("KB_AUTO_IMPORT", True),
         rate_limit=os.environ.get("KB_RATE_LIMIT", "600 per minute"),
         ratelimit_storage_uri=os.environ.get("KB_RATELIMIT_STORAGE_URI", "memory://"),
+        trusted_user_header=os.environ.get("KB_TRUSTED_USER_HEADER", "").strip(),
+        secure_cookies=_env_bool("KB_SECURE_COOKIES", True),
+        login_max_failures=int(os.environ.get("KB_LOGIN_MAX_FAILURES", 5)),
+        login_lockout_minutes=int(os.environ.get("KB_LOGIN_LOCKOUT_MINUTES", 15)),
+        query_log_enabled=_env_bool("KB_QUERY_LOG", True),
+        query_log_retention_days=int(os.environ.get("KB_QUERY_LOG_RETENTION_DAYS", 90)),
     )

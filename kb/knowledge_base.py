@@ -29,6 +29,7 @@ class KnowledgeBase:
     suggester: Any = field(default=None)  # kb.suggest.Suggester when search is enabled
     feedback: Any = field(default=None)  # kb.feedback.FeedbackStore
     search_counts: Any = field(default=None)  # kb.search_counts.SearchCounts
+    analytics: Any = field(default=None)  # kb.analytics query log and reports
 
     @property
     def tokens(self) -> TokenStore:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 STATUSES = ("draft", "in_review", "published", "archived")
+ROLES = ("reader", "author", "reviewer", "admin")
 
 
 class UTCDateTime(TypeDecorator):
@@ -67,6 +68,9 @@ class Article(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
     revision: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # "Needs review" asked for by the owner or raised by analytics; cleared by the next save or a review.
+    review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    review_reason: Mapped[str] = mapped_column(String(300), nullable=False, default="", server_default="")
 
     tags: Mapped[list[ArticleTag]] = relationship(
         cascade="all, delete-orphan", order_by="ArticleTag.position", lazy="selectin"
@@ -185,3 +189,38 @@ class SearchCount(Base):
     query: Mapped[str] = mapped_column(String(120), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class User(Base):
+    """A person who signs in; the role decides what they may do, the team which articles they own."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False, default="")  # empty: SSO only
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default="reader")
+    team: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditEntry(Base):
+    """One change anyone made (who, what, when, revisions before and after); never updated or deleted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    actor: Mapped[str] = mapped_column(String(120), nullable=False)
+    actor_kind: Mapped[str] = mapped_column(String(20), nullable=False)  # user, token, cli, system
+    action: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    article_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    article_slug: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    before_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    after_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)

@@ -36,6 +36,8 @@ class ArticleView:
     updated_at: datetime
     revision: int
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    review_requested_at: datetime | None = None
+    review_reason: str = ""
 
     @classmethod
     def from_model(cls, article: Article) -> ArticleView:
@@ -46,11 +48,12 @@ class ArticleView:
             language=article.language, owner=article.owner, team=article.team,
             review_by=article.review_by, created_at=article.created_at,
             updated_at=article.updated_at, revision=article.revision, meta=dict(article.meta or {}),
+            review_requested_at=article.review_requested_at, review_reason=article.review_reason or "",
         )
 
     def needs_review(self, today: date) -> bool:
-        """True when the review-by date has passed."""
-        return self.review_by is not None and self.review_by < today
+        """True when the review-by date has passed or someone asked for a review."""
+        return self.review_requested_at is not None or (self.review_by is not None and self.review_by < today)
 
     def to_dict(self, *, include_body: bool = True) -> dict[str, Any]:
         """JSON-ready representation."""
@@ -60,6 +63,7 @@ class ArticleView:
             "team": self.team, "review_by": iso(self.review_by),
             "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
             "revision": self.revision, "meta": self.meta,
+            "review_requested_at": iso(self.review_requested_at), "review_reason": self.review_reason,
         }
         if include_body:
             data["body"] = self.body

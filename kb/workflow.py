@@ -1,0 +1,80 @@
+"""Review workflow: which status moves are allowed, review requests, the reviewers' queue, stale articles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import or_, select
+
+from kb.audit import AuditLog
+from kb.db import Database
+from kb.errors import ValidationFailed
+from kb.models import Article, utcnow
+from kb.store import ArticleStore
+from kb.views import ArticleView
+
+# draft -> in review -> published -> archived; a reviewer may send back, and archived articles may return.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"in_review", "published", "archived"}),
+    "in_review": frozenset({"draft", "published", "archived"}),
+    "published": frozenset({"draft", "in_review", "archived"}),
+    "archived": frozenset({"draft", "published"}),
+}
+
+
+def check_transition(before: str, after: str) -> None:
+    """Refuse a status move the workflow does not have."""
+    if before != after and after not in TRANSITIONS.get(before, frozenset()):
+        raise ValidationFailed(f"an article cannot go from '{before}' to '{after}'", field="status")
+
+
+class Workflow:
+    """Review requests and queues over the article store; every step is written to the audit log."""
+
+    def __init__(self, db: Database, store: ArticleStore) -> None:
+        self.db = db
+        self.store = store
+        self.audit = AuditLog(db)
+
+    def request_review(self, ref: int | str, *, by: str, reason: str) -> ArticleView:
+        """Flag an article "needs review" (its owner asked, or analytics saw it fail)."""
+        reason = " ".join(reason.split())[:300]
+        with self.db.session() as session:
+            article = self.store._load(session, ref)
+            already = article.review_requested_at is not None and article.review_reason == reason
+            if not already:
+                article.review_requested_at = utcnow()
+                article.review_reason = reason
+                self.audit.add(session, actor=by, action="review.requested", article=article,
+                               detail={"reason": reason})
+            return ArticleView.from_model(article)
+
+    def mark_reviewed(self, ref: int | str, *, by: str, review_by: date | None = None) -> ArticleView:
+        """A reviewer confirmed the article is still right: clear the flag, optionally set the next date."""
+        with self.db.session() as session:
+            article = self.store._load(session, ref)
+            detail = {"reason": article.review_reason, "review_by": review_by.isoformat() if review_by else None}
+            article.review_requested_at = None
+            article.review_reason = ""
+            if review_by is not None:
+                article.review_by = review_by
+            self.audit.add(session, actor=by, action="review.done", article=article, detail=detail)
+            return ArticleView.from_model(article)
+
+    def queue(self) -> list[ArticleView]:
+        """Articles waiting for a reviewer, oldest first."""
+        with self.db.session() as session:
+            rows = session.scalars(select(Article).where(Article.status == "in_review")
+                                   .order_by(Article.updated_at)).all()
+            return [ArticleView.from_model(a) for a in rows]
+
+    def stale(self, today: date, *, owner: str | None = None, team: str | None = None) -> list[ArticleView]:
+        """Published articles that need review (date passed or flagged), optionally one owner's or team's."""
+        stmt = select(Article).where(Article.status == "published", or_(
+            Article.review_requested_at.is_not(None), Article.review_by < today))
+        if owner is not None:
+            stmt = stmt.where(Article.owner == owner)
+        if team is not None:
+            stmt = stmt.where(Article.team == team)
+        with self.db.session() as session:
+            return [ArticleView.from_model(a) for a in session.scalars(stmt.order_by(Article.review_by)).all()]
