@@ -14,8 +14,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
+# The first run creates the account "admin" and prints its password once (python -m kb set-password admin
+# changes it). Plain http on 127.0.0.1 cannot carry Secure cookies, so this local run turns them off.
 run: $(STAMP)
-	$(BIN)/flask --app app run --host 127.0.0.1 --port 5000
+	$(BIN)/python -m kb create-user admin --role admin --if-missing --generate-password
+	KB_SECURE_COOKIES=$${KB_SECURE_COOKIES:-0} $(BIN)/flask --app app run --host 127.0.0.1 --port 5000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -103,7 +103,8 @@ def model_throughput(model: Any, emit: Callable[[dict], None]) -> None:
     emit({"metric": "model_passages_per_s", "model": model.name, "value": round(rate, 1)})
 
 
-def run_bench(base: Settings, articles: int, queries: int, emit: Callable[[dict], None]) -> None:
+def run_bench(base: Settings, articles: int, queries: int, emit: Callable[[dict], None], *,
+              log_rows: int = 1_000_000) -> None:
     """Build, measure, print."""
     rng = random.Random(42)
     real = load_embedder(base.embedding_model)
@@ -120,6 +121,10 @@ def run_bench(base: Settings, articles: int, queries: int, emit: Callable[[dict]
         emit({"metric": "import", "articles": articles,
               "articles_per_s": round(articles / (time.perf_counter() - started), 1)})
         _index_and_search(kb, articles, queries, real, rng, emit)
+    if log_rows > 0:
+        from kb.bench_analytics import run_analytics_bench  # its own throw-away base: the log is what it measures
+
+        run_analytics_bench(base, log_rows, min(articles, 1_000), emit)
 
 
 def _index_and_search(kb: KnowledgeBase, articles: int, queries: int, real: Any, rng: random.Random,

@@ -27,6 +27,16 @@ def command(
     return register
 
 
+def cli_actor() -> str:
+    """Who ran this command, for the audit log: the operating-system user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return "cli:unknown"
+
+
 def _open(with_search: bool = True) -> KnowledgeBase:
     settings = load_settings().with_overrides(auto_import=False)
     return open_knowledge_base(settings, with_search=with_search)
@@ -158,6 +168,8 @@ def _bench_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--articles", type=int, default=10_000, help="size of the synthetic base")
     parser.add_argument("--queries", type=int, default=300, help="queries per search mode")
     parser.add_argument("--model", help="embedding model (default: KB_EMBEDDING_MODEL)")
+    parser.add_argument("--log-rows", type=int, default=1_000_000,
+                        help="logged queries behind the analytics page figures (0: skip them)")
 
 
 @command("bench", "build a synthetic base and print speed figures as JSON lines", _bench_args)
@@ -166,7 +178,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     settings = settings.with_overrides(embedding_model=args.model or settings.embedding_model)
-    run_bench(settings, args.articles, args.queries, emit_json)
+    run_bench(settings, args.articles, args.queries, emit_json, log_rows=args.log_rows)
     return 0
 
 
@@ -184,7 +196,7 @@ def cmd_create_token(args: argparse.Namespace) -> int:
 
     kb = _open(with_search=False)
     try:
-        token, secret = kb.tokens.create(args.name, args.scope, args.team)
+        token, secret = kb.tokens.create(args.name, args.scope, args.team, by=cli_actor())
     except ValidationFailed as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
@@ -224,7 +236,7 @@ def cmd_revoke_token(args: argparse.Namespace) -> int:
 
     kb = _open(with_search=False)
     try:
-        token = kb.tokens.revoke(args.id)
+        token = kb.tokens.revoke(args.id, by=cli_actor())
     except NotFound as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
@@ -232,3 +244,6 @@ def cmd_revoke_token(args: argparse.Namespace) -> int:
         kb.close()
     print(f"revoked token {token.id} '{token.name}' ({token.prefix}…)")
     return 0
+
+
+from kb import cli_accounts, cli_analytics  # noqa: E402,F401 - these register their commands

@@ -6,13 +6,18 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from kb.analytics import Analytics
+from kb.audit import AuditLog
 from kb.config import Settings
 from kb.content_io import ImportReport, import_directory
 from kb.db import Database
+from kb.editing import ArticleEditing
 from kb.feedback import FeedbackStore
 from kb.search_counts import SearchCounts
 from kb.store import ArticleStore
 from kb.tokens import TokenStore
+from kb.users import UserStore
+from kb.workflow import Workflow
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,27 @@ class KnowledgeBase:
     def tokens(self) -> TokenStore:
         """API tokens (stateless over the database, so a fresh store per use is fine)."""
         return TokenStore(self.db)
+
+    @property
+    def users(self) -> UserStore:
+        """User accounts (stateless over the database)."""
+        s = self.settings
+        return UserStore(self.db, max_failures=s.login_max_failures, lockout_minutes=s.login_lockout_minutes)
+
+    @property
+    def workflow(self) -> Workflow:
+        """Review requests, the review queue and stale articles."""
+        return Workflow(self.db, self.store)
+
+    @property
+    def editing(self) -> ArticleEditing:
+        """Article changes on behalf of a user or token, with every permission and workflow rule."""
+        return ArticleEditing(self.store, self.workflow)
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log of every change."""
+        return AuditLog(self.db)
 
     def import_content_if_empty(self) -> ImportReport | None:
         """First start: load the shipped content/ folder into an empty database."""
@@ -72,6 +98,7 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     kb = KnowledgeBase(settings=settings, db=db,
                        store=ArticleStore(db, max_body_bytes=settings.max_body_bytes), feedback=FeedbackStore(db),
                        search_counts=SearchCounts(db))
+    kb.analytics = Analytics(kb)
     if settings.auto_import:
         kb.import_content_if_empty()
     if with_search:

@@ -224,3 +224,34 @@ class AuditEntry(Base):
     before_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     after_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class QueryLogEntry(Base):
+    """One logged search (or API suggestion): masked query, filters, what was shown and opened, latency, who."""
+
+    __tablename__ = "query_log"
+    # kind+day lead every analytics aggregate; the extra columns make the index covering (no table lookups).
+    __table_args__ = (
+        Index("ix_query_log_kind_day", "kind", "day", "query_key", "result_count", "clicked_article_id"),
+        Index("ix_query_log_misses", "kind", "result_count", "day", "query_key"),
+        Index("ix_query_log_key_at", "query_key", "result_count", "at"),
+        Index("ix_query_log_clicked_day", "clicked_article_id", "day"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a suggestion's row shares its query_id
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)  # UTC day of `at`: GROUP BY without date functions
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # search, suggest
+    source: Mapped[str] = mapped_column(String(10), nullable=False, default="")  # page, api
+    query: Mapped[str] = mapped_column(Text, nullable=False, default="")  # personal data masked
+    query_key: Mapped[str] = mapped_column(String(200), nullable=False, default="")  # lowercased, spaces folded
+    mode: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    filters: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    shown: Mapped[list] = mapped_column(JSON, nullable=False, default=list)  # article ids, best first
+    result_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    top_article_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    abstained: Mapped[bool] = mapped_column(default=False, nullable=False)
+    took_ms: Mapped[float] = mapped_column(default=0.0, nullable=False)
+    actor: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    clicked_article_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kb.audit import AuditLog
 from kb.db import Database
 from kb.diff import unified_diff
 from kb.errors import Conflict, NotFound, ValidationFailed
@@ -61,6 +62,7 @@ class ArticleStore:
         self.max_body_bytes = max_body_bytes
         self._listeners: list[ChangeListener] = []
         self._batch: list[int] | None = None
+        self.audit = AuditLog(db)
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call `listener(article_ids)` after every committed change."""
@@ -201,10 +203,17 @@ class ArticleStore:
                 setattr(article, name, value)
 
     def _record(self, session: Session, article: Article, author: str, message: str,
-                at: datetime) -> None:
+                at: datetime, before_status: str | None = None) -> None:
         session.add(Revision(article_id=article.id, number=article.revision, author=author,
                              message=message, created_at=at, **_snapshot(article)))
         session.add(Change(article_id=article.id, at=at))
+        first = article.revision == 1
+        detail = {"message": message, "status": article.status}
+        if before_status is not None and before_status != article.status:
+            detail["status_from"] = before_status
+        self.audit.add(session, actor=author, action="article.created" if first else "article.updated",
+                       article=article, before=None if first else article.revision - 1, after=article.revision,
+                       detail=detail)
 
     def create(self, data: Mapping[str, Any], *, author: str, message: str = "Created",
                created_at: datetime | None = None, updated_at: datetime | None = None) -> ArticleView:
@@ -247,9 +256,11 @@ class ArticleStore:
                     return ArticleView.from_model(article)
                 at = updated_at or utcnow()
                 self._apply(article, fields)
+                if (after["title"], after["body"]) != (before["title"], before["body"]):
+                    article.review_requested_at, article.review_reason = None, ""  # the owner acted on it
                 article.revision += 1
                 article.updated_at = at
-                self._record(session, article, author, message or "Edited", at)
+                self._record(session, article, author, message or "Edited", at, before["status"])
                 view = ArticleView.from_model(article)
         except IntegrityError:
             # Another writer saved the same revision number between our check and commit.

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from kb.audit import AuditLog
 from kb.db import Database
 from kb.errors import NotFound, ValidationFailed
 from kb.models import ApiToken, utcnow
@@ -19,6 +20,8 @@ from kb.validation import clean_text
 from kb.views import iso
 
 SCOPES = ("suggest", "read", "write", "admin")  # weakest first: a token may do anything at or below its scope
+# A token acts with this role in the permission table (kb/permissions.py); "plugin" may only suggest.
+SCOPE_ROLES = {"suggest": "plugin", "read": "reader", "write": "reviewer", "admin": "admin"}
 SECRET_PREFIX = "kb_"
 PREFIX_CHARS = 8
 MAX_NAME = 100
@@ -77,7 +80,7 @@ class TokenStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, name: str, scope: str, team: str = "") -> tuple[TokenView, str]:
+    def create(self, name: str, scope: str, team: str = "", *, by: str = "system") -> tuple[TokenView, str]:
         """Make a token; the secret is returned here once and cannot be recovered later."""
         name = clean_text("name", name, limit=MAX_NAME, required=True)
         team = clean_text("team", team, limit=MAX_NAME, required=False)
@@ -89,6 +92,8 @@ class TokenStore:
                              prefix=secret[:PREFIX_CHARS], created_at=utcnow())
             session.add(token)
             session.flush()
+            AuditLog(self.db).add(session, actor=by, action="token.created",
+                                  detail={"token_id": token.id, "name": name, "scope": scope, "team": team})
             return TokenView.from_model(token), secret
 
     def verify(self, secret: str) -> TokenView | None:
@@ -127,7 +132,7 @@ class TokenStore:
                 raise NotFound(f"token {token_id} does not exist", token_id=token_id)
             return TokenView.from_model(token)
 
-    def revoke(self, token_id: int) -> TokenView:
+    def revoke(self, token_id: int, *, by: str = "system") -> TokenView:
         """Stop a token working at once; revoking twice keeps the first revocation time."""
         with self.db.session() as session:
             token = session.get(ApiToken, token_id) if valid_id(token_id) else None
@@ -135,6 +140,8 @@ class TokenStore:
                 raise NotFound(f"token {token_id} does not exist", token_id=token_id)
             if token.revoked_at is None:
                 token.revoked_at = utcnow()
+                AuditLog(self.db).add(session, actor=by, action="token.revoked",
+                                      detail={"token_id": token.id, "name": token.name})
             return TokenView.from_model(token)
 
     def list(self) -> list[TokenView]:

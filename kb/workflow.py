@@ -6,10 +6,11 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
-from kb.audit import AuditLog
+from kb.audit import AuditLog, AuditQuery
 from kb.db import Database
 from kb.errors import ValidationFailed
-from kb.models import Article, utcnow
+from kb.models import STATUSES, Article, utcnow
+from kb.permissions import Forbidden, Principal, require_save
 from kb.store import ArticleStore
 from kb.views import ArticleView
 
@@ -26,6 +27,21 @@ def check_transition(before: str, after: str) -> None:
     """Refuse a status move the workflow does not have."""
     if before != after and after not in TRANSITIONS.get(before, frozenset()):
         raise ValidationFailed(f"an article cannot go from '{before}' to '{after}'", field="status")
+
+
+def allowed_statuses(principal: Principal, article: ArticleView | None) -> list[str]:
+    """The statuses this principal may give the article: the current one and the moves their role allows."""
+    before = article.to_dict(include_body=False) if article is not None else None
+    allowed = []
+    for status in STATUSES:
+        try:
+            require_save(principal, before, {"status": status})
+            if before is not None:
+                check_transition(before["status"], status)
+        except (Forbidden, ValidationFailed):
+            continue
+        allowed.append(status)
+    return allowed
 
 
 class Workflow:
@@ -67,6 +83,13 @@ class Workflow:
             rows = session.scalars(select(Article).where(Article.status == "in_review")
                                    .order_by(Article.updated_at)).all()
             return [ArticleView.from_model(a) for a in rows]
+
+    def transitions(self, article_id: int) -> list[dict[str, str]]:
+        """Who moved the article to which status, and when, oldest first."""
+        entries, _ = self.audit.list(AuditQuery(article_id=article_id, per_page=500))
+        moves = [e for e in reversed(entries) if e.action == "article.created" or "status_from" in e.detail]
+        return [{"status": e.detail.get("status", ""), "from": e.detail.get("status_from", ""), "by": e.actor,
+                 "at": e.at.strftime("%Y-%m-%d %H:%M")} for e in moves]
 
     def stale(self, today: date, *, owner: str | None = None, team: str | None = None) -> list[ArticleView]:
         """Published articles that need review (date passed or flagged), optionally one owner's or team's."""

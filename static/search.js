@@ -49,12 +49,14 @@
     } catch (err) { if (err.name !== "AbortError") throw err; }
   }
   showRecent();
-  // Searches count as popular when they led somewhere: an agent opened a result.
+  // Searches count as popular when they led somewhere: an agent opened a result (and analytics logs the click).
   region.addEventListener("click", (event) => {
     const link = event.target.closest("#results a.title");
     if (!link || !box.value.trim()) return;
     const data = new FormData();
     data.append("q", box.value.trim());
+    data.append("log", region.querySelector("#results").dataset.log || "");  // the logged search it came from
+    data.append("article", link.dataset.id || "");
     const token = document.querySelector("meta[name=csrf-token]").content;
     fetch("/search/opened", {method: "POST", body: data, keepalive: true, headers: {"X-CSRFToken": token}});
   });

@@ -14,8 +14,20 @@ from kb.knowledge_base import KnowledgeBase, open_knowledge_base
 from kb.web import create_app
 
 
+def sign_in(client: FlaskClient, username: str, role: str, team: str = "") -> None:
+    """Put a session for this user (created if missing) into the client, as a successful login would."""
+    from kb.web.identity import SessionUser
+
+    users = client.application.extensions["kb"].users
+    user = users.find(username) or users.create(username, role=role, password=None, team=team, by="test")
+    loaded = users.session_user(user.id)
+    with client.session_transaction() as session:
+        session["_user_id"] = SessionUser(*loaded).get_id()
+        session["_fresh"] = True
+
+
 class AdminTokenClient(FlaskClient):
-    """A test client that sends a fresh admin token, so tests of other API behaviour need no auth set-up."""
+    """A test client signed in as an admin and sending an admin token, so other tests need no auth set-up."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -23,6 +35,7 @@ class AdminTokenClient(FlaskClient):
         if knowledge_base is not None:
             _, secret = knowledge_base.tokens.create("test-client", "admin")
             self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+            sign_in(self, "test-admin", "admin")
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +59,7 @@ def settings(tmp_path: Path) -> Settings:
         max_body_bytes=20_000,
         max_request_bytes=100_000,
         auto_import=False,
+        secure_cookies=False,
     )
 
 

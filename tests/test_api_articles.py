@@ -117,7 +117,7 @@ def test_stale_save_gets_409_with_what_changed(client) -> None:
     error = assert_error(client.patch(f"/api/v1/articles/{ref}", json={"body": "second", "base_revision": 1}),
                          409, "conflict")
     assert error["current_revision"] == 2
-    assert error["changes"] == [{"number": 2, "author": "test-client", "message": "Quick fix",
+    assert error["changes"] == [{"number": 2, "author": "token:test-client", "message": "Quick fix",
                                  "created_at": before["updated_at"]}]
     assert "+first edit" in error["diff"]
     unchanged(client, ref, before)

@@ -125,7 +125,8 @@ def test_public_routes_need_no_token(anonymous, app) -> None:
     assert anonymous.get("/api/v1/healthz").status_code == 200
     assert anonymous.get("/api/v1/openapi.json").status_code == 200
     assert anonymous.get("/healthz").status_code == 200
-    assert anonymous.get("/").status_code == 200
+    assert anonymous.get("/login").status_code == 200
+    assert anonymous.get("/").status_code == 302  # pages need a signed-in user: sent to the login page
     with anonymous.get("/static/style.css") as response:
         assert response.status_code == 200
     assert anonymous.post("/api/v1/healthz").status_code == 405  # only reading is public
@@ -160,7 +161,7 @@ def test_rate_limit_counts_requests_with_bad_tokens_by_address(anonymous, app) -
 def test_rate_limit_applies_only_to_the_api(anonymous, app) -> None:
     app.config["KB_RATE_LIMIT"] = "1 per minute"
     for _ in range(3):
-        assert anonymous.get("/").status_code == 200
+        assert anonymous.get("/login").status_code == 200
         with anonymous.get("/static/style.css") as response:
             assert response.status_code == 200
         assert anonymous.get("/healthz").status_code == 200

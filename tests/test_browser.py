@@ -15,6 +15,7 @@ from kb.knowledge_base import open_knowledge_base
 from kb.web import create_app
 
 pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery staple"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -33,8 +34,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
     root: Path = tmp_path_factory.mktemp("browser")
     settings = Settings(database_url=f"sqlite:///{root / 'kb.sqlite'}", index_dir=root / "index",
                         content_dir=root / "content", instance_dir=root / "instance", secret_key="browser",
-                        embedding_model="fake", auto_import=False)
+                        embedding_model="fake", auto_import=False, secure_cookies=False)
     kb = open_knowledge_base(settings)
+    kb.users.create("maja", role="admin", password=PASSWORD, team="", by="test")
     kb.store.create({"title": "Printer prints blank receipts", "status": "published", "tags": ["printers"],
                      "body": "Affects Epson printers.\n\n## Symptoms\n\nThe receipt comes out blank.\n\n"
                              "## Resolution\n\n1. Update the Print Agent to v4.18.2.\n"}, author="maja")
@@ -62,8 +64,17 @@ def page(browser, server) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(15_000)
+    sign_in(tab, server[0])
     yield tab
     context.close()
+
+
+def sign_in(page, url: str, username: str = "maja", password: str = PASSWORD) -> None:
+    page.goto(url + "/")  # anonymous: sent to the login page, and back here afterwards
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(url + "/")
 
 
 def shot(page, name: str) -> None:
@@ -152,3 +163,46 @@ def test_a_stale_save_shows_the_other_change_and_keeps_mine(page, server) -> Non
     assert page.locator("#body").input_value().startswith("## Steps\n\n1. My own wording.")
     assert page.get_by_text("Revision 2 by tomasz").is_visible()
     shot(page, "conflict")
+
+
+def test_author_submits_reviewer_publishes_admin_reads_the_audit_log(browser, server) -> None:
+    url, kb = server
+    kb.users.create("ana", role="author", password=PASSWORD, team="support", by="test")
+    kb.users.create("rui", role="reviewer", password=PASSWORD, team="support", by="test")
+    tabs = {}
+    for name in ("ana", "rui"):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        tabs[name] = context.new_page()
+        tabs[name].set_default_timeout(15_000)
+        sign_in(tabs[name], url, name)
+    author, reviewer = tabs["ana"], tabs["rui"]
+    author.goto(url + "/articles/new")
+    assert author.get_by_label("Status").locator("option").all_inner_texts() == ["draft", "in review"]
+    author.get_by_label("Title").fill("Refund a card payment")
+    author.locator("#body").fill("## Steps\n\n1. Open the sale.\n2. Click **Refund**.\n")
+    author.get_by_role("button", name="Save").click()
+    author.wait_for_url("**/articles/refund-a-card-payment")
+    assert author.get_by_role("button", name="Publish").count() == 0
+    author.get_by_role("button", name="Submit for review").click()
+    author.wait_for_url("**/articles/refund-a-card-payment")
+    assert author.locator(".status-in_review").is_visible()
+
+    reviewer.goto(url + "/review")
+    reviewer.get_by_role("link", name="Refund a card payment").click()
+    shot(reviewer, "review")
+    reviewer.get_by_role("button", name="Publish").click()
+    reviewer.wait_for_url("**/articles/refund-a-card-payment")
+    assert reviewer.locator(".status-published").is_visible()
+    assert "in review → published" in reviewer.locator(".moves").inner_text()
+
+    admin = author.context.browser.new_context().new_page()
+    sign_in(admin, url)
+    admin.goto(url + "/admin/audit?article_id=" + str(kb.store.get("refund-a-card-payment").id))
+    rows = admin.locator("table tbody tr").all_inner_texts()
+    assert "rui" in rows[0] and "ana" in rows[-1]
+    shot(admin, "audit")
+    admin.goto(url + "/admin/users")
+    assert admin.get_by_role("row", name="ana").is_visible()
+    shot(admin, "users")
+    for tab in (author, reviewer, admin):
+        tab.context.close()

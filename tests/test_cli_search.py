@@ -65,12 +65,14 @@ def test_reindex_swaps_in_a_new_build(cli_env: Path, capsys) -> None:
 
 
 def test_bench_prints_every_figure(cli_env: Path, capsys) -> None:
-    assert main(["bench", "--articles", "30", "--queries", "10", "--model", "fake"]) == 0
+    assert main(["bench", "--articles", "30", "--queries", "10", "--model", "fake", "--log-rows", "2000"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     metrics = {r["metric"] for r in rows}
     assert {"model_passages_per_s", "import", "index_build", "reindex", "search", "suggest", "page",
             "edit_to_searchable", "index_size", "peak_rss"} <= metrics
-    assert {r["page"] for r in rows if r["metric"] == "page"} == {"article", "search", "history", "editor", "articles"}
+    assert {r["page"] for r in rows if r["metric"] == "page"} == {"article", "search", "history", "editor", "articles",
+                                                                  "analytics", "analytics_gaps"}
+    assert {"search_logging_overhead", "query_log_insert", "query_log_fill"} <= metrics
     search = [r for r in rows if r["metric"] == "search"]
     assert {r["mode"] for r in search} == {"keyword", "semantic", "hybrid"}
     assert all(r["articles"] == 30 and r["p95_ms"] >= r["p50_ms"] > 0 for r in search)

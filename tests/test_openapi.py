@@ -191,6 +191,8 @@ def test_a_real_scenario_matches_the_document(search_client, searchable_kb) -> N
     c.call("GET", "/api/v1/search?q=x&mode=fuzzy", 400)
     _suggestions_and_feedback(c, ref)
     _tokens_and_scopes(c, anonymous)
+    assert c.call("GET", "/api/v1/analytics/summary?days=7", 200).json["rows"][0]["suggestions"] >= 1
+    _accounts_review_and_audit(c, ref)
 
     other = c.call("POST", "/api/v1/articles", 201, json={"title": "Old receipt printer", "body": "Retired."})
     assert c.call("DELETE", f"/api/v1/articles/{other.json['id']}", 200).json["status"] == "archived"
@@ -199,6 +201,30 @@ def test_a_real_scenario_matches_the_document(search_client, searchable_kb) -> N
     succeeded = {(path, method) for path, method, status in c.seen if status < 300}
     assert succeeded == c.operations(), "every documented operation answered successfully at least once"
     assert {400, 401, 403, 404, 409, 413, 422, 428} <= {status for _, _, status in c.seen}
+
+
+def _accounts_review_and_audit(c: Contract, ref: int) -> None:
+    user = c.call("POST", "/api/v1/users", 201, json={"username": "maria", "password": "correct horse battery",
+                                                      "role": "author", "team": "support"})
+    c.call("POST", "/api/v1/users", 409, json={"username": "maria", "role": "reader"})
+    c.call("POST", "/api/v1/users", 422, json={"username": "Not Valid", "role": "reader"})
+    assert "maria" in [u["username"] for u in c.call("GET", "/api/v1/users", 200).json["users"]]
+    changed = c.call("PATCH", f"/api/v1/users/{user.json['id']}", 200, json={"role": "reviewer"})
+    assert changed.json["role"] == "reviewer"
+    c.call("PATCH", f"/api/v1/users/{user.json['id']}", 422, json={"role": "king"})
+    c.call("PATCH", "/api/v1/users/9999", 404, json={"role": "reader"})
+    flagged = c.call("POST", f"/api/v1/articles/{ref}/review-request", 200, json={"reason": "The UI changed"})
+    assert flagged.json["review_reason"] == "The UI changed"
+    assert ref in [a["id"] for a in c.call("GET", "/api/v1/review/stale", 200).json["articles"]]
+    c.call("POST", f"/api/v1/articles/{ref}/reviewed", 422, json={"review_by": "soon"})
+    c.call("POST", f"/api/v1/articles/{ref}/reviewed", 200, json={"review_by": "2030-01-31"})
+    assert c.call("GET", "/api/v1/review/queue", 200).json["total"] == 0
+    audit = c.call("GET", f"/api/v1/audit?article_id={ref}&per_page=100", 200).json["entries"]
+    assert {"article.created", "article.updated", "review.requested", "review.done"} <= {e["action"] for e in audit}
+    c.call("GET", "/api/v1/audit?article_id=first", 422)
+    doomed = c.call("POST", "/api/v1/articles", 201, json={"title": "Posted by mistake", "body": "Oops."})
+    assert c.call("POST", f"/api/v1/articles/{doomed.json['id']}/purge", 200).json["purged"] is True
+    c.call("POST", f"/api/v1/articles/{doomed.json['id']}/purge", 404)
 
 
 def _suggestions_and_feedback(c: Contract, ref: int) -> None:
@@ -281,8 +307,8 @@ def test_what_the_document_forbids_the_app_refuses(app, client, method: str, pat
     assert client.open(path, method=method, json=body).status_code in (400, 422, 503)
 
 
-def test_the_docs_page(anonymous, app) -> None:
-    response = anonymous.get("/api/docs")
+def test_the_docs_page(client, app) -> None:
+    response = client.get("/api/docs")
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     document = openapi.openapi_document(app)
@@ -296,4 +322,4 @@ def test_the_docs_page(anonymous, app) -> None:
     assert "scope <code>admin</code> or higher" in html and "public: no token needed" in html
     assert html.count("<h1") == 1 and '<a href="/api/docs">API</a>' in html
     assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", html) and "<script" not in html
-    assert anonymous.get("/").status_code == 200 and '<a href="/api/docs">API</a>' in anonymous.get("/").text
+    assert client.get("/").status_code == 200 and '<a href="/api/docs">API</a>' in client.get("/").text

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify
+from flask_limiter.util import get_remote_address
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from kb.config import PROJECT_ROOT, Settings, load_settings
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
 from kb.web import (  # noqa: F401 - these modules register their routes on the blueprints
+    account_pages,
+    admin_api,
+    analytics_api,
+    analytics_pages,
     editor_pages,
     openapi,
+    review_pages,
     search_api,
     suggest_api,
     ticket_pages,
@@ -18,7 +25,16 @@ from kb.web import (  # noqa: F401 - these modules register their routes on the 
 from kb.web.api import api
 from kb.web.auth import init_auth
 from kb.web.errors import register_error_handlers
+from kb.web.guard import init_guard
+from kb.web.identity import init_identity
 from kb.web.pages import pages
+
+LOGIN_RATE_LIMIT = "10 per minute"
+# Everything from this server only; images may also come from https (screenshots linked in articles).
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": ["'self'", "data:", "https:"],
+    "object-src": "'none'", "base-uri": "'self'", "form-action": "'self'", "frame-ancestors": "'none'",
+}
 
 
 def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase | None = None) -> Flask:
@@ -36,6 +52,11 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
         JSON_SORT_KEYS=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,  # one working day; then sign in again
+        KB_TRUSTED_USER_HEADER=settings.trusted_user_header,
         WTF_CSRF_TIME_LIMIT=None,  # an editor may stay open for hours; the token is bound to the session
         KB_RATE_LIMIT=settings.rate_limit,
         KB_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
@@ -46,7 +67,15 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # the API authenticates with bearer tokens, never cookies: nothing to forge
     register_error_handlers(app)
-    init_auth(app)
+    limiter = init_auth(app)
+    # Guessing passwords: at most 10 tries a minute per address, on top of the per-account lock-out.
+    app.view_functions["pages.login"] = limiter.limit(
+        LOGIN_RATE_LIMIT, key_func=get_remote_address, methods=["POST"])(app.view_functions["pages.login"])
+    init_identity(app)
+    init_guard(app)
+    Talisman(app, force_https=False, session_cookie_secure=settings.secure_cookies,
+             content_security_policy=CONTENT_SECURITY_POLICY, frame_options="DENY",
+             strict_transport_security=settings.secure_cookies)
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:

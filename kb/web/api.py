@@ -8,10 +8,10 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from kb.diff import side_by_side_html, unified_diff
 from kb.models import STATUSES
+from kb.permissions import Forbidden, can_read
 from kb.store import ArticleQuery
 from kb.views import ArticleView
-from kb.web.auth import current_token
-from kb.web.current import kb
+from kb.web.current import kb, principal
 from kb.web.errors import BadRequest
 from kb.web.requests import base_revision, int_arg, json_object, reject_unknown, text_field
 
@@ -19,12 +19,9 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 
-def current_author(data: dict[str, Any] | None = None) -> str:
-    """Who is saving: the name of the token that authenticated the request."""
-    # The 'author' field is still accepted (and popped) but never trusted over the token.
-    claimed = text_field(data, "author", "", limit=100) if data is not None else ""
-    token = current_token()
-    return token.name if token is not None else (claimed or "api")
+def drop_claimed_author(data: dict[str, Any]) -> None:
+    """The 'author' field is still accepted (and dropped): the signed-in user or token is the author."""
+    text_field(data, "author", "", limit=100)
 
 
 def article_response(article: ArticleView, status: int = 200) -> Response:
@@ -44,6 +41,10 @@ def list_articles() -> Response:
     status = request.args.get("status") or None
     if status and status not in STATUSES:
         raise BadRequest(f"'status' must be one of {', '.join(STATUSES)}", parameter="status")
+    if not can_read(principal(), status or "draft"):
+        if status:  # asked for drafts or archived articles explicitly: say no rather than hide it
+            raise Forbidden(f"your role may read published articles only, not '{status}' ones")
+        status = "published"
     query = ArticleQuery(
         tag=request.args.get("tag") or None, status=status,
         language=request.args.get("language") or request.args.get("lang") or None,
@@ -61,9 +62,9 @@ def list_articles() -> Response:
 def create_article() -> Response:
     """Create an article (revision 1)."""
     data = json_object()
-    author = current_author(data)
+    drop_claimed_author(data)
     message = text_field(data, "message", "Created")
-    article = kb().store.create(data, author=author, message=message or "Created")
+    article = kb().editing.create(principal(), data, message=message or "Created")
     response = article_response(article, 201)
     response.headers["Location"] = url_for("api.get_article", ref=article.id)
     return response
@@ -72,20 +73,20 @@ def create_article() -> Response:
 @api.get("/articles/<ref>")
 def get_article(ref: str) -> Response:
     """One article by id or slug."""
-    return article_response(kb().store.get(ref))
+    return article_response(kb().editing.readable(principal(), ref))
 
 
 def _save(ref: str, *, full: bool) -> Response:
     data = json_object()
     base = base_revision(data)
-    author = current_author(data)
+    drop_claimed_author(data)
     message = text_field(data, "message")
     if full:
         missing = [name for name in ("title", "body") if name not in data]
         if missing:
             raise BadRequest(f"PUT replaces the article: {', '.join(missing)} required; use PATCH "
                              "to change some fields")
-    article = kb().store.update(ref, data, base_revision=base, author=author, message=message)
+    article = kb().editing.save(principal(), ref, data, base_revision=base, message=message)
     return article_response(article)
 
 
@@ -104,14 +105,14 @@ def patch_article(ref: str) -> Response:
 @api.delete("/articles/<ref>")
 def delete_article(ref: str) -> Response:
     """Archive the article: deleting never loses content."""
-    article = kb().store.archive(ref, author=current_author())
+    article = kb().editing.archive(principal(), ref)
     return article_response(article)
 
 
 @api.get("/articles/<ref>/revisions")
 def list_revisions(ref: str) -> Response:
     """Every revision, newest first, without bodies."""
-    revisions = kb().store.revisions(ref)
+    revisions = kb().store.revisions(kb().editing.readable(principal(), ref).id)
     return jsonify({"revisions": [r.to_dict(include_body=False) for r in revisions],
                     "total": len(revisions)})
 
@@ -119,7 +120,7 @@ def list_revisions(ref: str) -> Response:
 @api.get("/articles/<ref>/revisions/<int:number>")
 def get_revision(ref: str, number: int) -> Response:
     """One revision with its body."""
-    return jsonify(kb().store.revision(ref, number).to_dict())
+    return jsonify(kb().store.revision(kb().editing.readable(principal(), ref).id, number).to_dict())
 
 
 @api.post("/articles/<ref>/revisions/<int:number>/restore")
@@ -128,7 +129,7 @@ def restore_revision(ref: str, number: int) -> Response:
     data = json_object() if request.get_data() else {}
     base = base_revision(data, required=False)  # optional here: restoring states its intent explicitly
     reject_unknown(data, {"author"})
-    article = kb().store.restore(ref, number, author=current_author(data), base_revision=base)
+    article = kb().editing.restore(principal(), ref, number, base_revision=base)
     return article_response(article)
 
 
@@ -136,7 +137,7 @@ def restore_revision(ref: str, number: int) -> Response:
 def diff_revisions(ref: str) -> Response:
     """Unified and side-by-side HTML diff of two revisions (default: previous to current)."""
     store = kb().store
-    article = store.get(ref)
+    article = kb().editing.readable(principal(), ref)
     new_n = int_arg("to", article.revision, maximum=article.revision)
     old_n = int_arg("from", max(1, new_n - 1), maximum=article.revision)
     old, new = store.revision(article.id, old_n), store.revision(article.id, new_n)

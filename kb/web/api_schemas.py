@@ -11,12 +11,15 @@ from functools import partial
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from kb.analytics.article_reports import ARTICLE_SORTS
+from kb.analytics.window import MAX_DAYS
 from kb.feedback import OUTCOMES
 from kb.models import STATUSES
 from kb.search import MODES
 from kb.slugs import MAX_SLUG_LENGTH, SLUG_PATTERN
 from kb.tokens import MAX_NAME, SCOPES
 from kb.validation import MAX_TAG_LENGTH, MAX_TAGS, MAX_TITLE
+from kb.web.analytics_api import DEFAULT_DAYS, FORMATS
 from kb.web.search_api import MAX_QUERY_CHARS
 from kb.web.suggest_api import CHANNELS, MAX_SUGGEST_BYTES
 
@@ -74,6 +77,9 @@ class ErrorBodySchema(Schema):
     token_scope = fields.Str(validate=validate.OneOf(SCOPES), metadata=_doc("403: the token's scope."))
     limit = fields.Str(metadata=_doc("429: the limit that was exceeded."))
     token_id = fields.Int(metadata=_doc("404: the token that does not exist."))
+    action = fields.Str(metadata=_doc("403: the action the role does not allow."))
+    role = fields.Str(metadata=_doc("403: the role of the signed-in user."))
+    team = fields.Str(metadata=_doc("403: the team that owns the article."))
 
 
 ErrorSchema = _schema("Error", "The one error shape of the API.", {"error": fields.Nested(ErrorBodySchema,
@@ -88,7 +94,9 @@ StatsSchema = _schema("Stats", "How often an article solved a ticket and how age
 _SAVED = {"title": Str(), "tags": _strings(required=True), "status": Str(validate=validate.OneOf(STATUSES)),
           "language": Str(), "owner": Str(), "team": Str(), "review_by": fields.Date(required=True, allow_none=True)}
 _ARTICLE = {"id": Int(), "slug": Str(), **_SAVED, "created_at": DateTime(), "updated_at": DateTime(),
-            "revision": Int(metadata=_doc("Current revision; also the ETag.")), "meta": fields.Dict(required=True)}
+            "revision": Int(metadata=_doc("Current revision; also the ETag.")), "meta": fields.Dict(required=True),
+            "review_requested_at": DateTime(allow_none=True, metadata=_doc("Set while a review is asked for.")),
+            "review_reason": Str(metadata=_doc("Why a review was asked for; empty otherwise."))}
 ArticleSummarySchema = _schema("ArticleSummary", "An article without its body, as listings show it.", _ARTICLE)
 ArticleSchema = _schema("Article", "An article with its body, page URL and feedback counts.", {
     **_ARTICLE, "body": Str(metadata=_doc("Markdown.")), "url": Str(metadata=_doc("The article's page.")),
@@ -197,6 +205,14 @@ HealthSchema = _schema("Health", "Database and index state.", {
     "ok": Bool(), "database": fields.Nested(DatabaseHealthSchema, required=True),
     "index": fields.Nested(IndexHealthSchema)})
 
+# -- analytics ----------------------------------------------------------------------------------------------
+
+AnalyticsReportSchema = _schema("AnalyticsReport", "One analytics report: its columns and one object per row.", {
+    "report": Str(metadata=_doc("The report's name; articles-by-<sort> for the articles ranking.")),
+    "since": fields.Date(required=True), "until": fields.Date(required=True, metadata=_doc("Included (UTC).")),
+    "days": Int(), "columns": _strings(required=True),
+    "rows": fields.List(fields.Dict(), required=True, metadata=_doc("Each row has every column."))})
+
 # -- query strings (expanded into parameters, not components) ------------------------------------------------
 
 ArticleListQuerySchema = _schema("ArticleListQuery", "Filters and paging of GET /articles.", {
@@ -216,6 +232,13 @@ DiffQuerySchema = _schema("DiffQuery", "Which revisions to compare; default the 
     "from": fields.Int(validate=validate.Range(min=1), metadata=_doc("Older revision; default: to - 1.")),
     "to": fields.Int(validate=validate.Range(min=1), metadata=_doc("Newer revision; default: the current."))})
 
+AnalyticsQuerySchema = _schema("AnalyticsQuery", "The period and options of GET /analytics/{report}.", {
+    "days": fields.Int(load_default=DEFAULT_DAYS, validate=validate.Range(min=1, max=MAX_DAYS),
+                       metadata=_doc("The last this many days, today (UTC) included.")),
+    "sort": fields.Str(load_default="links", validate=validate.OneOf(ARTICLE_SORTS),
+                       metadata=_doc("The articles report's ranking: tickets solved, helpfulness or views.")),
+    "format": fields.Str(load_default="json", validate=validate.OneOf(FORMATS), metadata=_doc("csv: a CSV file."))})
+
 # Registered as components in this order: nested schemas before the schemas that use them.
 COMPONENTS: tuple[type[Schema], ...] = (
     ErrorBodySchema, ErrorSchema, StatsSchema, ArticleSummarySchema, ArticleSchema, DraftArticleSchema,
@@ -223,5 +246,5 @@ COMPONENTS: tuple[type[Schema], ...] = (
     RevisionSummarySchema, RevisionSchema, RevisionListSchema, DiffSchema, SearchResultSchema, SearchResponseSchema,
     SuggestRequestSchema, SuggestionSchema, SuggestResponseSchema, FeedbackRequestSchema, FeedbackResponseSchema,
     FromTicketSchema, TokenSchema, TokenCreatedSchema, TokenListSchema, TokenCreateSchema, DatabaseHealthSchema,
-    IndexHealthSchema, HealthSchema,
+    IndexHealthSchema, HealthSchema, AnalyticsReportSchema,
 )

@@ -17,49 +17,22 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from kb.tokens import TokenView, scope_allows
+from kb.permissions import role_allows
+from kb.tokens import SCOPE_ROLES, SCOPES, TokenView
+from kb.web.access import required_action
 from kb.web.errors import error_response
 
 API_BLUEPRINT = "api"
 DEFAULT_RATE_LIMIT = "600 per minute"
 DEFAULT_STORAGE_URI = "memory://"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Public by URL rather than endpoint name: the OpenAPI route is registered by another module.
 PUBLIC_RULES = frozenset({"/api/v1/healthz", "/api/v1/openapi.json"})
 
-# The one place that decides which scope each API endpoint needs (Flask endpoint name -> scope).
-# Endpoints not listed here follow the rules in `required_scope`.
-REQUIRED_SCOPES: dict[str, str] = {
-    "api.list_articles": "read",
-    "api.get_article": "read",
-    "api.list_revisions": "read",
-    "api.get_revision": "read",
-    "api.diff_revisions": "read",
-    "api.search": "read",
-    "api.create_article": "write",
-    "api.replace_article": "write",
-    "api.patch_article": "write",
-    "api.delete_article": "write",
-    "api.restore_revision": "write",
-    "api.suggest": "suggest",
-    "api.suggest_feedback": "suggest",
-    "api.create_article_from_ticket": "write",
-    "api.list_tokens": "admin",
-    "api.create_token": "admin",
-    "api.revoke_token": "admin",
-}
-ADMIN_MODULES = frozenset({"kb.web.tokens_api"})
-
-
 def required_scope(endpoint: str, method: str, module: str = "") -> str:
-    """The scope an API request needs: the table first; an unlisted endpoint fails closed."""
-    if endpoint in REQUIRED_SCOPES:
-        return REQUIRED_SCOPES[endpoint]
-    if module in ADMIN_MODULES:
-        return "admin"
-    # A new endpoint nobody classified: reads need write, writes need admin, never the lowest scope.
-    return "write" if method.upper() in SAFE_METHODS else "admin"
+    """The weakest token scope whose role may call this endpoint (derived from kb/web/access.py)."""
+    action = required_action(endpoint, method, module)
+    return next((s for s in SCOPES if role_allows(SCOPE_ROLES[s], action)), SCOPES[-1])
 
 
 def _bearer_secret() -> str | None:
@@ -77,12 +50,7 @@ def current_token() -> TokenView | None:
     return g.token
 
 
-def _is_public() -> bool:
-    rule = request.url_rule
-    return rule is not None and rule.rule in PUBLIC_RULES and request.method in ("GET", "HEAD")
-
-
-def _unauthorized() -> Response:
+def unauthorized() -> Response:
     if "Authorization" not in request.headers:
         response = error_response(401, "unauthorized", "send 'Authorization: Bearer <token>'")
         response.headers["WWW-Authenticate"] = 'Bearer realm="kb"'
@@ -93,26 +61,11 @@ def _unauthorized() -> Response:
     return response
 
 
-def _forbidden(have: str, need: str) -> Response:
+def forbidden(have: str, need: str) -> Response:
     response = error_response(403, "forbidden", f"this token's scope '{have}' does not allow this; "
                               f"it needs '{need}' or higher", required_scope=need, token_scope=have)
     response.headers["WWW-Authenticate"] = f'Bearer realm="kb", error="insufficient_scope", scope="{need}"'
     return response
-
-
-def _enforce() -> Response | None:
-    """before_request: reject API requests without a token of a sufficient scope."""
-    if request.blueprint != API_BLUEPRINT or request.url_rule is None or _is_public():
-        return None
-    token = current_token()
-    if token is None:
-        return _unauthorized()
-    endpoint = request.endpoint or ""
-    view = current_app.view_functions.get(endpoint)
-    need = required_scope(endpoint, request.method, getattr(view, "__module__", ""))
-    if not scope_allows(token.scope, need):
-        return _forbidden(token.scope, need)
-    return None
 
 
 def _rate_limit_key() -> str:
@@ -154,8 +107,7 @@ def init_auth(app: Flask) -> Limiter:
         headers_enabled=False,
         key_prefix="kb",
     )
-    limiter.init_app(app)  # registers its before_request hook, which must run before _enforce
-    app.before_request(_enforce)
+    limiter.init_app(app)  # registers its before_request hook, which must run before the access guard
     app.register_error_handler(RateLimitExceeded, _rate_limited_handler(limiter))
     app.extensions["kb_limiter"] = limiter
     return limiter

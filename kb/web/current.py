@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from kb.knowledge_base import KnowledgeBase
+from kb.permissions import Forbidden, Principal
 
 
 def kb() -> KnowledgeBase:
@@ -17,3 +18,13 @@ def actor() -> str:
     from kb.web.identity import current_actor
 
     return current_actor()
+
+
+def principal() -> Principal:
+    """The user or token making this request (the access guard has already refused anonymous ones)."""
+    from kb.web.identity import current_principal
+
+    found = current_principal()
+    if found is None:
+        raise Forbidden("sign in first")
+    return found

@@ -10,12 +10,10 @@ from kb.article_templates import TEMPLATES
 from kb.diff import diff_rows
 from kb.errors import Conflict, KBError
 from kb.markdown_render import render_markdown_uncached
-from kb.models import STATUSES
-from kb.web.current import kb
+from kb.permissions import Forbidden, require
+from kb.web.current import kb, principal
 from kb.web.pages import pages
-
-EDITOR_AUTHOR = "web"  # until accounts exist, page saves are attributed to the web editor
-
+from kb.workflow import allowed_statuses
 
 
 def _form_fields() -> dict[str, Any]:
@@ -28,8 +26,9 @@ def _form_fields() -> dict[str, Any]:
 
 def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: dict | None = None,
             status: int = 200) -> tuple[str, int]:
-    return render_template("edit.html", article=article, fields=fields, statuses=STATUSES, error=error,
-                           conflict=conflict, templates=TEMPLATES.values(), known_tags=kb().store.tags(),
+    return render_template("edit.html", article=article, fields=fields, error=error,
+                           statuses=allowed_statuses(principal(), article), conflict=conflict,
+                           templates=TEMPLATES.values(), known_tags=kb().store.tags(),
                            message=request.form.get("message", "")), status
 
 
@@ -37,8 +36,9 @@ def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: 
 def new() -> tuple[str, int]:
     """An empty editor, or one started from a template."""
     template = TEMPLATES.get(request.args.get("template", ""))
-    fields = {"title": request.args.get("title", ""), "body": template.body if template else "",
-              "tags": [], "status": "draft", "language": "en", "team": "", "review_by": None}
+    body = request.args.get("body", "")[: kb().settings.max_body_bytes]  # prefilled, e.g. from a content gap
+    fields = {"title": request.args.get("title", "")[:200], "body": body or (template.body if template else ""),
+              "tags": [], "status": "draft", "language": "en", "team": principal().team, "review_by": None}
     return _render(None, fields)
 
 
@@ -47,7 +47,9 @@ def create() -> Response | tuple[str, int]:
     """Save a new article."""
     fields = _form_fields()
     try:
-        article = kb().store.create(fields, author=EDITOR_AUTHOR, message=request.form.get("message") or "Created")
+        article = kb().editing.create(principal(), fields, message=request.form.get("message") or "Created")
+    except Forbidden:
+        raise
     except KBError as exc:
         return _render(None, fields, error=exc.message, status=422)
     return redirect(url_for("pages.article", slug=article.slug), code=303)
@@ -56,7 +58,8 @@ def create() -> Response | tuple[str, int]:
 @pages.get("/articles/<slug>/edit")
 def edit(slug: str) -> tuple[str, int]:
     """The editor on the current revision."""
-    article = kb().store.get(slug)
+    article = kb().editing.readable(principal(), slug)
+    require(principal(), "edit", team=article.team)
     fields = {"title": article.title, "body": article.body, "tags": list(article.tags), "status": article.status,
               "language": article.language, "team": article.team, "review_by": article.review_by}
     return _render(article, fields)
@@ -65,17 +68,19 @@ def edit(slug: str) -> tuple[str, int]:
 @pages.post("/articles/<slug>/edit")
 def save(slug: str) -> Response | tuple[str, int]:
     """Save, unless someone else saved since this editor was opened: then show their change, keep ours."""
-    article = kb().store.get(slug)
+    article = kb().editing.readable(principal(), slug)
     fields = _form_fields()
     try:
         base = int(request.form.get("base_revision", "0"))
-        saved = kb().store.update(article.id, fields, base_revision=base, author=EDITOR_AUTHOR,
+        saved = kb().editing.save(principal(), article.id, fields, base_revision=base,
                                   message=request.form.get("message", ""))
     except Conflict as exc:
         current = kb().store.get(slug)
         conflict = {"message": exc.message, "changes": exc.details.get("changes", []),
                     "rows": diff_rows(fields["body"], current.body), "current": current}
         return _render(current, fields, conflict=conflict, status=409)
+    except Forbidden:
+        raise
     except (KBError, ValueError) as exc:
         return _render(article, fields, error=getattr(exc, "message", str(exc)), status=422)
     return redirect(url_for("pages.article", slug=saved.slug), code=303)
@@ -91,5 +96,5 @@ def preview() -> Response:
 @pages.post("/articles/<slug>/revisions/<int:number>/restore")
 def restore(slug: str, number: int) -> Response:
     """Restore an old revision as a new one."""
-    article = kb().store.restore(slug, number, author=EDITOR_AUTHOR)
+    article = kb().editing.restore(principal(), slug, number)
     return redirect(url_for("pages.history", slug=article.slug), code=303)

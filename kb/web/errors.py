@@ -8,6 +8,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import Conflict, KBError, NotFound, PreconditionRequired, TooLarge, ValidationFailed
+from kb.permissions import Forbidden
+from kb.users import LoginFailed
 
 STATUS_BY_ERROR: dict[type[KBError], int] = {
     NotFound: 404, ValidationFailed: 422, TooLarge: 413, Conflict: 409, PreconditionRequired: 428,
@@ -21,6 +23,8 @@ class BadRequest(KBError):
 
 
 STATUS_BY_ERROR[BadRequest] = 400
+STATUS_BY_ERROR[Forbidden] = 403
+STATUS_BY_ERROR[LoginFailed] = 401
 
 
 def register_status(error: type[KBError], status: int) -> None:

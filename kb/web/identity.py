@@ -1,11 +1,86 @@
-"""Who is making this request: a signed-in user (session or trusted proxy header) or an API token."""
+"""Who is making this request: a signed-in user (Flask-Login session or trusted proxy header) or an API token."""
 
 from __future__ import annotations
 
+import hashlib
+
+from flask import Flask, current_app, g, request
+from flask_login import LoginManager, UserMixin, current_user
+
+from kb.permissions import Principal, role_allows, team_allows
+from kb.tokens import SCOPE_ROLES
+from kb.users import UserView
 from kb.web.auth import current_token
+
+
+class SessionUser(UserMixin):
+    """Flask-Login's view of an account; its id changes with the password, which ends older sessions."""
+
+    def __init__(self, user: UserView, password_hash: str) -> None:
+        self.user = user
+        self.session_id = f"{user.id}:{hashlib.sha256(password_hash.encode()).hexdigest()[:16]}"
+
+    def get_id(self) -> str:
+        """The session key: the user id and a fingerprint of the password hash."""
+        return self.session_id
+
+
+def _load_user(session_id: str) -> SessionUser | None:
+    user_id = session_id.partition(":")[0]
+    if not user_id.isdigit():
+        return None
+    loaded = current_app.extensions["kb"].users.session_user(int(user_id))
+    if loaded is None:
+        return None
+    user = SessionUser(*loaded)
+    return user if user.session_id == session_id and not user.user.disabled else None
+
+
+def _proxy_user() -> UserView | None:
+    header = current_app.config.get("KB_TRUSTED_USER_HEADER")
+    name = request.headers.get(header, "").strip().lower() if header else ""
+    if not name:
+        return None
+    users = current_app.extensions["kb"].users
+    user = users.find(name) or users.create(name, role="reader", password=None, by="system:sso")
+    return None if user.disabled else user
+
+
+def current_principal() -> Principal | None:
+    """The user or token making this request, or None for an anonymous one."""
+    if "principal" in g:
+        return g.principal
+    principal = None
+    token = current_token() if request.blueprint == "api" else None
+    if token is not None:
+        principal = Principal(token.name, SCOPE_ROLES.get(token.scope, ""), token.team, "token")
+    else:
+        user = _proxy_user() or (current_user.user if current_user.is_authenticated else None)
+        if user is not None:
+            principal = Principal(user.username, user.role, user.team, "user")
+    g.principal = principal
+    return principal
 
 
 def current_actor() -> str:
     """A username, "token:<name>" for API tokens, or "" when nobody is identified."""
-    token = current_token()
-    return f"token:{token.name}" if token is not None else ""
+    principal = current_principal()
+    return principal.actor if principal is not None else ""
+
+
+def init_identity(app: Flask) -> LoginManager:
+    """Sign-in by session cookie; the login page is where anonymous page requests are sent."""
+    manager = LoginManager(app)
+    manager.user_loader(_load_user)
+    manager.login_view = "pages.login"
+    manager.session_protection = "basic"
+    app.context_processor(_template_helpers)
+    return manager
+
+
+def _template_helpers() -> dict[str, object]:
+    def can(action: str, team: str | None = None) -> bool:
+        principal = current_principal()
+        return principal is not None and role_allows(principal.role, action) and (
+            team is None or team_allows(principal, team))
+    return {"me": current_principal, "can": can}

@@ -15,8 +15,10 @@ from marshmallow import Schema
 from werkzeug.routing import Rule
 
 from kb import __version__
+from kb.analytics import REPORTS
 from kb.markdown_render import render_markdown
 from kb.tokens import SCOPES
+from kb.web import admin_schemas as admin
 from kb.web import api_schemas as s
 from kb.web.api import api
 from kb.web.auth import API_BLUEPRINT, PUBLIC_RULES, required_scope
@@ -34,7 +36,7 @@ ERRORS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     401: ("Unauthorized", "No bearer token, or a malformed, unknown or revoked one (unauthorized).",
           ("WWW-Authenticate",)),
     403: ("Forbidden", "The token's scope is too weak (forbidden).", ("WWW-Authenticate",)),
-    404: ("NotFound", "No such article, revision, token or suggestion query (not_found).", ()),
+    404: ("NotFound", "No such article, revision, token, suggestion query or report (not_found).", ()),
     409: ("Conflict", "The save was based on an old revision, or the slug is taken (conflict).", ()),
     413: ("PayloadTooLarge", "A field or the request body is too large (too_large, request_entity_too_large).", ()),
     422: ("ValidationFailed", "Well-formed but unacceptable input; 'field' names it (validation_failed).", ()),
@@ -55,13 +57,16 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "number": {"description": "Revision number.", "schema": {"type": "integer", "minimum": 0}},
     "token_id": {"description": "Token id.", "schema": {"type": "integer", "minimum": 0}},
     "query_id": {"description": "The query_id of a suggestion answer.", "schema": {"type": "string"}},
+    "report": {"description": "Which analytics report.", "schema": {"type": "string", "enum": list(REPORTS)}},
 }
 ANY_STRING: dict[str, Any] = {"schema": {"type": "string"}}
 TAGS = (("articles", "Create, read, change and archive articles."),
         ("revisions", "Every save is a revision: list, read, compare and restore them."),
         ("search", "The search the search page uses."),
         ("suggestions", "For helpdesk plugins: tickets in, articles out."),
-        ("tokens", "API tokens (admin scope)."), ("service", "Health and this description; no token needed."),
+        ("tokens", "API tokens (admin scope)."),
+        ("analytics", "What agents search for, what helps and what is missing; as JSON or CSV."),
+        ("service", "Health and this description; no token needed."),
         ("other", "Endpoints added without a description yet."))
 METHOD_ORDER = ("get", "post", "put", "patch", "delete")
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
@@ -82,6 +87,7 @@ class Operation:
     headers: tuple[str, ...] = ()
     if_match: bool = False
     also: tuple[tuple[int, str, str], ...] = ()  # further non-error answers: status, schema, description
+    csv: bool = False  # the success body may also be text/csv (?format=csv)
 
 
 _SAVE = {"tag": "articles", "response": "Article", "errors": (404, 409, 422, 428), "headers": ("ETag",),
@@ -107,11 +113,15 @@ OPERATIONS: dict[str, Operation] = {
     "api.create_token": Operation("tokens", "TokenCreated", 201, "TokenCreate", errors=(422,),
                                   headers=("Cache-Control",)),
     "api.revoke_token": Operation("tokens", "Token", errors=(404,)),
+    "api.analytics_report": Operation("analytics", "AnalyticsReport", query=s.AnalyticsQuerySchema, errors=(400, 404),
+                                      csv=True),
     "api.api_health": Operation("service", "Health", also=((503, "Health", "The database or index is down."),)),
     "api.openapi_json": Operation("service", None),
 }
+OPERATIONS.update(admin.operations(Operation))
+COMPONENTS = (*s.COMPONENTS, *admin.COMPONENTS)
 UNDESCRIBED = Operation("other", None)
-SUMMARIES = {schema.__name__.removesuffix("Schema"): inspect.getdoc(schema) or "" for schema in s.COMPONENTS}
+SUMMARIES = {schema.__name__.removesuffix("Schema"): inspect.getdoc(schema) or "" for schema in COMPONENTS}
 
 
 def _json(schema: str | None) -> dict[str, Any]:
@@ -126,6 +136,8 @@ def _responses(op: Operation, public: bool, scope: str) -> dict[str, Any]:
     success = {"description": SUMMARIES.get(op.response, "A JSON object."), "content": _json(op.response)}
     if op.headers:
         success["headers"] = _headers(op.headers)
+    if op.csv:
+        success["content"]["text/csv"] = {"schema": {"description": "CSV: a header row, then one line per row."}}
     responses: dict[Any, Any] = {op.status: success}
     responses.update({status: {"description": text, "content": _json(name)} for status, name, text in op.also})
     errors = set(op.errors) | {429}
@@ -169,7 +181,7 @@ def _add_components(spec: APISpec) -> None:
     spec.components.security_scheme("bearerAuth", {
         "type": "http", "scheme": "bearer", "description": "An API token (kb_…) from `kb create-token` or "
         "POST /api/v1/tokens."})
-    for schema in s.COMPONENTS:
+    for schema in COMPONENTS:
         spec.components.schema(schema.__name__.removesuffix("Schema"), {"description": inspect.getdoc(schema)},
                                schema=schema)
     for name, text, headers in ERRORS.values():
@@ -187,7 +199,7 @@ def build_spec(app: Flask) -> APISpec:
     """Describe every route of the API blueprint from its URL rule, docstring and OPERATIONS entry."""
     spec = APISpec(title="Support KB API", version=__version__, openapi_version=OPENAPI_VERSION,
                    plugins=[FlaskPlugin(), MarshmallowPlugin()], info={"description": DESCRIPTION},
-                   security=[{"bearerAuth": []}], tags=[{"name": n, "description": d} for n, d in TAGS])
+                   security=[{"bearerAuth": []}], tags=[{"name": n, "description": d} for n, d in (*TAGS, *admin.TAGS)])
     _add_components(spec)
     for rule in api_rules(app):
         view = app.view_functions[rule.endpoint]

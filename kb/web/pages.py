@@ -8,23 +8,29 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from kb.diff import diff_rows
 from kb.markdown_render import render_markdown
+from kb.permissions import can_read
 from kb.store import ArticleQuery
-from kb.web.current import kb
+from kb.web.current import kb, principal
 from kb.web.requests import int_arg
+from kb.workflow import allowed_statuses
 
 pages = Blueprint("pages", __name__)
 
 
 
 def _search_context() -> dict:
+    from kb.web.query_logging import log_search
     from kb.web.search_api import filters_from_args, run_search
 
     query = request.args.get("q", "").strip()
     mode = request.args.get("mode", "hybrid")
-    response = run_search(query, mode, 20, filters_from_args()) if query and kb().search else None
+    filters = filters_from_args()
+    response = run_search(query, mode, 20, filters) if query and kb().search else None
+    log_id = log_search(query, mode, filters, response, "page") if response else None
     popular = kb().search_counts.popular() if not query else []
     return {"q": query, "mode": mode, "response": response, "lang": request.args.get("lang", ""),
-            "tag": request.args.get("tag", ""), "team": request.args.get("team", ""), "popular": popular}
+            "tag": request.args.get("tag", ""), "team": request.args.get("team", ""), "popular": popular,
+            "log_id": log_id}
 
 
 @pages.get("/")
@@ -37,6 +43,9 @@ def search() -> str:
 def search_opened() -> tuple[str, int]:
     """An agent opened a result for this query: count it towards "popular searches"."""
     kb().search_counts.record(request.form.get("q", ""))
+    from kb.web.query_logging import log_opened
+
+    log_opened(request.form.get("log", ""), request.form.get("article", ""))
     return "", 204
 
 
@@ -46,12 +55,17 @@ def search_results() -> str:
     return render_template("search_results.html", **_search_context())
 
 
+def _listable(status: str) -> str:
+    # Readers list published articles only, whatever the URL asks for.
+    return status if can_read(principal(), status) else "published"
+
+
 @pages.get("/articles")
 def index() -> str:
     """Published articles, filterable by tag, language and team."""
     query = ArticleQuery(
         tag=request.args.get("tag") or None, language=request.args.get("lang") or None,
-        team=request.args.get("team") or None, status=request.args.get("status") or "published",
+        team=request.args.get("team") or None, status=_listable(request.args.get("status") or "published"),
         page=int_arg("page", 1), per_page=25,
     )
     page = kb().store.list(query)
@@ -61,17 +75,18 @@ def index() -> str:
 @pages.get("/articles/<slug>")
 def article(slug: str) -> str:
     """One article, rendered."""
-    item = kb().store.get(slug)
+    item = kb().editing.readable(principal(), slug)
     rendered = render_markdown(item.body)
     related = kb().search.related(item.id) if kb().search else []
     return render_template("article.html", article=item, rendered=rendered, related=related,
-                           stats=kb().feedback.stats(item.id), needs_review=item.needs_review(date.today()))
+                           stats=kb().feedback.stats(item.id), needs_review=item.needs_review(date.today()),
+                           statuses=allowed_statuses(principal(), item), moves=kb().workflow.transitions(item.id))
 
 
 @pages.post("/articles/<slug>/helpful")
 def helpful(slug: str) -> Response:
     """Record a reader's answer to "Was this helpful?" and go back to the article."""
-    item = kb().store.get(slug)
+    item = kb().editing.readable(principal(), slug)
     kb().feedback.vote(item.id, request.form.get("helpful") == "yes")
     return redirect(url_for("pages.article", slug=item.slug, voted=1), code=303)
 
@@ -79,14 +94,14 @@ def helpful(slug: str) -> Response:
 @pages.get("/articles/<slug>/history")
 def history(slug: str) -> str:
     """Revision list with links to diffs."""
-    item = kb().store.get(slug)
+    item = kb().editing.readable(principal(), slug)
     return render_template("history.html", article=item, revisions=kb().store.revisions(item.id))
 
 
 @pages.get("/articles/<slug>/diff")
 def diff(slug: str) -> str:
     """Side-by-side diff of two revisions, changed words marked."""
-    item = kb().store.get(slug)
+    item = kb().editing.readable(principal(), slug)
     new_n = int_arg("to", item.revision, maximum=item.revision)
     old_n = int_arg("from", max(1, new_n - 1), maximum=item.revision)
     old, new = kb().store.revision(item.id, old_n), kb().store.revision(item.id, new_n)

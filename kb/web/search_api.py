@@ -11,6 +11,7 @@ from kb.validation import normalise_tag
 from kb.web.api import api
 from kb.web.current import kb
 from kb.web.errors import BadRequest, register_status
+from kb.web.query_logging import log_search
 from kb.web.requests import int_arg
 
 MAX_QUERY_CHARS = 10_000
@@ -48,8 +49,8 @@ def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchRes
 @api.get("/search")
 def search() -> Response:
     """Articles for a query, best section first, matched words in <mark>."""
-    query = request.args.get("q", "")
-    response = run_search(query, request.args.get("mode", "hybrid"), int_arg("limit", 10, maximum=100),
-                          filters_from_args())
+    query, filters = request.args.get("q", ""), filters_from_args()
+    response = run_search(query, request.args.get("mode", "hybrid"), int_arg("limit", 10, maximum=100), filters)
+    log_search(query, response.mode, filters, response, "api")
     return jsonify({"query": query, "mode": response.mode, "results": [r.to_dict() for r in response.results],
                     "total": response.total, "took_ms": response.took_ms})

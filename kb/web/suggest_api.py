@@ -10,7 +10,8 @@ from kb.errors import TooLarge, ValidationFailed
 from kb.store import valid_id
 from kb.validation import normalise_tag
 from kb.web.api import api
-from kb.web.current import kb
+from kb.web.current import kb, principal
+from kb.web.query_logging import log_suggestion
 from kb.web.requests import json_object, reject_unknown
 from kb.web.search_api import SearchUnavailable
 
@@ -64,6 +65,7 @@ def suggest() -> Response:
         raise SearchUnavailable("search is not enabled on this instance")
     token = getattr(g, "token", None)
     result = kb().suggester.suggest(params.pop("text"), token_id=token.id if token else None, **params)
+    log_suggestion(result, {k: params[k] for k in ("channel", "tags", "language", "min_score", "limit")})
     return jsonify({"query_id": result.query_id, "suggestions": [s.to_dict() for s in result.suggestions],
                     "abstained": result.abstained, "took_ms": result.took_ms})
 
@@ -103,10 +105,8 @@ def create_article_from_ticket() -> Response:
         raise ValidationFailed("'customer_names' must be a list of strings", field="customer_names")
     draft = draft_from_ticket(data["text"], data["resolution"], subject=_optional_str(data, "subject"),
                               title=_optional_str(data, "title"), known_names=tuple(names))
-    token = getattr(g, "token", None)
-    fields = {**draft, "status": "draft", "tags": data.get("tags") or [], "language": data.get("language") or "en",
-              "owner": token.name if token else "", "team": token.team if token else ""}
-    article = kb().store.create(fields, author=token.name if token else "api", message="Drafted from a ticket")
+    fields = {**draft, "status": "draft", "tags": data.get("tags") or [], "language": data.get("language") or "en"}
+    article = kb().editing.create(principal(), fields, message="Drafted from a ticket")
     body = {**article.to_dict(), "edit_url": url_for("pages.edit", slug=article.slug)}
     response = jsonify(body)
     response.status_code = 201

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify
 
 from kb.web.api import api
-from kb.web.current import kb
+from kb.web.current import kb, principal
 from kb.web.requests import json_object, reject_unknown
 
 TOKEN_FIELDS = ("name", "scope", "team")
@@ -23,7 +23,8 @@ def create_token() -> Response:
     """Create a token; the answer holds its secret, which is never shown again."""
     data = json_object()
     reject_unknown(data, set(TOKEN_FIELDS))
-    token, secret = kb().tokens.create(data.get("name", ""), data.get("scope", ""), data.get("team", ""))
+    token, secret = kb().tokens.create(data.get("name", ""), data.get("scope", ""), data.get("team", ""),
+                                       by=principal().actor)
     response = jsonify({**token.to_dict(), "secret": secret})
     response.status_code = 201
     # The secret must not linger in browser or proxy caches.
@@ -34,4 +35,4 @@ def create_token() -> Response:
 @api.delete("/tokens/<int:token_id>")
 def revoke_token(token_id: int) -> Response:
     """Revoke a token: its next request is refused."""
-    return jsonify(kb().tokens.revoke(token_id).to_dict())
+    return jsonify(kb().tokens.revoke(token_id, by=principal().actor).to_dict())

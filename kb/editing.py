@@ -1,0 +1,84 @@
+"""Changing articles on someone's behalf: permission, workflow and team rules, then the store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete
+
+from kb.errors import NotFound
+from kb.models import Article, ArticleStats, Change, Revision, utcnow
+from kb.permissions import Principal, can_read, require, require_save
+from kb.store import ArticleStore
+from kb.views import ArticleView
+from kb.workflow import Workflow, check_transition
+
+
+class ArticleEditing:
+    """Every create, save, restore, archive and purge by a user or token goes through here."""
+
+    def __init__(self, store: ArticleStore, workflow: Workflow) -> None:
+        self.store = store
+        self.workflow = workflow
+
+    def readable(self, principal: Principal, ref: int | str) -> ArticleView:
+        """The article if this principal may see it; unpublished ones look missing to readers."""
+        article = self.store.get(ref)
+        if not can_read(principal, article.status):
+            raise NotFound(f"no article {ref!r}")
+        return article
+
+    def create(self, principal: Principal, data: Mapping[str, Any], *, message: str = "Created") -> ArticleView:
+        """A new article, owned by its author and (unless given) the author's team."""
+        fields = {"owner": principal.name, "team": principal.team, **data}
+        require_save(principal, None, fields)
+        return self.store.create(fields, author=principal.actor, message=message or "Created")
+
+    def save(self, principal: Principal, ref: int | str, data: Mapping[str, Any], *, base_revision: int,
+             message: str = "") -> ArticleView:
+        """A new revision, if this principal may change this article and move it to that status."""
+        before = self.readable(principal, ref)
+        require_save(principal, before.to_dict(include_body=False), data)
+        check_transition(before.status, data.get("status", before.status))
+        return self.store.update(before.id, data, base_revision=base_revision, author=principal.actor,
+                                 message=message)
+
+    def restore(self, principal: Principal, ref: int | str, number: int, *,
+                base_revision: int | None = None) -> ArticleView:
+        """An old revision made current again, under the same rules as a save."""
+        before = self.readable(principal, ref)
+        old = self.store.revision(before.id, number)
+        require_save(principal, before.to_dict(include_body=False), {"status": old.status, "team": old.team})
+        check_transition(before.status, old.status)
+        return self.store.restore(before.id, number, author=principal.actor, base_revision=base_revision)
+
+    def archive(self, principal: Principal, ref: int | str, *, base_revision: int | None = None) -> ArticleView:
+        """Archive instead of deleting."""
+        before = self.readable(principal, ref)
+        require(principal, "archive", team=before.team)
+        check_transition(before.status, "archived")
+        return self.store.archive(before.id, author=principal.actor, base_revision=base_revision)
+
+    def request_review(self, principal: Principal, ref: int | str, reason: str) -> ArticleView:
+        """The owner (or a team member) asks for a review."""
+        before = self.readable(principal, ref)
+        require(principal, "edit", team=before.team)
+        return self.workflow.request_review(before.id, by=principal.actor, reason=reason or "asked by the owner")
+
+    def purge(self, principal: Principal, ref: int | str) -> dict[str, Any]:
+        """Delete an article and its revisions for good (admins only); the audit log keeps the record."""
+        require(principal, "purge")
+        article = self.store.get(ref)
+        db = self.store.db
+        with db.session() as session:
+            session.execute(delete(Revision).where(Revision.article_id == article.id))
+            session.execute(delete(ArticleStats).where(ArticleStats.article_id == article.id))
+            session.delete(session.get(Article, article.id))  # its tags go with it
+            session.add(Change(article_id=article.id, at=utcnow()))  # the indexes drop it on their next sync
+            self.workflow.audit.add(session, actor=principal.actor, action="article.purged", article_id=article.id,
+                                    slug=article.slug, before=article.revision,
+                                    detail={"title": article.title, "status": article.status,
+                                            "revisions": article.revision})
+        self.store._notify([article.id])
+        return {"id": article.id, "slug": article.slug, "purged": True}

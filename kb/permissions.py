@@ -1,0 +1,104 @@
+"""Who may do what: the one table of roles and actions that pages and the API both enforce."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kb.errors import KBError
+
+ROLE_RANK = {"reader": 1, "author": 2, "reviewer": 3, "admin": 4}
+
+# The lowest role allowed each action. "plugin" is a suggest-only API token (rank 0).
+ACTION_ROLES: dict[str, str] = {
+    "read": "reader",  # published articles, their history and diffs
+    "search": "reader",
+    "suggest": "reader",
+    "feedback": "reader",
+    "read_unpublished": "author",  # drafts, articles in review, archived ones
+    "create": "author",
+    "edit": "author",  # own team's (or team-less) articles; reviewers and admins any
+    "preview": "author",
+    "submit": "author",  # draft -> in review
+    "publish": "reviewer",  # in review -> published, and any edit that sets or leaves "published" status
+    "archive": "reviewer",
+    "review": "reviewer",  # the review queue, marking reviewed
+    "view_analytics": "reviewer",
+    "view_audit": "admin",
+    "manage_users": "admin",
+    "manage_tokens": "admin",
+    "purge": "admin",
+}
+PLUGIN_ACTIONS = frozenset({"suggest", "feedback"})
+TEAM_BOUND_ROLES = frozenset({"author"})
+STATUS_ACTIONS = {"published": "publish", "archived": "archive", "in_review": "submit", "draft": "edit"}
+
+
+class Forbidden(KBError):
+    """The signed-in user or token may not do this."""
+
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Whoever makes a request: a user, an API token acting with a role, or nobody."""
+
+    name: str
+    role: str  # reader, author, reviewer, admin, or "plugin" for suggest-only tokens
+    team: str = ""
+    kind: str = "user"  # user, token
+
+    @property
+    def actor(self) -> str:
+        """The name written to revisions and the audit log."""
+        return f"token:{self.name}" if self.kind == "token" else self.name
+
+
+def role_allows(role: str, action: str) -> bool:
+    """True when this role may do this action at all (team rules aside)."""
+    if action not in ACTION_ROLES:
+        return False  # an action nobody classified is refused, never allowed by default
+    if role == "plugin":
+        return action in PLUGIN_ACTIONS
+    return ROLE_RANK.get(role, 0) >= ROLE_RANK[ACTION_ROLES[action]]
+
+
+def team_allows(principal: Principal, team: str) -> bool:
+    """Authors (and team-bound tokens) change only their team's articles, or ones no team owns."""
+    bound = principal.role in TEAM_BOUND_ROLES or (principal.kind == "token" and principal.team)
+    return not bound or team in ("", principal.team)
+
+
+def require(principal: Principal, action: str, *, team: str | None = None) -> None:
+    """Raise Forbidden unless the principal may do the action (on an article of this team)."""
+    if not role_allows(principal.role, action):
+        raise Forbidden(f"your role '{principal.role}' may not {action.replace('_', ' ')}",
+                        action=action, role=principal.role)
+    if team is not None and not team_allows(principal, team):
+        raise Forbidden(f"only members of team '{team}' (or reviewers) may change this article",
+                        action=action, team=team)
+
+
+def require_save(principal: Principal, before: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> None:
+    """Check a create or edit: the article's team, the new team, and the status it moves to."""
+    if before is None:
+        require(principal, "create")
+    else:
+        require(principal, "edit", team=before.get("team", ""))
+    if "team" in fields:
+        require(principal, "edit", team=fields.get("team") or "")
+    old_status = before.get("status") if before else None
+    new_status = fields.get("status", old_status or "draft")
+    if new_status == old_status:
+        return
+    action = STATUS_ACTIONS.get(new_status, "edit")
+    if old_status in ("published", "archived") and action in ("edit", "submit"):
+        action = "publish"  # taking an article out of publication is a reviewer's call too
+    require(principal, action)
+
+
+def can_read(principal: Principal, status: str) -> bool:
+    """Published articles for every reader; others for authors and up."""
+    return role_allows(principal.role, "read" if status == "published" else "read_unpublished")

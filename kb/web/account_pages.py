@@ -1,0 +1,84 @@
+"""Sign in and out, and the admins' user management page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+
+from kb.errors import KBError
+from kb.models import ROLES
+from kb.users import LoginFailed
+from kb.web.current import kb, principal
+from kb.web.identity import SessionUser
+from kb.web.pages import pages
+
+
+def _safe_next(target: str) -> str:
+    # Only a path on this site: an absolute or scheme-relative URL would make the login page an open redirect.
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target:
+        return url_for("pages.search")
+    return target
+
+
+@pages.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    """The sign-in form; a wrong password counts towards the account's lock-out."""
+    target = _safe_next(request.values.get("next", "/"))
+    if request.method == "GET":
+        return render_template("login.html", next=target, error=""), 200
+    username = request.form.get("username", "")[:100]
+    try:
+        user = kb().users.authenticate(username, request.form.get("password", "")[:1000])
+    except LoginFailed as exc:
+        return render_template("login.html", next=target, error=exc.message, username=username), 401
+    loaded = kb().users.session_user(user.id)
+    assert loaded is not None
+    login_user(SessionUser(*loaded))
+    return redirect(target, code=303)
+
+
+@pages.post("/logout")
+def logout() -> Response:
+    """End the session."""
+    logout_user()
+    return redirect(url_for("pages.login"), code=303)
+
+
+@pages.get("/admin/users")
+def users() -> tuple[str, int]:
+    """Every account with its role and team; forms to add one or change one."""
+    return _users_page("", 200)
+
+
+def _users_page(error: str, status: int) -> tuple[str, int]:
+    return render_template("users.html", users=kb().users.list(), roles=ROLES, error=error), status
+
+
+@pages.post("/admin/users")
+def create_user() -> Response | tuple[str, int]:
+    """Add an account."""
+    form = request.form
+    try:
+        kb().users.create(form.get("username", ""), role=form.get("role", "reader"),
+                          password=form.get("password") or None, team=form.get("team", ""),
+                          display_name=form.get("display_name", ""), by=principal().actor)
+    except KBError as exc:
+        return _users_page(exc.message, 422)
+    return redirect(url_for("pages.users"), code=303)
+
+
+@pages.post("/admin/users/<int:user_id>")
+def update_user(user_id: int) -> Response | tuple[str, int]:
+    """Change an account's role, team, password or disabled state."""
+    form = request.form
+    disabled = {"yes": True, "no": False}.get(form.get("disabled", ""))
+    try:
+        kb().users.update(user_id, by=principal().actor, role=form.get("role") or None,
+                          team=form.get("team") if "team" in form else None,
+                          password=form.get("password") or None, disabled=disabled)
+    except KBError as exc:
+        return _users_page(exc.message, 422)
+    return redirect(url_for("pages.users"), code=303)

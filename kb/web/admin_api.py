@@ -1,0 +1,117 @@
+"""API for accounts, the audit log and the review workflow (/api/v1/users, /audit, /review, purge)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, jsonify, request, stream_with_context
+
+from kb.audit import AuditQuery
+from kb.errors import ValidationFailed
+from kb.web.api import api, article_response
+from kb.web.current import kb, principal
+from kb.web.requests import int_arg, json_object, reject_unknown
+
+USER_FIELDS = {"username", "password", "role", "team", "display_name"}
+USER_CHANGES = {"password", "role", "team", "disabled"}
+
+
+def _str(data: dict[str, Any], name: str, default: str | None = None) -> str | None:
+    value = data.get(name, default)
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed(f"'{name}' must be a string", field=name)
+    return value
+
+
+@api.get("/users")
+def list_users() -> Response:
+    """Every account, with role, team and state; never a password hash."""
+    users = kb().users.list()
+    return jsonify({"users": [u.to_dict() for u in users], "total": len(users)})
+
+
+@api.post("/users")
+def create_user() -> Response:
+    """Add an account; without a password it can only sign in through the SSO proxy header."""
+    data = json_object()
+    reject_unknown(data, USER_FIELDS)
+    user = kb().users.create(_str(data, "username", "") or "", role=_str(data, "role", "reader") or "",
+                             password=_str(data, "password"), team=_str(data, "team", "") or "",
+                             display_name=_str(data, "display_name", "") or "", by=principal().actor)
+    response = jsonify(user.to_dict())
+    response.status_code = 201
+    return response
+
+
+@api.patch("/users/<int:user_id>")
+def update_user(user_id: int) -> Response:
+    """Change role, team, password, or disable an account (its sessions end at once)."""
+    data = json_object()
+    reject_unknown(data, USER_CHANGES)
+    disabled = data.get("disabled")
+    if disabled is not None and not isinstance(disabled, bool):
+        raise ValidationFailed("'disabled' must be true or false", field="disabled")
+    user = kb().users.update(user_id, by=principal().actor, role=_str(data, "role"), team=_str(data, "team"),
+                             password=_str(data, "password"), disabled=disabled)
+    return jsonify(user.to_dict())
+
+
+@api.get("/audit")
+def audit_log() -> Response:
+    """The audit log, newest first; ?format=csv streams all matching entries as CSV, oldest first."""
+    article = request.args.get("article_id")
+    if article is not None and not article.isdigit():
+        raise ValidationFailed("'article_id' must be a number", field="article_id")
+    query = AuditQuery(actor=request.args.get("actor") or None, action=request.args.get("action") or None,
+                       article_id=int(article) if article else None, page=int_arg("page", 1),
+                       per_page=int_arg("per_page", 50, maximum=500))
+    if request.args.get("format") == "csv":
+        return Response(stream_with_context(kb().audit.csv_rows(query)), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
+    entries, total = kb().audit.list(query)
+    return jsonify({"entries": [e.to_dict() for e in entries], "total": total, "page": query.page,
+                    "per_page": query.per_page})
+
+
+@api.post("/articles/<ref>/purge")
+def purge_article(ref: str) -> Response:
+    """Delete an article and all its revisions for good (admins only); the audit log keeps the record."""
+    return jsonify(kb().editing.purge(principal(), ref))
+
+
+@api.post("/articles/<ref>/review-request")
+def request_review(ref: str) -> Response:
+    """Flag an article "needs review" with a reason."""
+    data = json_object() if request.get_data() else {}
+    reject_unknown(data, {"reason"})
+    return article_response(kb().editing.request_review(principal(), ref, _str(data, "reason", "") or ""))
+
+
+@api.post("/articles/<ref>/reviewed")
+def mark_reviewed(ref: str) -> Response:
+    """Clear "needs review", optionally setting the next review date."""
+    data = json_object() if request.get_data() else {}
+    reject_unknown(data, {"review_by"})
+    raw = _str(data, "review_by")
+    try:
+        review_by = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed("'review_by' must be a date like 2027-01-31", field="review_by") from None
+    article = kb().editing.readable(principal(), ref)
+    return article_response(kb().workflow.mark_reviewed(article.id, by=principal().actor, review_by=review_by))
+
+
+@api.get("/review/queue")
+def review_queue() -> Response:
+    """Articles waiting for a reviewer, oldest first."""
+    queue = kb().workflow.queue()
+    return jsonify({"articles": [a.to_dict(include_body=False) for a in queue], "total": len(queue)})
+
+
+@api.get("/review/stale")
+def stale_articles() -> Response:
+    """Published articles that need review; ?owner= narrows to one owner's (e.g. your own)."""
+    owner = request.args.get("owner") or None
+    stale = kb().workflow.stale(date.today(), owner=owner, team=request.args.get("team") or None)
+    return jsonify({"articles": [a.to_dict(include_body=False) for a in stale], "total": len(stale)})

@@ -1,0 +1,95 @@
+"""Workflow pages: status moves, review requests, the reviewers' queue, an owner's articles, purge, audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, redirect, render_template, request, stream_with_context, url_for
+
+from kb.audit import AuditQuery
+from kb.errors import ValidationFailed
+from kb.store import ArticleQuery
+from kb.web.current import kb, principal
+from kb.web.pages import pages
+from kb.web.requests import int_arg
+
+
+@pages.post("/articles/<slug>/status")
+def transition(slug: str) -> Response:
+    """Submit for review, publish, send back to draft or archive, from the article page."""
+    article = kb().editing.readable(principal(), slug)
+    status = request.form.get("status", "")
+    base = int(request.form.get("base_revision") or article.revision)
+    kb().editing.save(principal(), article.id, {"status": status}, base_revision=base,
+                      message=request.form.get("message") or f"Status: {status.replace('_', ' ')}")
+    return redirect(url_for("pages.article", slug=article.slug), code=303)
+
+
+@pages.post("/articles/<slug>/request-review")
+def request_review(slug: str) -> Response:
+    """The owner asks for a review ("needs review")."""
+    article = kb().editing.request_review(principal(), slug, request.form.get("reason", "")[:300])
+    return redirect(url_for("pages.article", slug=article.slug), code=303)
+
+
+@pages.post("/articles/<slug>/reviewed")
+def mark_reviewed(slug: str) -> Response:
+    """A reviewer confirms the article is still right, optionally with the next review date."""
+    article = kb().editing.readable(principal(), slug)
+    raw = request.form.get("review_by", "").strip()
+    try:
+        review_by = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed("'review_by' must be a date like 2027-01-31", field="review_by") from None
+    kb().workflow.mark_reviewed(article.id, by=principal().actor, review_by=review_by)
+    return redirect(url_for("pages.article", slug=article.slug), code=303)
+
+
+@pages.get("/review")
+def review_queue() -> str:
+    """Reviewers' queue: articles in review, and published ones that need a review."""
+    return render_template("review.html", queue=kb().workflow.queue(), stale=kb().workflow.stale(date.today()),
+                           title="Review queue")
+
+
+@pages.get("/my")
+def my_articles() -> str:
+    """An owner's articles: the stale ones first, then drafts and those in review."""
+    me = principal().name
+    workflow = kb().workflow
+    mine = kb().store.list(ArticleQuery(owner=me, per_page=100)).items
+    return render_template("review.html", stale=workflow.stale(date.today(), owner=me),
+                           queue=[a for a in mine if a.status in ("draft", "in_review")], title="My articles")
+
+
+@pages.post("/articles/<slug>/purge")
+def purge(slug: str) -> Response:
+    """Delete for good (admins), after typing the slug to confirm; the audit log keeps the record."""
+    if request.form.get("confirm", "") != slug:
+        raise ValidationFailed("type the article's slug to confirm the purge", field="confirm")
+    kb().editing.purge(principal(), slug)
+    return redirect(url_for("pages.audit"), code=303)
+
+
+def _audit_query(per_page: int = 50) -> AuditQuery:
+    article = request.args.get("article_id", "")
+    return AuditQuery(actor=request.args.get("actor") or None, action=request.args.get("action") or None,
+                      article_id=int(article) if article.isdigit() else None,
+                      page=int_arg("page", 1), per_page=per_page)
+
+
+@pages.get("/admin/audit")
+def audit() -> str:
+    """The audit log, newest first, filterable by user, action and article."""
+    query = _audit_query()
+    entries, total = kb().audit.list(query)
+    pages_total = max(1, -(-total // query.per_page))
+    return render_template("audit.html", entries=entries, total=total, query=query, pages_total=pages_total)
+
+
+@pages.get("/admin/audit.csv")
+def audit_csv() -> Response:
+    """The (filtered) audit log as CSV, oldest first."""
+    rows = kb().audit.csv_rows(_audit_query())
+    return Response(stream_with_context(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=audit-log.csv"})

@@ -1,0 +1,218 @@
+"""Every role against every page and API endpoint: each may do exactly what the table says, nothing more."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import sign_in
+from flask.testing import FlaskClient
+
+from kb.web import create_app
+
+ROLES = ("reader", "author", "reviewer", "admin")
+TEAM = "support"
+# Written out by hand (not derived from the code's table), so a change to the permissions shows up here.
+ALLOWED: dict[str, set[str]] = {
+    "reader": {"read", "search", "suggest", "feedback"},
+    "author": {"read", "search", "suggest", "feedback", "create", "edit", "unpublished"},
+    "reviewer": {"read", "search", "suggest", "feedback", "create", "edit", "unpublished", "review", "analytics"},
+    "admin": {"read", "search", "suggest", "feedback", "create", "edit", "unpublished", "review", "analytics",
+              "admin"},
+}
+# endpoint -> (what it needs, method, url, form or JSON body). {slug}/{id}/{draft} are filled in per test.
+REQUESTS: dict[str, tuple[str, str, str, dict | None]] = {
+    "pages.search": ("search", "GET", "/?q=drawer", None),
+    "pages.search_results": ("search", "GET", "/search/results?q=drawer", None),
+    "pages.search_opened": ("search", "POST", "/search/opened", {"q": "drawer"}),
+    "pages.index": ("read", "GET", "/articles", None),
+    "pages.article": ("read", "GET", "/articles/{slug}", None),
+    "pages.history": ("read", "GET", "/articles/{slug}/history", None),
+    "pages.diff": ("read", "GET", "/articles/{slug}/diff", None),
+    "pages.helpful": ("feedback", "POST", "/articles/{slug}/helpful", {"helpful": "yes"}),
+    "pages.api_docs": ("read", "GET", "/api/docs", None),
+    "pages.ticket_form": ("suggest", "GET", "/tickets", None),
+    "pages.ticket_suggest": ("suggest", "POST", "/tickets", {"text": "drawer stuck"}),
+    "pages.ticket_feedback": ("feedback", "POST", "/tickets/nope/feedback", {"article_id": "1", "outcome": "helpful"}),
+    "pages.new": ("create", "GET", "/articles/new", None),
+    "pages.create": ("create", "POST", "/articles/new", {"title": "New one", "body": "x", "status": "draft"}),
+    "pages.preview": ("create", "POST", "/preview", {"body": "# hi"}),
+    "pages.edit": ("edit", "GET", "/articles/{slug}/edit", None),
+    "pages.save": ("edit", "POST", "/articles/{slug}/edit", {"title": "Drawer", "body": "Edited.",
+                                                             "status": "published", "team": TEAM,
+                                                             "base_revision": "1"}),
+    "pages.restore": ("edit", "POST", "/articles/{slug}/revisions/1/restore", None),
+    "pages.transition": ("review", "POST", "/articles/{slug}/status", {"status": "archived"}),
+    "pages.request_review": ("edit", "POST", "/articles/{slug}/request-review", {"reason": "UI changed"}),
+    "pages.my_articles": ("edit", "GET", "/my", None),
+    "pages.review_queue": ("review", "GET", "/review", None),
+    "pages.mark_reviewed": ("review", "POST", "/articles/{slug}/reviewed", {}),
+    "pages.purge": ("admin", "POST", "/articles/{slug}/purge", {"confirm": "{slug}"}),
+    "pages.audit": ("admin", "GET", "/admin/audit", None),
+    "pages.audit_csv": ("admin", "GET", "/admin/audit.csv", None),
+    "pages.users": ("admin", "GET", "/admin/users", None),
+    "pages.create_user": ("admin", "POST", "/admin/users", {"username": "newbie", "role": "reader"}),
+    "pages.update_user": ("admin", "POST", "/admin/users/1", {"role": "reader"}),
+    "api.list_articles": ("read", "GET", "/api/v1/articles", None),
+    "api.get_article": ("read", "GET", "/api/v1/articles/{id}", None),
+    "api.list_revisions": ("read", "GET", "/api/v1/articles/{id}/revisions", None),
+    "api.get_revision": ("read", "GET", "/api/v1/articles/{id}/revisions/1", None),
+    "api.diff_revisions": ("read", "GET", "/api/v1/articles/{id}/diff", None),
+    "api.search": ("search", "GET", "/api/v1/search?q=drawer", None),
+    "api.suggest": ("suggest", "POST", "/api/v1/suggest", {"text": "the drawer is stuck"}),
+    "api.suggest_feedback": ("feedback", "POST", "/api/v1/suggest/nope/feedback",
+                             {"article_id": 1, "outcome": "helpful"}),
+    "api.create_article": ("create", "POST", "/api/v1/articles", {"title": "API draft", "body": "x"}),
+    "api.create_article_from_ticket": ("create", "POST", "/api/v1/articles/from-ticket",
+                                       {"text": "Drawer stuck", "resolution": "Replug it"}),
+    "api.replace_article": ("edit", "PUT", "/api/v1/articles/{id}", {"title": "Drawer", "body": "New",
+                                                                     "base_revision": 1}),
+    "api.patch_article": ("edit", "PATCH", "/api/v1/articles/{id}", {"body": "Patched", "base_revision": 1}),
+    "api.restore_revision": ("edit", "POST", "/api/v1/articles/{id}/revisions/1/restore", None),
+    "api.request_review": ("edit", "POST", "/api/v1/articles/{id}/review-request", {"reason": "old"}),
+    "api.stale_articles": ("edit", "GET", "/api/v1/review/stale", None),
+    "api.delete_article": ("review", "DELETE", "/api/v1/articles/{id}", None),
+    "api.review_queue": ("review", "GET", "/api/v1/review/queue", None),
+    "api.mark_reviewed": ("review", "POST", "/api/v1/articles/{id}/reviewed", None),
+    "api.purge_article": ("admin", "POST", "/api/v1/articles/{id}/purge", None),
+    "api.list_tokens": ("admin", "GET", "/api/v1/tokens", None),
+    "api.create_token": ("admin", "POST", "/api/v1/tokens", {"name": "zendesk", "scope": "suggest"}),
+    "api.revoke_token": ("admin", "DELETE", "/api/v1/tokens/1", None),
+    "api.list_users": ("admin", "GET", "/api/v1/users", None),
+    "api.create_user": ("admin", "POST", "/api/v1/users", {"username": "newbie", "role": "reader"}),
+    "api.update_user": ("admin", "PATCH", "/api/v1/users/1", {"role": "reader"}),
+    "api.audit_log": ("admin", "GET", "/api/v1/audit", None),
+}
+PUBLIC = {"static", "healthz", "pages.login", "pages.logout", "api.api_health", "api.openapi_json"}
+
+
+@pytest.fixture
+def walk_app(knowledge_base):
+    """An app with one published article of team "support" and CSRF off (CSRF has its own tests)."""
+    app = create_app(knowledge_base=knowledge_base)
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    article = knowledge_base.store.create({"title": "Drawer", "body": "Stuck drawer: replug.", "team": TEAM,
+                                           "status": "published"}, author="seed")
+    return app, article
+
+
+def _client(app, role: str) -> FlaskClient:
+    client = FlaskClient(app, app.response_class)  # no bearer token: the session decides
+    sign_in(client, f"{role}-user", role, team=TEAM)
+    return client
+
+
+def _send(client: FlaskClient, endpoint: str, article) -> int:
+    _, method, url, body = REQUESTS[endpoint]
+    url = url.format(slug=article.slug, id=article.id)
+    if body is not None:
+        body = {k: v.format(slug=article.slug) if isinstance(v, str) else v for k, v in body.items()}
+    if endpoint.startswith("api."):
+        return client.open(url, method=method, json=body).status_code
+    return client.open(url, method=method, data=body).status_code
+
+
+def test_every_endpoint_is_in_the_walk(walk_app) -> None:
+    app, _ = walk_app
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    analytics = {e for e in endpoints if e.startswith(("pages.analytics", "api.analytics_"))}
+    assert endpoints - PUBLIC - analytics == set(REQUESTS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(REQUESTS))
+def test_each_role_can_do_exactly_what_the_table_says(walk_app, role: str, endpoint: str) -> None:
+    app, article = walk_app
+    status = _send(_client(app, role), endpoint, article)
+    need = REQUESTS[endpoint][0]
+    if need in ALLOWED[role]:
+        assert status not in (401, 403), (role, endpoint, status)
+    else:
+        assert status == 403, (role, endpoint, status)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_analytics_needs_a_reviewer(walk_app, role: str) -> None:
+    app, _ = walk_app
+    client = _client(app, role)
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(("pages.analytics", "api.analytics_")) and "GET" in rule.methods \
+                and not rule.arguments:
+            status = client.get(rule.rule).status_code
+            assert (status == 403) == ("analytics" not in ALLOWED[role]), (role, rule.rule, status)
+
+
+@pytest.mark.parametrize("endpoint", sorted(REQUESTS))
+def test_anonymous_visitors_get_nothing(walk_app, endpoint: str) -> None:
+    app, article = walk_app
+    status = _send(FlaskClient(app, app.response_class), endpoint, article)
+    expected = 401 if endpoint.startswith("api.") or REQUESTS[endpoint][1] != "GET" else 302
+    assert status == expected, (endpoint, status)
+
+
+SCOPE_ALLOWED = {"suggest": {"suggest", "feedback"}, "read": ALLOWED["reader"], "write": ALLOWED["reviewer"],
+                 "admin": ALLOWED["admin"]}
+
+
+@pytest.mark.parametrize("scope", sorted(SCOPE_ALLOWED))
+@pytest.mark.parametrize("endpoint", sorted(e for e in REQUESTS if e.startswith("api.")))
+def test_each_token_scope_acts_with_its_role(walk_app, knowledge_base, scope: str, endpoint: str) -> None:
+    app, article = walk_app
+    client = FlaskClient(app, app.response_class)
+    secret = knowledge_base.tokens.create(f"{scope}-plugin", scope)[1]
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    status = _send(client, endpoint, article)
+    if REQUESTS[endpoint][0] in SCOPE_ALLOWED[scope]:
+        assert status not in (401, 403), (scope, endpoint, status)
+    else:
+        assert status == 403, (scope, endpoint, status)
+
+
+def test_drafts_are_invisible_to_readers(walk_app, knowledge_base) -> None:
+    app, _ = walk_app
+    draft = knowledge_base.store.create({"title": "Unreleased pricing", "body": "secret", "team": TEAM},
+                                        author="seed")
+    reader, author = _client(app, "reader"), _client(app, "author")
+    for url in (f"/articles/{draft.slug}", f"/articles/{draft.slug}/history", f"/api/v1/articles/{draft.id}",
+                f"/api/v1/articles/{draft.id}/revisions"):
+        assert reader.get(url).status_code == 404, url
+        assert author.get(url).status_code == 200, url
+    assert draft.slug not in reader.get("/articles?status=draft").text
+    assert reader.get("/api/v1/articles?status=draft").status_code == 403
+    assert [a["id"] for a in reader.get("/api/v1/articles").json["articles"]] == [walk_app[1].id]
+
+
+def test_authors_change_only_their_own_teams_articles(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    outsider = FlaskClient(app, app.response_class)
+    sign_in(outsider, "sales-author", "author", team="sales")
+    assert outsider.get(f"/articles/{article.slug}/edit").status_code == 403
+    patch = outsider.patch(f"/api/v1/articles/{article.id}", json={"body": "Hijacked", "base_revision": 1})
+    assert patch.status_code == 403 and patch.json["error"]["code"] == "forbidden"
+    own = outsider.post("/api/v1/articles", json={"title": "Sales FAQ", "body": "x"})
+    assert own.status_code == 201 and own.json["team"] == "sales" and own.json["owner"] == "sales-author"
+    assert outsider.post("/api/v1/articles", json={"title": "x", "body": "y", "team": TEAM}).status_code == 403
+    assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."
+
+
+def test_authors_submit_and_reviewers_publish(walk_app, knowledge_base) -> None:
+    app, _ = walk_app
+    author, reviewer = _client(app, "author"), _client(app, "reviewer")
+    draft = author.post("/api/v1/articles", json={"title": "Refunds", "body": "How to refund."}).json
+    assert author.post("/api/v1/articles", json={"title": "Straight out", "body": "x",
+                                                 "status": "published"}).status_code == 403
+    publish = {"status": "published", "base_revision": 1}
+    assert author.patch(f"/api/v1/articles/{draft['id']}", json=publish).status_code == 403
+    submitted = author.patch(f"/api/v1/articles/{draft['id']}", json={"status": "in_review", "base_revision": 1})
+    assert submitted.status_code == 200
+    assert [a["id"] for a in reviewer.get("/api/v1/review/queue").json["articles"]] == [draft["id"]]
+    published = reviewer.patch(f"/api/v1/articles/{draft['id']}", json={**publish, "base_revision": 2})
+    assert published.status_code == 200 and published.json["status"] == "published"
+    moves = knowledge_base.workflow.transitions(draft["id"])
+    assert [(m["from"], m["status"], m["by"]) for m in moves] == [
+        ("", "draft", "author-user"), ("draft", "in_review", "author-user"), ("in_review", "published",
+                                                                              "reviewer-user")]
+    bad = reviewer.patch(f"/api/v1/articles/{draft['id']}", json={"status": "in_review", "base_revision": 3})
+    assert bad.status_code == 200  # published -> in review is a move the workflow has
+    archived = reviewer.delete(f"/api/v1/articles/{draft['id']}")
+    assert archived.json["status"] == "archived"
+    back = reviewer.patch(f"/api/v1/articles/{draft['id']}", json={"status": "in_review", "base_revision": 5})
+    assert back.status_code == 422 and "cannot go from 'archived'" in back.json["error"]["message"]

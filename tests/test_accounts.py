@@ -1,0 +1,213 @@
+"""Logins, lock-out, sessions, single sign-on by proxy header, security headers, CSRF, XSS, the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from conftest import sign_in
+from flask.testing import FlaskClient
+
+from kb.cli import main
+from kb.web import create_app
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def site(knowledge_base):
+    """An app with CSRF on (as in production) and one author account."""
+    app = create_app(knowledge_base=knowledge_base)
+    app.config.update(TESTING=True)
+    knowledge_base.users.create("maria", role="author", password=PASSWORD, team="support", by="test")
+    return app
+
+
+def _anonymous(app) -> FlaskClient:
+    return FlaskClient(app, app.response_class)
+
+
+def _csrf(client: FlaskClient, url: str = "/login") -> str:
+    html = client.get(url).get_data(as_text=True)
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def _login(client: FlaskClient, password: str = PASSWORD, username: str = "maria", **extra: str):
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": _csrf(client), **extra})
+
+
+def test_login_then_logout(site) -> None:
+    client = _anonymous(site)
+    assert client.get("/articles").headers["Location"].startswith("/login?next=/articles")
+    response = _login(client, next="/articles")
+    assert response.status_code == 303 and response.headers["Location"] == "/articles"
+    page = client.get("/articles")
+    assert page.status_code == 200 and "maria · author" in page.text
+    client.post("/logout", data={"csrf_token": _csrf(client, "/articles")})
+    assert client.get("/articles").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_login_never_redirects_off_site(site, target: str) -> None:
+    response = _login(_anonymous(site), next=target)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_wrong_passwords_lock_the_account(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    for _ in range(5):
+        wrong = _login(client, "not the password at all")
+        assert wrong.status_code == 401 and "wrong username or password" in wrong.text
+    locked = _login(client)  # the right password, but too late
+    assert locked.status_code == 401 and "locked" in locked.text
+    assert knowledge_base.users.get("maria").locked_until is not None
+    unknown = _login(client, username="nobody")
+    assert unknown.status_code == 401 and "wrong username or password" in unknown.text  # same words, no hint
+    knowledge_base.users.update("maria", by="admin", password=PASSWORD)  # an admin resets it: unlocked
+    assert _login(client).status_code == 303
+    actions = [e.action for e in knowledge_base.audit.list()[0]]
+    assert "user.locked" in actions
+
+
+def test_login_attempts_are_rate_limited_per_address(site, knowledge_base) -> None:
+    knowledge_base.users.create("other", role="reader", password=PASSWORD, by="test")
+    client = _anonymous(site)
+    statuses = [_login(client, "wrong password here", username=f"user{i}").status_code for i in range(11)]
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+
+
+def test_a_new_password_or_disabling_ends_sessions(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    _login(client)
+    assert client.get("/").status_code == 200
+    knowledge_base.users.update("maria", by="admin", password="another long password")
+    assert client.get("/").status_code == 302
+    _login(client, "another long password")
+    knowledge_base.users.update("maria", by="admin", disabled=True)
+    assert client.get("/").status_code == 302
+    assert _login(client, "another long password").status_code == 401
+
+
+def test_single_sign_on_by_trusted_header_is_off_by_default(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    assert client.get("/", headers={"X-Remote-User": "maria"}).status_code == 302
+    site.config["KB_TRUSTED_USER_HEADER"] = "X-Remote-User"
+    assert client.get("/", headers={"X-Remote-User": "maria"}).status_code == 200
+    new = client.get("/", headers={"X-Remote-User": "Jonas"})  # unknown: a reader account is made
+    assert new.status_code == 200 and knowledge_base.users.get("jonas").role == "reader"
+    assert client.get("/articles/new", headers={"X-Remote-User": "jonas"}).status_code == 403
+
+
+def test_security_headers(site) -> None:
+    response = _anonymous(site).get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"]
+
+
+def test_session_cookie_is_secure_by_default(knowledge_base) -> None:
+    settings = knowledge_base.settings.with_overrides(secure_cookies=True)
+    app = create_app(settings, knowledge_base=knowledge_base)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_no_template_has_inline_script(site) -> None:
+    client = _anonymous(site)
+    sign_in(client, "admin", "admin")
+    for url in ("/", "/articles", "/tickets", "/articles/new", "/admin/users", "/admin/audit", "/review", "/my"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>" not in html and " onclick=" not in html and " style=" not in html, url
+
+
+@pytest.mark.parametrize(("url", "data"), [
+    ("/articles/new", {"title": "Forged", "body": "x"}),
+    ("/admin/users", {"username": "mallory", "role": "admin", "password": "x" * 20}),
+    ("/logout", {}),
+])
+def test_form_posts_without_a_csrf_token_fail(site, knowledge_base, url: str, data: dict) -> None:
+    client = _anonymous(site)
+    sign_in(client, "admin", "admin")
+    response = client.post(url, data=data)
+    assert response.status_code == 400 and "CSRF" in response.text
+    assert knowledge_base.users.find("mallory") is None and knowledge_base.store.find_slug("forged") is None
+
+
+def test_the_api_with_a_session_cookie_needs_the_csrf_header(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    _login(client)
+    assert client.post("/api/v1/articles", json={"title": "Forged", "body": "x"}).status_code == 400
+    token = _csrf(client, "/")
+    created = client.post("/api/v1/articles", json={"title": "Real", "body": "x"}, headers={"X-CSRFToken": token})
+    assert created.status_code == 201 and created.json["owner"] == "maria"
+
+
+XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>"><svg onload=alert(3)>'
+
+
+def test_payloads_in_titles_tags_and_queries_come_out_inert(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    sign_in(client, "admin", "admin")
+    refused = client.post("/api/v1/articles", json={"title": "T", "body": "x", "tags": ["<b>bold</b>"]},
+                          headers={"X-CSRFToken": _csrf(client, "/")})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "tags"
+    article = knowledge_base.store.create({"title": f"Drawer {XSS}", "body": f"Body {XSS}", "status": "published",
+                                           "tags": ["onload=alert(1)"]}, author="x")
+    pages = [f"/articles/{article.slug}", "/articles", f"/articles/{article.slug}/history",
+             f"/?q={XSS}", f"/search/results?q={XSS}", f"/admin/audit?actor={XSS}", "/admin/audit", "/review"]
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        for live in ("<script>alert", "<img src=x onerror", "<svg onload", "<b>bold</b>"):
+            assert live not in html, (url, live)
+
+
+def test_the_audit_log_records_each_change_with_the_right_user(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    _login(client)
+    token = _csrf(client, "/articles/new")
+    client.post("/articles/new", data={"title": "Refunds", "body": "v1", "status": "draft", "csrf_token": token})
+    article = knowledge_base.store.find_slug("refunds")
+    client.post(f"/articles/{article.slug}/edit", data={"title": "Refunds", "body": "v2", "status": "in_review",
+                                                        "base_revision": "1", "csrf_token": token})
+    reviewer = _anonymous(site)
+    sign_in(reviewer, "rita", "reviewer")
+    reviewer.post(f"/articles/{article.slug}/status", data={"status": "published", "csrf_token": _csrf(reviewer, "/")})
+    admin = _anonymous(site)
+    sign_in(admin, "root", "admin")
+    admin.post(f"/articles/{article.slug}/purge", data={"confirm": article.slug, "csrf_token": _csrf(admin, "/")})
+    entries = [e for e in reversed(knowledge_base.audit.list()[0]) if e.article_slug == "refunds"]
+    assert [(e.actor, e.action, e.before_revision, e.after_revision) for e in entries] == [
+        ("maria", "article.created", None, 1), ("maria", "article.updated", 1, 2),
+        ("rita", "article.updated", 2, 3), ("root", "article.purged", 3, None)]
+    assert entries[2].detail["status_from"] == "in_review" and entries[2].detail["status"] == "published"
+    assert knowledge_base.store.find_slug("refunds") is None
+    rows = list(csv.reader(io.StringIO(admin.get("/admin/audit.csv").get_data(as_text=True))))
+    assert rows[0][:5] == ["id", "at", "actor", "actor_kind", "action"]
+    assert ["root", "user", "article.purged"] in [r[2:5] for r in rows]
+    api = admin.get("/api/v1/audit?action=article.purged&format=csv")
+    assert api.mimetype == "text/csv" and "refunds" in api.get_data(as_text=True)
+
+
+def test_csv_export_defuses_spreadsheet_formulas(knowledge_base) -> None:
+    knowledge_base.users.create("evil", role="reader", password=None, by="=HYPERLINK(\"x\")", team="")
+    text = "".join(knowledge_base.audit.csv_rows())
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+
+
+def test_create_user_command(settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("KB_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("KB_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
+    assert main(["create-user", "alice", "--role", "admin", "--password-env", "ADMIN_PASSWORD"]) == 0
+    assert "created user alice (role admin)" in capsys.readouterr().out
+    assert main(["create-user", "alice", "--role", "admin", "--if-missing"]) == 0
+    assert main(["create-user", "alice", "--role", "admin", "--generate-password"]) == 2  # exists
+    assert main(["create-user", "bob", "--role", "reader", "--generate-password"]) == 0
+    out = capsys.readouterr().out
+    assert "password: " in out
+    assert main(["list-users"]) == 0 and "alice" in capsys.readouterr().out
