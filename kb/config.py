@@ -27,6 +27,7 @@ class Settings:
     rate_limit: str = "600 per minute"
     ratelimit_storage_uri: str = "memory://"
     trusted_user_header: str = ""  # e.g. X-Remote-User behind an authenticating proxy; empty: off
+    proxy_hops: int = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     secure_cookies: bool = True
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
@@ -96,6 +97,7 @@ def load_settings() -> Settings:
         rate_limit=os.environ.get("KB_RATE_LIMIT", "600 per minute"),
         ratelimit_storage_uri=os.environ.get("KB_RATELIMIT_STORAGE_URI", "memory://"),
         trusted_user_header=os.environ.get("KB_TRUSTED_USER_HEADER", "").strip(),
+        proxy_hops=int(os.environ.get("KB_PROXY_HOPS", 0)),
         secure_cookies=_env_bool("KB_SECURE_COOKIES", True),
         login_max_failures=int(os.environ.get("KB_LOGIN_MAX_FAILURES", 5)),
         login_lockout_minutes=int(os.environ.get("KB_LOGIN_LOCKOUT_MINUTES", 15)),

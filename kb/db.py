@@ -32,6 +32,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # With WAL this never corrupts the database; a power cut may lose the last commits, an app crash none.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -50,11 +52,23 @@ class Database:
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision; several workers starting together take turns."""
         config = alembic_config(self.url)
-        with self._migration_lock(), self.engine.begin() as connection:
-            if self.engine.dialect.name == "postgresql":
-                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7316001)")  # released at commit
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        sqlite = self.engine.dialect.name == "sqlite"
+        with self._migration_lock(), self.engine.connect() as connection:
+            if sqlite:
+                # Rebuilding a table (Alembic batch mode) drops the old one; with foreign keys on, SQLite would
+                # cascade that drop into revisions and tags. The pragma only takes effect outside a transaction.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            with connection.begin():
+                if self.engine.dialect.name == "postgresql":
+                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7316001)")  # released at commit
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("migration left rows pointing at missing ones; rolled back")
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
     @contextmanager
     def _migration_lock(self) -> Iterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete
@@ -11,7 +12,8 @@ from kb.errors import NotFound
 from kb.models import Article, ArticleStats, Change, Revision, utcnow
 from kb.permissions import Principal, can_read, require, require_save
 from kb.store import ArticleStore
-from kb.views import ArticleView
+from kb.validation import validate_article_fields
+from kb.views import ArticleView, RevisionView
 from kb.workflow import Workflow, check_transition
 
 
@@ -29,9 +31,28 @@ class ArticleEditing:
             raise NotFound(f"no article {ref!r}")
         return article
 
+    def revisions(self, principal: Principal, ref: int | str) -> list[RevisionView]:
+        """The revisions this principal may read: readers see only those that were published."""
+        article = self.readable(principal, ref)
+        return [r for r in self.store.revisions(article.id) if can_read(principal, r.status)]
+
+    def revision(self, principal: Principal, ref: int | str, number: int) -> RevisionView:
+        """One revision, if this principal may read it (a reader never sees text that was not published)."""
+        revision = self.store.revision(self.readable(principal, ref).id, number)
+        if not can_read(principal, revision.status):
+            raise NotFound(f"article {ref!r} has no revision {number}")
+        return revision
+
+    def _changed(self, before: ArticleView, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of `data` that differ from the article once normalised (invalid input raises here)."""
+        fields = validate_article_fields(data, creating=False, max_body_bytes=self.store.max_body_bytes)
+        current = {**before.to_dict(include_body=True), "tags": list(before.tags), "review_by": before.review_by}
+        return {name: value for name, value in fields.items() if current.get(name) != value}
+
     def create(self, principal: Principal, data: Mapping[str, Any], *, message: str = "Created") -> ArticleView:
         """A new article, owned by its author and (unless given) the author's team."""
-        fields = {"owner": principal.name, "team": principal.team, **data}
+        fields = {"owner": principal.name, **data}
+        fields["team"] = fields.get("team") or principal.team
         require_save(principal, None, fields)
         return self.store.create(fields, author=principal.actor, message=message or "Created")
 
@@ -39,7 +60,7 @@ class ArticleEditing:
              message: str = "") -> ArticleView:
         """A new revision, if this principal may change this article and move it to that status."""
         before = self.readable(principal, ref)
-        require_save(principal, before.to_dict(include_body=False), data)
+        require_save(principal, before.to_dict(include_body=False), self._changed(before, data))
         check_transition(before.status, data.get("status", before.status))
         return self.store.update(before.id, data, base_revision=base_revision, author=principal.actor,
                                  message=message)
@@ -49,22 +70,33 @@ class ArticleEditing:
         """An old revision made current again, under the same rules as a save."""
         before = self.readable(principal, ref)
         old = self.store.revision(before.id, number)
-        require_save(principal, before.to_dict(include_body=False), {"status": old.status, "team": old.team})
+        snapshot = {"title": old.title, "body": old.body, "tags": list(old.tags), "status": old.status,
+                    "language": old.language, "owner": old.owner, "team": old.team, "review_by": old.review_by,
+                    "meta": old.meta}
+        require_save(principal, before.to_dict(include_body=False), self._changed(before, snapshot))
         check_transition(before.status, old.status)
-        return self.store.restore(before.id, number, author=principal.actor, base_revision=base_revision)
+        base = before.revision if base_revision is None else base_revision  # what the check above saw
+        return self.store.restore(before.id, number, author=principal.actor, base_revision=base)
 
     def archive(self, principal: Principal, ref: int | str, *, base_revision: int | None = None) -> ArticleView:
         """Archive instead of deleting."""
         before = self.readable(principal, ref)
         require(principal, "archive", team=before.team)
         check_transition(before.status, "archived")
-        return self.store.archive(before.id, author=principal.actor, base_revision=base_revision)
+        base = before.revision if base_revision is None else base_revision
+        return self.store.archive(before.id, author=principal.actor, base_revision=base)
 
     def request_review(self, principal: Principal, ref: int | str, reason: str) -> ArticleView:
         """The owner (or a team member) asks for a review."""
         before = self.readable(principal, ref)
         require(principal, "edit", team=before.team)
         return self.workflow.request_review(before.id, by=principal.actor, reason=reason or "asked by the owner")
+
+    def mark_reviewed(self, principal: Principal, ref: int | str, review_by: date | None) -> ArticleView:
+        """A reviewer confirms the article is still right."""
+        before = self.readable(principal, ref)
+        require(principal, "review", team=before.team)
+        return self.workflow.mark_reviewed(before.id, by=principal.actor, review_by=review_by)
 
     def purge(self, principal: Principal, ref: int | str) -> dict[str, Any]:
         """Delete an article and its revisions for good (admins only); the audit log keeps the record."""

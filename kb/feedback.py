@@ -13,6 +13,7 @@ from kb.db import Database
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Article, ArticleStats, Feedback, SuggestQuery, utcnow
 from kb.store import valid_id
+from kb.suggestion_counts import add_counts, count_answers
 
 OUTCOMES = ("linked", "helpful", "not_related", "did_not_answer")
 MAX_LINK_BOOST = 0.10  # links nudge ranking by at most 10%: popularity must not bury a better match
@@ -58,10 +59,12 @@ class FeedbackStore:
                      channel: str = "", token_id: int | None = None) -> str:
         """Store one suggestion request (text already cleaned and masked); return its id."""
         query_id = str(uuid.uuid4())
+        now = utcnow()
         with self.db.session() as session:
-            session.add(SuggestQuery(id=query_id, created_at=utcnow(), token_id=token_id, channel=channel,
+            session.add(SuggestQuery(id=query_id, created_at=now, token_id=token_id, channel=channel,
                                      query_text=query_text[:4000], shown=shown, abstained=abstained,
                                      top_confidence=top_confidence))
+            add_counts(session, count_answers([(now.date(), shown)]))
         return query_id
 
     def add(self, query_id: str, article_id: int, outcome: str, ticket_ref: str = "") -> Stats:

@@ -38,6 +38,20 @@ def min_max_normalise(scores: Mapping[K, float], floor: float | None = None) -> 
     return {key: (max(0.0, (value - bottom) / span) if span > 0 else 1.0) for key, value in scores.items()}
 
 
+def top_margin(normalised: Mapping[K, float]) -> float:
+    """How far the best normalised score stands above the runner-up (0 when fewer than two)."""
+    best = sorted(normalised.values(), reverse=True)[:2]
+    return best[0] - best[1] if len(best) == 2 else 0.0
+
+
+def margin_weights(normalised: Sequence[Mapping[K, float]], weights: Sequence[float], strength: float
+                   ) -> list[float]:
+    """Weights scaled by each run's confidence (1 + strength * top margin), renormalised to sum 1."""
+    scaled = [w * (1.0 + strength * top_margin(run)) for run, w in zip(normalised, weights, strict=True)]
+    total = sum(scaled)
+    return [w / total for w in scaled] if total > 0 else list(weights)
+
+
 def convex_combination(
     normalised: Sequence[Mapping[K, float]], weights: Sequence[float]
 ) -> dict[K, float]:

@@ -53,7 +53,9 @@ class Article(Base):
 
     __tablename__ = "articles"
     # Listings filter by status and sort by last change: one index serves both without a sort step.
-    __table_args__ = (Index("ix_articles_status_updated", "status", "updated_at"),)
+    # AUTOINCREMENT: SQLite would otherwise hand a purged article's id to the next one, and with it the
+    # purged article's audit trail and feedback.
+    __table_args__ = (Index("ix_articles_status_updated", "status", "updated_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
@@ -255,3 +257,13 @@ class QueryLogEntry(Base):
     actor: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     clicked_article_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SuggestionCount(Base):
+    """How often an article was suggested on one day: drift compares link rates without reading every answer."""
+
+    __tablename__ = "suggestion_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shown: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

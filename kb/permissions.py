@@ -71,32 +71,49 @@ def team_allows(principal: Principal, team: str) -> bool:
     return not bound or team in ("", principal.team)
 
 
-def require(principal: Principal, action: str, *, team: str | None = None) -> None:
+def require(principal: Principal, action: str, *, team: str | None = None, why: str = "") -> None:
     """Raise Forbidden unless the principal may do the action (on an article of this team)."""
     if not role_allows(principal.role, action):
-        raise Forbidden(f"your role '{principal.role}' may not {action.replace('_', ' ')}",
-                        action=action, role=principal.role)
+        message = f"your role '{principal.role}' may not {action.replace('_', ' ')}"
+        raise Forbidden(f"{message}: {why}" if why else message, action=action, role=principal.role)
     if team is not None and not team_allows(principal, team):
         raise Forbidden(f"only members of team '{team}' (or reviewers) may change this article",
                         action=action, team=team)
 
 
-def require_save(principal: Principal, before: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> None:
-    """Check a create or edit: the article's team, the new team, and the status it moves to."""
+def require_save(principal: Principal, before: Mapping[str, Any] | None, changed: Mapping[str, Any]) -> None:
+    """Check a create (`before` None) or an edit; `changed` holds only the fields that really change."""
     if before is None:
         require(principal, "create")
-    else:
-        require(principal, "edit", team=before.get("team", ""))
-    if "team" in fields:
-        require(principal, "edit", team=fields.get("team") or "")
-    old_status = before.get("status") if before else None
-    new_status = fields.get("status", old_status or "draft")
+        _require_own(principal, changed)
+        status = changed.get("status", "draft")
+        if status != "draft":
+            require(principal, STATUS_ACTIONS.get(status, "edit"))
+        return
+    require(principal, "edit", team=before.get("team", ""))
+    old_status = before.get("status")
+    if changed.keys() & {"team", "owner"}:
+        require(principal, "publish", why="handing an article to another team or owner is a reviewer's call")
+    if old_status == "published" and changed.keys() - {"status"}:
+        require(principal, "publish", why="a published article is live, so it changes through a reviewer "
+                "(ask for a review, or have a reviewer send it back to draft)")
+    new_status = changed.get("status", old_status)
     if new_status == old_status:
         return
     action = STATUS_ACTIONS.get(new_status, "edit")
     if old_status in ("published", "archived") and action in ("edit", "submit"):
         action = "publish"  # taking an article out of publication is a reviewer's call too
     require(principal, action)
+
+
+def _require_own(principal: Principal, fields: Mapping[str, Any]) -> None:
+    """Authors (and team-bound tokens) create articles for their own team; authors own what they write."""
+    bound = principal.role in TEAM_BOUND_ROLES or (principal.kind == "token" and principal.team)
+    if bound and (fields.get("team") or "") != principal.team:
+        raise Forbidden(f"you may create articles for your team ('{principal.team}') only",
+                            action="create", team=fields.get("team") or "")
+    if principal.role in TEAM_BOUND_ROLES and (fields.get("owner") or principal.name) != principal.name:
+        raise Forbidden("authors own the articles they create; a reviewer can hand one over", action="create")
 
 
 def can_read(principal: Principal, status: str) -> bool:

@@ -7,7 +7,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kb.fusion import convex_combination, max_normalise, min_max_normalise, reciprocal_rank_fusion, top_keys
+from kb.fusion import (
+    convex_combination,
+    margin_weights,
+    max_normalise,
+    min_max_normalise,
+    reciprocal_rank_fusion,
+    top_keys,
+)
 from kb.index.base import Filters, Hit
 from kb.index.keyword import match_spans, query_terms
 from kb.index.manager import IndexManager
@@ -27,6 +34,9 @@ class FusionConfig:
     # The keyword weight shrinks in proportion when the best keyword match covers less than this share of
     # the query's words: a Danish question against English articles matches a word or two by chance.
     full_coverage: float = 0.7
+    # An engine whose best article clearly stands out (normalised top-1 minus top-2) is more likely right
+    # on this query: its weight grows by that margin times this, before renormalising (0 turns it off).
+    margin_strength: float = 1.0
     rrf_k: float = 60.0
     fetch: int = 100  # chunks fetched from each engine before fusing
 
@@ -147,7 +157,8 @@ class SearchEngine:
         weights = (keyword_weight, 1.0 - keyword_weight)
         if self.config.method == "convex":
             # BM25 scores: share of the best; cosines: spread between this query's best and worst fetched.
-            fused = convex_combination([max_normalise(k_scores), min_max_normalise(s_scores)], weights)
+            runs = [max_normalise(k_scores), min_max_normalise(s_scores)]
+            fused = convex_combination(runs, margin_weights(runs, weights, self.config.margin_strength))
         else:
             fused = reciprocal_rank_fusion([top_keys(k_scores, len(k_scores)), top_keys(s_scores, len(s_scores))],
                                            weights, self.config.rrf_k)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +21,8 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 MIN_PASSWORD = 12
 # Checked against on unknown usernames too, so a login takes as long whether or not the account exists.
 _DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
+# One message for every refusal, so the login form never tells which usernames exist or are locked.
+FAILED_LOGIN = "wrong username or password, or the account is locked after too many failed tries"
 
 
 class LoginFailed(KBError):
@@ -130,40 +132,38 @@ class UserStore:
             return session.scalar(select(func.count(User.id))) or 0
 
     def authenticate(self, username: str, password: str) -> UserView:
-        """Check a password; repeated failures lock the account for a while."""
+        """Check a password; repeated failures lock the account for a while (same answer either way)."""
         now = utcnow()
-        refusal: LoginFailed | None = None
         with self.db.session() as session:
             user = session.scalar(select(User).where(User.username == username.strip().lower()))
-            if user is None or not user.password_hash:
-                check_password_hash(_DUMMY_HASH, password)
-                raise LoginFailed("wrong username or password")
-            if user.locked_until is not None and user.locked_until > now:
-                raise LoginFailed("too many failed logins: this account is locked for a while",
-                                  locked_until=iso(user.locked_until))
-            if not check_password_hash(user.password_hash, password) or user.disabled_at is not None:
-                self._failed(session, user, now)
-                refusal = LoginFailed("wrong username or password")  # raised after the count is committed
-            else:
+            locked = user is not None and user.locked_until is not None and user.locked_until > now
+            if user is None or not user.password_hash or locked:
+                check_password_hash(_DUMMY_HASH, password)  # as slow as a real check: nothing to tell apart
+                raise LoginFailed(FAILED_LOGIN)
+            if check_password_hash(user.password_hash, password) and user.disabled_at is None:
                 user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-                view = UserView.from_model(user)
-        if refusal is not None:
-            raise refusal
-        return view
+                return UserView.from_model(user)
+            user_id = user.id
+        self._failed(user_id, now)
+        raise LoginFailed(FAILED_LOGIN)
 
-    def _failed(self, session: Any, user: User, now: datetime) -> None:
-        user.failed_logins += 1
-        if user.failed_logins >= self.max_failures:
-            user.locked_until, user.failed_logins = now + self.lockout, 0
-            self.audit.add(session, actor="system:login", action="user.locked",
-                           detail={"username": user.username, "until": iso(user.locked_until)})
+    def _failed(self, user_id: int, now: datetime) -> None:
+        # One atomic increment: parallel guesses cannot share a count and get extra tries.
+        with self.db.session() as session:
+            session.execute(update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1))
+            user = session.get(User, user_id)
+            session.refresh(user)
+            if user.failed_logins >= self.max_failures:
+                user.locked_until, user.failed_logins = now + self.lockout, 0
+                self.audit.add(session, actor="system:login", action="user.locked",
+                               detail={"username": user.username, "until": iso(user.locked_until)})
 
     def update(self, ref: int | str, *, by: str, role: str | None = None, team: str | None = None,
                password: str | None = None, disabled: bool | None = None) -> UserView:
         """Change role, team, password or disabled state; unlocks on a new password."""
         with self.db.session() as session:
             user = self._load(session, ref)
-            _check(user.username, role or user.role, password)
+            _check(user.username, user.role if role is None else role, password)
             changes: dict[str, Any] = {}
             if role is not None and role != user.role:
                 changes["role"], user.role = [user.role, role], role

@@ -35,7 +35,11 @@ def allowed_statuses(principal: Principal, article: ArticleView | None) -> list[
     allowed = []
     for status in STATUSES:
         try:
-            require_save(principal, before, {"status": status})
+            if before is None:  # a new article: the author's own, for their team
+                changed = {"status": status, "team": principal.team, "owner": principal.name}
+            else:
+                changed = {"status": status} if status != before["status"] else {}
+            require_save(principal, before, changed)
             if before is not None:
                 check_transition(before["status"], status)
         except (Forbidden, ValidationFailed):

@@ -14,6 +14,7 @@ from kb.analytics.drift import LINK_RATE_FELL, REJECTED
 from kb.analytics.gaps import suggest_title, trend
 from kb.analytics.window import Table, Window
 from kb.models import Feedback, QueryLogEntry, SuggestQuery, utcnow
+from kb.suggestion_counts import add_counts
 
 NOW = utcnow()
 TODAY = NOW.date()
@@ -32,9 +33,12 @@ def suggestion(kb, text: str, shown: list[int], abstained: bool, days_ago: float
     query_id = kb.feedback.record_query(query_text=text, shown=shown, abstained=abstained,
                                         top_confidence=0.2 if abstained else 0.8)
     if days_ago:
+        at = NOW - timedelta(days=days_ago)
         with kb.db.session() as session:
-            session.execute(update(SuggestQuery).where(SuggestQuery.id == query_id)
-                            .values(created_at=NOW - timedelta(days=days_ago)))
+            today = session.get(SuggestQuery, query_id).created_at.date()
+            session.execute(update(SuggestQuery).where(SuggestQuery.id == query_id).values(created_at=at))
+            # move its count to that day too, as if it had been made then
+            add_counts(session, [(today, a, -1) for a in set(shown)] + [(at.date(), a, 1) for a in set(shown)])
     return query_id
 
 
@@ -46,14 +50,18 @@ def feedback(kb, query_id: str, article_id: int, outcome: str, days_ago: float =
                             .values(created_at=NOW - timedelta(days=days_ago)))
 
 
+LONG_AGO = NOW - timedelta(days=120)  # written well before the month of searches below
+
+
 @pytest.fixture
 def stream(searchable_kb):
     """Three articles and a month of searches, suggestions and feedback; the Xero article is written last."""
     kb = searchable_kb
     printer = kb.store.create({"title": "Printer prints blank receipts", "status": "published", "owner": "maja",
-                               "body": "## Symptoms\n\nBlank receipts."}, author="maja").id
+                               "body": "## Symptoms\n\nBlank receipts."}, author="maja", created_at=LONG_AGO).id
     password = kb.store.create({"title": "Reset your password", "status": "published", "owner": "ole",
-                                "body": "## Steps\n\nClick Forgot password."}, author="ole").id
+                                "body": "## Steps\n\nClick Forgot password."}, author="ole",
+                               created_at=LONG_AGO).id
     for _ in range(3):
         search(kb, "Printer blank", 3, [printer], clicked=printer)
     search(kb, "printer  BLANK", 3, [printer])
@@ -241,3 +249,21 @@ def test_building_blocks() -> None:
     svg = daily_bars("Per <day>", ["2026-01-01", "2026-01-02"], [("searches", [3, 1]), ("none", [1, 0])])
     assert svg.startswith("<svg") and "Per &lt;day&gt;" in svg and svg.count("<rect") == 4 and "style=" not in svg
     assert horizontal_bars("Top", [("<b>", 2)]).count("&lt;b&gt;") == 2 and "<polyline" in sparkline("t", [1, 2])
+
+
+def test_drift_does_not_flag_again_after_a_review_or_a_fix(stream) -> None:
+    kb, ids = stream
+    window = default_window(30)
+    assert sorted(kb.analytics.flag_drift(window)) == sorted([ids["password"], ids["printer"]])
+    kb.workflow.mark_reviewed(ids["password"], by="rita")  # the reviewer checked it: the old rejections are spent
+    article = kb.store.get(ids["printer"])
+    kb.store.update(article.id, {"body": article.body + "\n\nAlso check the paper roll."},
+                    base_revision=article.revision, author="maja")  # fixed: the flag clears
+    assert kb.analytics.flag_drift(window) == []
+    assert kb.store.get(ids["password"]).review_requested_at is None
+    assert kb.store.get(ids["printer"]).review_requested_at is None
+    for _ in range(3):  # new rejections after the review count again
+        later = -0.001  # 86 seconds on: clearly after the review
+        feedback(kb, suggestion(kb, "login trouble again", [ids["password"]], False, later), ids["password"],
+                 "not_related", later)
+    assert kb.analytics.flag_drift(window) == [ids["password"]]

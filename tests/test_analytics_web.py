@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from test_openapi import Contract
 
 from kb.analytics import REPORTS
 from kb.cli import main
-from kb.models import QueryLogEntry
+from kb.models import Article, QueryLogEntry, utcnow
 
 ARTICLE = {"title": "Cash drawer does not open", "status": "published", "tags": ["hardware"], "owner": "maja",
            "body": "## Symptoms\n\nThe drawer stays shut after a sale.\n\n## Fix\n\nCheck the RJ12 cable."}
@@ -108,6 +109,8 @@ def test_the_gaps_page_links_each_group_to_a_prefilled_editor(search_client, sea
 
 def test_flagging_drift_from_the_page(search_client, searchable_kb, drawer) -> None:
     kb = searchable_kb
+    with kb.db.session() as session:  # written yesterday: today's verdicts are about its current text
+        session.execute(update(Article).where(Article.id == drawer).values(updated_at=utcnow() - timedelta(days=1)))
     for _ in range(3):
         query_id = kb.feedback.record_query(query_text="drawer", shown=[drawer], abstained=False, top_confidence=0.9)
         kb.feedback.add(query_id, drawer, "not_related")

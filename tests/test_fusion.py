@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from kb.fusion import convex_combination, max_normalise, min_max_normalise, reciprocal_rank_fusion, top_keys
+from kb.fusion import (
+    convex_combination,
+    margin_weights,
+    max_normalise,
+    min_max_normalise,
+    reciprocal_rank_fusion,
+    top_keys,
+    top_margin,
+)
 
 
 def test_rrf_rewards_agreement() -> None:
@@ -29,3 +37,17 @@ def test_normalisers() -> None:
 def test_convex_combination_counts_missing_as_zero() -> None:
     fused = convex_combination([{"a": 1.0, "b": 0.5}, {"b": 1.0}], [0.3, 0.7])
     assert fused == pytest.approx({"a": 0.3, "b": 0.85})
+
+
+def test_top_margin_is_the_lead_of_the_best() -> None:
+    assert top_margin({"a": 1.0, "b": 0.25, "c": 0.1}) == 0.75
+    assert top_margin({"a": 1.0}) == 0.0
+    assert top_margin({}) == 0.0
+
+
+def test_margin_weights_favour_the_confident_run() -> None:
+    clear, tied = {"a": 1.0, "b": 0.0}, {"a": 1.0, "b": 1.0}
+    weights = margin_weights([clear, tied], [0.5, 0.5], strength=1.0)
+    assert weights == [2 / 3, 1 / 3]
+    assert margin_weights([clear, tied], [0.4, 0.6], strength=0.0) == [0.4, 0.6]
+    assert margin_weights([{}, {}], [0.0, 0.0], strength=1.0) == [0.0, 0.0]

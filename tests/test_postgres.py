@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from kb.analytics import REPORTS
 from kb.content_io import export_directory, import_directory
 from kb.errors import Conflict
 from kb.knowledge_base import open_knowledge_base
@@ -84,5 +85,19 @@ def test_api_with_search_on_postgres(pg_settings) -> None:
         results = client.get("/api/v1/search?q=zebra+calibrate").json["results"]
         assert results[0]["url"] == "/articles/zebra-label-offset#fix"
         assert client.get("/healthz").json["database"]["dialect"] == "postgresql"
+        article = created.json["id"]
+        for _ in range(3):  # suggestions (daily counts upserted) and rejections: drift on PostgreSQL's SQL
+            answer = client.post("/api/v1/suggest", json={"text": "the zebra label prints offset"}).json
+            assert answer["suggestions"][0]["id"] == article
+            client.post(f"/api/v1/suggest/{answer['query_id']}/feedback",
+                        json={"article_id": article, "outcome": "not_related"})
+        for report in REPORTS:
+            assert client.get(f"/api/v1/analytics/{report}").status_code == 200, report
+        assert client.get("/api/v1/analytics/drift").json["rows"] == []  # verdicts the same second as the save
+        assert client.get("/analytics").status_code == 200 and client.get("/admin/audit").status_code == 200
+        kb.users.create("pg-author", role="author", password="correct horse battery", team="ops", by="t")
+        assert kb.users.authenticate("pg-author", "correct horse battery").role == "author"
+        actions = {e.action for e in kb.audit.list()[0]}
+        assert {"article.created", "user.created", "token.created"} <= actions
     finally:
         kb.close()

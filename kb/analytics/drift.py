@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from kb.analytics.window import Table, Window, ratio
 from kb.db import Database
-from kb.models import Article, Feedback, SuggestQuery
+from kb.models import Article, AuditEntry, Feedback, SuggestionCount
 from kb.store import ArticleStore
 from kb.workflow import Workflow
 
@@ -21,7 +21,6 @@ MIN_REJECTIONS = 3  # fewer is noise: one agent's bad day
 MIN_SHOWN = 5  # a link rate over fewer suggestions says little
 MIN_RATE_BEFORE = 0.2
 FALL = 0.5  # flagged when the recent link rate is at most half the previous one
-MAX_SUGGESTIONS = 100_000  # bound the scan of shown lists (newest first)
 COLUMNS = ("id", "slug", "title", "owner", "reason", "shown", "rejected", "linked", "link_rate", "link_rate_before")
 
 
@@ -45,45 +44,41 @@ class DriftDetector:
         self.db = db
         self.store = store
 
-    def _shown(self, window: Window) -> Counter[int]:
+    def _shown(self, window: Window, *, fresh: bool) -> Counter[int]:
+        stmt = (select(SuggestionCount.article_id, func.sum(SuggestionCount.shown))
+                .where(SuggestionCount.day >= window.since, SuggestionCount.day <= window.until))
+        if fresh:  # only days after the article's last edit and last review: whole days, so the fix day is out
+            reviewed = select(AuditEntry.id).where(AuditEntry.article_id == SuggestionCount.article_id,
+                                                   AuditEntry.action == "review.done",
+                                                   func.date(AuditEntry.at) >= SuggestionCount.day)
+            stmt = stmt.join(Article, Article.id == SuggestionCount.article_id).where(
+                SuggestionCount.day > func.date(Article.updated_at), ~reviewed.exists())
         with self.db.session() as session:
-            lists = session.scalars(select(SuggestQuery.shown).where(
-                SuggestQuery.created_at >= window.start, SuggestQuery.created_at < window.end)
-                .order_by(SuggestQuery.created_at.desc()).limit(MAX_SUGGESTIONS))
-            return Counter(article_id for shown in lists for article_id in set(shown or ()))
+            return Counter({int(a): int(n) for a, n in session.execute(stmt.group_by(SuggestionCount.article_id))})
 
-    def _feedback(self, window: Window) -> dict[int, Counter[str]]:
+    def _feedback(self, window: Window, *, fresh: bool) -> dict[int, Counter[str]]:
+        stmt = (select(Feedback.article_id, Feedback.outcome, func.count())
+                .where(Feedback.created_at >= window.start, Feedback.created_at < window.end))
+        if fresh:  # only verdicts on the current text: after its last edit and its last review
+            reviewed = select(AuditEntry.id).where(AuditEntry.article_id == Feedback.article_id,
+                                                   AuditEntry.action == "review.done",
+                                                   AuditEntry.at >= Feedback.created_at)
+            stmt = stmt.join(Article, Article.id == Feedback.article_id).where(
+                Feedback.created_at > Article.updated_at, ~reviewed.exists())
         counts: dict[int, Counter[str]] = {}
         with self.db.session() as session:
-            for article_id, outcome, n in session.execute(
-                    select(Feedback.article_id, Feedback.outcome, func.count())
-                    .where(Feedback.created_at >= window.start, Feedback.created_at < window.end)
-                    .group_by(Feedback.article_id, Feedback.outcome)):
+            for article_id, outcome, n in session.execute(stmt.group_by(Feedback.article_id, Feedback.outcome)):
                 counts.setdefault(article_id, Counter())[outcome] = n
         return counts
 
     def signals(self, window: Window) -> list[DriftSignal]:
         """Articles rejected repeatedly in the window, or whose link rate fell against the window before."""
         before = Window(window.since - timedelta(days=window.days), window.since - timedelta(days=1))
-        shown, shown_before = self._shown(window), self._shown(before)
-        feedback, feedback_before = self._feedback(window), self._feedback(before)
-        found = []
-        for article_id in sorted(set(feedback) | set(shown)):
-            now, then = feedback.get(article_id, Counter()), feedback_before.get(article_id, Counter())
-            rejected = now["not_related"] + now["did_not_answer"]
-            rate_now = ratio(now["linked"], shown[article_id]) if shown[article_id] >= MIN_SHOWN else None
-            rate_then = ratio(then["linked"], shown_before[article_id]) if shown_before[article_id] >= MIN_SHOWN \
-                else None
-            reason = None
-            if rejected >= MIN_REJECTIONS and rejected > now["linked"] + now["helpful"]:
-                reason = REJECTED
-            elif rate_now is not None and rate_then is not None and rate_then >= MIN_RATE_BEFORE \
-                    and rate_now <= rate_then * FALL:
-                reason = LINK_RATE_FELL
-            if reason:
-                found.append(DriftSignal(article_id, reason, shown[article_id], rejected, now["linked"],
-                                         rate_now, rate_then))
-        return found
+        shown, shown_before = self._shown(window, fresh=True), self._shown(before, fresh=False)
+        feedback, feedback_before = self._feedback(window, fresh=True), self._feedback(before, fresh=False)
+        return [signal for article_id in sorted(set(feedback) | set(shown)) if (signal := _judge(
+            article_id, feedback.get(article_id, Counter()), feedback_before.get(article_id, Counter()),
+            shown[article_id], shown_before[article_id])) is not None]
 
     def table(self, window: Window) -> Table:
         """The signals as a report, with each article's slug, title and owner."""
@@ -112,3 +107,19 @@ class DriftDetector:
         with self.db.session() as session:
             return set(session.scalars(select(Article.id).where(Article.id.in_(ids),
                                                                 Article.review_requested_at.is_(None))))
+
+
+def _judge(article_id: int, now: Counter[str], then: Counter[str], shown: int, shown_before: int) -> DriftSignal | None:
+    """The drift rules on one article's figures: rejected repeatedly, or a link rate that halved."""
+    rejected = now["not_related"] + now["did_not_answer"]
+    rate_now = ratio(now["linked"], shown) if shown >= MIN_SHOWN else None
+    rate_then = ratio(then["linked"], shown_before) if shown_before >= MIN_SHOWN else None
+    reason = None
+    if rejected >= MIN_REJECTIONS and rejected > now["linked"] + now["helpful"]:
+        reason = REJECTED
+    elif (rate_now is not None and rate_then is not None and rate_then >= MIN_RATE_BEFORE
+          and rate_now <= rate_then * FALL):
+        reason = LINK_RATE_FELL
+    if reason is None:
+        return None
+    return DriftSignal(article_id, reason, shown, rejected, now["linked"], rate_now, rate_then)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, update
 
 from kb.db import Database
-from kb.models import QueryLogEntry, SuggestQuery, utcnow
+from kb.models import QueryLogEntry, SuggestionCount, SuggestQuery, utcnow
 from kb.personal_data import mask_personal_data
 
 MAX_QUERY = 1000  # a pasted ticket is kept to its start: enough to read, to cluster and to group
@@ -52,7 +52,8 @@ class QueryLog:
 
     def record_search(self, query: str, *, mode: str, filters: Mapping[str, object], shown: Sequence[int],
                       total: int, took_ms: float, actor: str = "", source: str = "api",
-                      replaces: str | None = None, at: datetime | None = None) -> str | None:
+                      replaces: str | None = None, at: datetime | None = None,
+                      log_id: str | None = None) -> str | None:
         """Log one search; `replaces` rewrites the row of a search the agent was still typing. Returns its id."""
         if not self.enabled:
             return None
@@ -68,7 +69,7 @@ class QueryLog:
                     QueryLogEntry.kind == "search").values(**row, at=when, day=when.date())).rowcount
                 if done:
                     return replaces
-            log_id = uuid.uuid4().hex
+            log_id = log_id or uuid.uuid4().hex
             connection.execute(insert(QueryLogEntry).values(id=log_id, at=when, day=when.date(), kind="search",
                                                             source=source[:10], actor=actor[:120], **row))
         return log_id
@@ -104,4 +105,5 @@ class QueryLog:
         with self.db.engine.begin() as connection:
             queries = connection.execute(delete(QueryLogEntry).where(QueryLogEntry.at < cutoff)).rowcount
             suggestions = connection.execute(delete(SuggestQuery).where(SuggestQuery.created_at < cutoff)).rowcount
+            connection.execute(delete(SuggestionCount).where(SuggestionCount.day < cutoff.date()))
         return PurgeReport(cutoff, queries, suggestions)

@@ -6,12 +6,14 @@ from flask import Flask, Response, jsonify
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kb.config import PROJECT_ROOT, Settings, load_settings
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
 from kb.web import (  # noqa: F401 - these modules register their routes on the blueprints
     account_pages,
     admin_api,
+    admin_pages,
     analytics_api,
     analytics_pages,
     editor_pages,
@@ -28,6 +30,7 @@ from kb.web.errors import register_error_handlers
 from kb.web.guard import init_guard
 from kb.web.identity import init_identity
 from kb.web.pages import pages
+from kb.web.query_logging import init_query_logging
 
 LOGIN_RATE_LIMIT = "10 per minute"
 # Everything from this server only; images may also come from https (screenshots linked in articles).
@@ -61,6 +64,10 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
         KB_RATE_LIMIT=settings.rate_limit,
         KB_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
     )
+    if settings.proxy_hops > 0:
+        # Behind N proxies: client address (rate limits), scheme and host come from their X-Forwarded-* headers.
+        n = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["kb"] = knowledge_base or open_knowledge_base(settings)
     app.register_blueprint(pages)
     app.register_blueprint(api)
@@ -72,6 +79,7 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     app.view_functions["pages.login"] = limiter.limit(
         LOGIN_RATE_LIMIT, key_func=get_remote_address, methods=["POST"])(app.view_functions["pages.login"])
     init_identity(app)
+    init_query_logging(app)
     init_guard(app)
     Talisman(app, force_https=False, session_cookie_secure=settings.secure_cookies,
              content_security_policy=CONTENT_SECURITY_POLICY, frame_options="DENY",

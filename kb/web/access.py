@@ -28,6 +28,8 @@ ENDPOINT_ACTIONS: dict[str, str] = {
     "pages.review_queue": "review", "pages.mark_reviewed": "review",
     "pages.purge": "purge", "pages.audit": "view_audit", "pages.audit_csv": "view_audit",
     "pages.users": "manage_users", "pages.create_user": "manage_users", "pages.update_user": "manage_users",
+    "pages.teams": "manage_users", "pages.settings": "manage_users",
+    "pages.tokens": "manage_tokens", "pages.create_token": "manage_tokens", "pages.revoke_token": "manage_tokens",
     # API
     "api.list_articles": "read", "api.get_article": "read", "api.list_revisions": "read",
     "api.get_revision": "read", "api.diff_revisions": "read", "api.search": "search",

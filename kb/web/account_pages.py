@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
 from kb.errors import KBError
@@ -18,7 +18,8 @@ from kb.web.pages import pages
 def _safe_next(target: str) -> str:
     # Only a path on this site: an absolute or scheme-relative URL would make the login page an open redirect.
     parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target:
+    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target
+            or not target.isprintable() or len(target) > 2000):
         return url_for("pages.search")
     return target
 
@@ -36,14 +37,16 @@ def login() -> Response | tuple[str, int]:
         return render_template("login.html", next=target, error=exc.message, username=username), 401
     loaded = kb().users.session_user(user.id)
     assert loaded is not None
+    session.clear()  # nothing planted before sign-in (a CSRF token, say) survives into the signed-in session
     login_user(SessionUser(*loaded))
     return redirect(target, code=303)
 
 
 @pages.post("/logout")
 def logout() -> Response:
-    """End the session."""
+    """End the session, and forget everything it held (recent search state included)."""
     logout_user()
+    session.clear()
     return redirect(url_for("pages.login"), code=303)
 
 

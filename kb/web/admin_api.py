@@ -61,7 +61,7 @@ def update_user(user_id: int) -> Response:
 def audit_log() -> Response:
     """The audit log, newest first; ?format=csv streams all matching entries as CSV, oldest first."""
     article = request.args.get("article_id")
-    if article is not None and not article.isdigit():
+    if article is not None and not (article.isascii() and article.isdigit()):
         raise ValidationFailed("'article_id' must be a number", field="article_id")
     query = AuditQuery(actor=request.args.get("actor") or None, action=request.args.get("action") or None,
                        article_id=int(article) if article else None, page=int_arg("page", 1),
@@ -98,8 +98,7 @@ def mark_reviewed(ref: str) -> Response:
         review_by = date.fromisoformat(raw) if raw else None
     except ValueError:
         raise ValidationFailed("'review_by' must be a date like 2027-01-31", field="review_by") from None
-    article = kb().editing.readable(principal(), ref)
-    return article_response(kb().workflow.mark_reviewed(article.id, by=principal().actor, review_by=review_by))
+    return article_response(kb().editing.mark_reviewed(principal(), ref, review_by))
 
 
 @api.get("/review/queue")

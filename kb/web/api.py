@@ -112,7 +112,7 @@ def delete_article(ref: str) -> Response:
 @api.get("/articles/<ref>/revisions")
 def list_revisions(ref: str) -> Response:
     """Every revision, newest first, without bodies."""
-    revisions = kb().store.revisions(kb().editing.readable(principal(), ref).id)
+    revisions = kb().editing.revisions(principal(), ref)
     return jsonify({"revisions": [r.to_dict(include_body=False) for r in revisions],
                     "total": len(revisions)})
 
@@ -120,7 +120,7 @@ def list_revisions(ref: str) -> Response:
 @api.get("/articles/<ref>/revisions/<int:number>")
 def get_revision(ref: str, number: int) -> Response:
     """One revision with its body."""
-    return jsonify(kb().store.revision(kb().editing.readable(principal(), ref).id, number).to_dict())
+    return jsonify(kb().editing.revision(principal(), ref, number).to_dict())
 
 
 @api.post("/articles/<ref>/revisions/<int:number>/restore")
@@ -136,11 +136,11 @@ def restore_revision(ref: str, number: int) -> Response:
 @api.get("/articles/<ref>/diff")
 def diff_revisions(ref: str) -> Response:
     """Unified and side-by-side HTML diff of two revisions (default: previous to current)."""
-    store = kb().store
-    article = kb().editing.readable(principal(), ref)
+    editing = kb().editing
+    article = editing.readable(principal(), ref)
     new_n = int_arg("to", article.revision, maximum=article.revision)
     old_n = int_arg("from", max(1, new_n - 1), maximum=article.revision)
-    old, new = store.revision(article.id, old_n), store.revision(article.id, new_n)
+    old, new = editing.revision(principal(), article.id, old_n), editing.revision(principal(), article.id, new_n)
     labels = (f"revision {old_n}", f"revision {new_n}")
     return jsonify({
         "article_id": article.id, "from": old_n, "to": new_n,

@@ -48,10 +48,8 @@ def create() -> Response | tuple[str, int]:
     fields = _form_fields()
     try:
         article = kb().editing.create(principal(), fields, message=request.form.get("message") or "Created")
-    except Forbidden:
-        raise
-    except KBError as exc:
-        return _render(None, fields, error=exc.message, status=422)
+    except KBError as exc:  # refused (e.g. another team) or invalid: keep the author's text on screen
+        return _render(None, fields, error=exc.message, status=403 if isinstance(exc, Forbidden) else 422)
     return redirect(url_for("pages.article", slug=article.slug), code=303)
 
 
@@ -79,10 +77,9 @@ def save(slug: str) -> Response | tuple[str, int]:
         conflict = {"message": exc.message, "changes": exc.details.get("changes", []),
                     "rows": diff_rows(fields["body"], current.body), "current": current}
         return _render(current, fields, conflict=conflict, status=409)
-    except Forbidden:
-        raise
     except (KBError, ValueError) as exc:
-        return _render(article, fields, error=getattr(exc, "message", str(exc)), status=422)
+        return _render(article, fields, error=getattr(exc, "message", str(exc)),
+                       status=403 if isinstance(exc, Forbidden) else 422)
     return redirect(url_for("pages.article", slug=saved.slug), code=303)
 
 

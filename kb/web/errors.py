@@ -27,6 +27,12 @@ STATUS_BY_ERROR[Forbidden] = 403
 STATUS_BY_ERROR[LoginFailed] = 401
 
 
+def _register_late() -> None:
+    from kb.web.identity import SingleSignOnRefused
+
+    STATUS_BY_ERROR[SingleSignOnRefused] = 403
+
+
 def register_status(error: type[KBError], status: int) -> None:
     """Declare the HTTP status of a core or web error class."""
     STATUS_BY_ERROR[error] = status
@@ -45,6 +51,7 @@ def _wants_json() -> bool:
 
 def register_error_handlers(app: Flask) -> None:
     """Map core errors and HTTP errors to JSON for the API and to a page elsewhere."""
+    _register_late()
 
     @app.errorhandler(KBError)
     def handle_kb_error(exc: KBError):  # noqa: ANN202

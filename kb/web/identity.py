@@ -7,6 +7,7 @@ import hashlib
 from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 
+from kb.errors import Conflict, KBError, ValidationFailed
 from kb.permissions import Principal, role_allows, team_allows
 from kb.tokens import SCOPE_ROLES
 from kb.users import UserView
@@ -27,7 +28,7 @@ class SessionUser(UserMixin):
 
 def _load_user(session_id: str) -> SessionUser | None:
     user_id = session_id.partition(":")[0]
-    if not user_id.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()):
         return None
     loaded = current_app.extensions["kb"].users.session_user(int(user_id))
     if loaded is None:
@@ -36,21 +37,37 @@ def _load_user(session_id: str) -> SessionUser | None:
     return user if user.session_id == session_id and not user.user.disabled else None
 
 
+class SingleSignOnRefused(KBError):
+    """The proxy named a user this app cannot accept (disabled, or not a valid username)."""
+
+    code = "sso_refused"
+
+
 def _proxy_user() -> UserView | None:
     header = current_app.config.get("KB_TRUSTED_USER_HEADER")
     name = request.headers.get(header, "").strip().lower() if header else ""
     if not name:
         return None
     users = current_app.extensions["kb"].users
-    user = users.find(name) or users.create(name, role="reader", password=None, by="system:sso")
-    return None if user.disabled else user
+    user = users.find(name)
+    if user is None:
+        try:
+            user = users.create(name, role="reader", password=None, by="system:sso")
+        except Conflict:  # a parallel first request made it
+            user = users.find(name)
+        except ValidationFailed as exc:
+            raise SingleSignOnRefused(f"the sign-on proxy sent an unusable username: {exc.message}") from None
+    if user is None or user.disabled:
+        # Never fall back to a session cookie: the proxy has said who this is.
+        raise SingleSignOnRefused(f"the account {name!r} is disabled")
+    return user
 
 
 def current_principal() -> Principal | None:
     """The user or token making this request, or None for an anonymous one."""
     if "principal" in g:
         return g.principal
-    principal = None
+    g.principal = principal = None  # if the proxy's user is refused below, the error page renders anonymous
     token = current_token() if request.blueprint == "api" else None
     if token is not None:
         principal = Principal(token.name, SCOPE_ROLES.get(token.scope, ""), token.team, "token")

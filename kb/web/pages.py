@@ -95,7 +95,7 @@ def helpful(slug: str) -> Response:
 def history(slug: str) -> str:
     """Revision list with links to diffs."""
     item = kb().editing.readable(principal(), slug)
-    return render_template("history.html", article=item, revisions=kb().store.revisions(item.id))
+    return render_template("history.html", article=item, revisions=kb().editing.revisions(principal(), item.id))
 
 
 @pages.get("/articles/<slug>/diff")
@@ -104,6 +104,6 @@ def diff(slug: str) -> str:
     item = kb().editing.readable(principal(), slug)
     new_n = int_arg("to", item.revision, maximum=item.revision)
     old_n = int_arg("from", max(1, new_n - 1), maximum=item.revision)
-    old, new = kb().store.revision(item.id, old_n), kb().store.revision(item.id, new_n)
+    old, new = kb().editing.revision(principal(), item.id, old_n), kb().editing.revision(principal(), item.id, new_n)
     return render_template("diff.html", article=item, old=old, new=new,
                            rows=diff_rows(old.body, new.body))

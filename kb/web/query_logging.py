@@ -1,16 +1,25 @@
-"""Writes searches, suggestions and opened results to the query log, with who asked and from where."""
+"""Writes searches, suggestions and opened results to the query log, with who asked and from where.
+
+The rows are written after the response has gone out (werkzeug's call_on_close), so an agent never
+waits for the log: the request only masks nothing and decides the row id, the write happens later.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
+from collections.abc import Callable
 
-from flask import session
+from flask import Flask, Response, g, session
 
 from kb.index.base import Filters
+from kb.personal_data import mask_personal_data
 from kb.search import SearchResponse
 from kb.suggest import SuggestResult
 from kb.web.current import actor, kb
 
+log = logging.getLogger(__name__)
 TYPING_SECONDS = 10.0  # a page search refined within this long is the same search still being typed
 LAST_SEARCH = "kb_last_search"
 
@@ -29,17 +38,47 @@ def _still_typing(key: str) -> str | None:
     return str(last[0]) if key.startswith(previous) or previous.startswith(key) else None
 
 
+def after_response(job: Callable[[], object]) -> None:
+    """Run this once the response has been sent (or at once outside a request's response)."""
+    g.setdefault("kb_after_response", []).append(job)
+
+
+def _run(jobs: list[Callable[[], object]]) -> None:
+    while jobs:  # popped, so a response closed twice does not write twice
+        job = jobs.pop(0)
+        try:
+            job()
+        except Exception:  # a lost log row must never break or slow a search
+            log.exception("query log write failed")
+
+
+def init_query_logging(app: Flask) -> None:
+    """Attach the deferred log writes of each request to its response."""
+    @app.after_request
+    def _attach(response: Response) -> Response:
+        jobs = g.pop("kb_after_response", None)
+        if jobs:
+            response.call_on_close(lambda: _run(jobs))
+        return response
+
+
 def log_search(query: str, mode: str, filters: Filters, response: SearchResponse, source: str) -> str | None:
     """Log one search; search-as-you-type keystrokes of one page search collapse into a single row."""
     analytics = kb().analytics
     if analytics is None or not analytics.log.enabled:
         return None
-    key = " ".join(query.lower().split())
+    key = " ".join(mask_personal_data(query).lower().split())
+    if not key:
+        return None  # an empty box is not a search (and must not count as one that found nothing)
     replaces = _still_typing(key) if source == "page" else None
-    log_id = analytics.log.record_search(
-        query, mode=mode, filters=filters_dict(filters), shown=[r.id for r in response.results],
-        total=response.total, took_ms=response.took_ms, actor=actor(), source=source, replaces=replaces)
-    if source == "page" and log_id:
+    fresh = uuid.uuid4().hex  # the row's id if it is not a refinement (or the refined row was opened since)
+    log_id = replaces or fresh
+    record, shown, who = analytics.log.record_search, [r.id for r in response.results], actor()
+    after_response(lambda: record(query, mode=mode, filters=filters_dict(filters), shown=shown, total=response.total,
+                                  took_ms=response.took_ms, actor=who, source=source, replaces=replaces,
+                                  log_id=fresh))
+    if source == "page":
+        # The cookie is signed, not encrypted: it keeps the masked form, never what was typed.
         session[LAST_SEARCH] = [log_id, key, time.time()]
     return log_id
 
@@ -50,12 +89,14 @@ def log_suggestion(result: SuggestResult, filters: dict[str, object], source: st
     if analytics is None:
         return
     text = "\n".join(part for part in (result.cleaned.subject, result.cleaned.text) if part)
-    analytics.log.record_suggest(result.query_id, text, filters=filters, shown=[s.id for s in result.suggestions],
-                                 abstained=result.abstained, took_ms=result.took_ms, actor=actor(), source=source)
+    record, shown, who = analytics.log.record_suggest, [s.id for s in result.suggestions], actor()
+    after_response(lambda: record(result.query_id, text, filters=filters, shown=shown, abstained=result.abstained,
+                                  took_ms=result.took_ms, actor=who, source=source))
 
 
 def log_opened(log_id: str, article_id: str) -> None:
     """An agent opened a result of a logged search."""
     analytics = kb().analytics
-    if analytics is not None and log_id and article_id.isdigit():
+    session.pop(LAST_SEARCH, None)  # the next search is a new one, not a refinement of a clicked one
+    if analytics is not None and log_id and article_id.isascii() and article_id.isdigit():
         analytics.log.click(log_id, int(article_id))

@@ -19,7 +19,10 @@ def transition(slug: str) -> Response:
     """Submit for review, publish, send back to draft or archive, from the article page."""
     article = kb().editing.readable(principal(), slug)
     status = request.form.get("status", "")
-    base = int(request.form.get("base_revision") or article.revision)
+    raw = request.form.get("base_revision") or str(article.revision)
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValidationFailed("'base_revision' must be a revision number", field="base_revision")
+    base = int(raw)
     kb().editing.save(principal(), article.id, {"status": status}, base_revision=base,
                       message=request.form.get("message") or f"Status: {status.replace('_', ' ')}")
     return redirect(url_for("pages.article", slug=article.slug), code=303)
@@ -41,7 +44,7 @@ def mark_reviewed(slug: str) -> Response:
         review_by = date.fromisoformat(raw) if raw else None
     except ValueError:
         raise ValidationFailed("'review_by' must be a date like 2027-01-31", field="review_by") from None
-    kb().workflow.mark_reviewed(article.id, by=principal().actor, review_by=review_by)
+    kb().editing.mark_reviewed(principal(), article.id, review_by)
     return redirect(url_for("pages.article", slug=article.slug), code=303)
 
 
@@ -57,9 +60,10 @@ def my_articles() -> str:
     """An owner's articles: the stale ones first, then drafts and those in review."""
     me = principal().name
     workflow = kb().workflow
-    mine = kb().store.list(ArticleQuery(owner=me, per_page=100)).items
-    return render_template("review.html", stale=workflow.stale(date.today(), owner=me),
-                           queue=[a for a in mine if a.status in ("draft", "in_review")], title="My articles")
+    mine = [a for status in ("in_review", "draft")
+            for a in kb().store.list(ArticleQuery(owner=me, status=status, per_page=100)).items]
+    return render_template("review.html", stale=workflow.stale(date.today(), owner=me), queue=mine,
+                           title="My articles")
 
 
 @pages.post("/articles/<slug>/purge")
@@ -74,7 +78,7 @@ def purge(slug: str) -> Response:
 def _audit_query(per_page: int = 50) -> AuditQuery:
     article = request.args.get("article_id", "")
     return AuditQuery(actor=request.args.get("actor") or None, action=request.args.get("action") or None,
-                      article_id=int(article) if article.isdigit() else None,
+                      article_id=int(article) if article.isascii() and article.isdigit() else None,
                       page=int_arg("page", 1), per_page=per_page)
 
 

@@ -7,6 +7,7 @@ from flask import Response, jsonify, render_template, request
 from kb.errors import KBError
 from kb.web.current import kb
 from kb.web.pages import pages
+from kb.web.query_logging import log_suggestion
 from kb.web.suggest_api import MAX_SUGGEST_BYTES
 
 
@@ -25,6 +26,7 @@ def ticket_suggest() -> tuple[str, int]:
         message = "Paste the ticket text first." if not text.strip() else "Search is not enabled."
         return render_template("ticket.html", text=text, subject=subject, result=None, error=message), 422
     result = kb().suggester.suggest(text, subject=subject or None, limit=5)
+    log_suggestion(result, {"limit": 5}, source="page")
     return render_template("ticket.html", text=text, subject=subject, result=result), 200
 
 

@@ -1,0 +1,33 @@
+"""Per-day, per-article suggestion counts, kept up to date as suggestions are written (one upsert each)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from kb.models import SuggestionCount
+
+_INSERTS = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+
+
+def add_counts(session: Session, counts: Iterable[tuple[date, int, int]]) -> None:
+    """Add (day, article id, times shown) to the running counts, inserting rows that do not exist yet."""
+    rows = [{"day": day, "article_id": article_id, "shown": n} for day, article_id, n in counts]
+    if not rows:
+        return
+    insert = _INSERTS[session.get_bind().dialect.name](SuggestionCount)
+    session.execute(insert.values(rows).on_conflict_do_update(
+        index_elements=["day", "article_id"], set_={"shown": SuggestionCount.shown + insert.excluded.shown}))
+
+
+def count_answers(answers: Iterable[tuple[date, Iterable[int]]]) -> list[tuple[date, int, int]]:
+    """(day, shown ids) of many answers -> (day, article id, times shown), an article once per answer."""
+    counter: Counter[tuple[date, int]] = Counter()
+    for day, shown in answers:
+        counter.update((day, int(article_id)) for article_id in set(shown or ()))
+    return [(day, article_id, n) for (day, article_id), n in counter.items()]
