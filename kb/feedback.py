@@ -50,8 +50,9 @@ def link_boost(links: int) -> float:
 class FeedbackStore:
     """Records suggestion queries and feedback, keeps the per-article counters."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, keep_text: bool = True) -> None:
         self.db = db
+        self.keep_text = keep_text  # off with KB_QUERY_LOG=0: answers and feedback are kept, the ticket text not
         self._boosts: dict[int, float] = {}
         self._boosts_at = 0.0
 
@@ -61,9 +62,9 @@ class FeedbackStore:
         query_id = str(uuid.uuid4())
         now = utcnow()
         with self.db.session() as session:
+            text = query_text[:4000] if self.keep_text else ""
             session.add(SuggestQuery(id=query_id, created_at=now, token_id=token_id, channel=channel,
-                                     query_text=query_text[:4000], shown=shown, abstained=abstained,
-                                     top_confidence=top_confidence))
+                                     query_text=text, shown=shown, abstained=abstained, top_confidence=top_confidence))
             add_counts(session, count_answers([(now.date(), shown)]))
         return query_id
 

@@ -95,8 +95,9 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     """Connect, migrate, and (on an empty database) import the shipped content."""
     db = Database(settings.database_url)
     db.migrate()
+    feedback = FeedbackStore(db, keep_text=settings.query_log_enabled)
     kb = KnowledgeBase(settings=settings, db=db,
-                       store=ArticleStore(db, max_body_bytes=settings.max_body_bytes), feedback=FeedbackStore(db),
+                       store=ArticleStore(db, max_body_bytes=settings.max_body_bytes), feedback=feedback,
                        search_counts=SearchCounts(db))
     kb.analytics = Analytics(kb)
     if settings.auto_import:

@@ -222,8 +222,11 @@ def test_logging_can_be_switched_off(settings) -> None:
     try:
         assert search(kb, "printer", 0) is None
         kb.analytics.log.record_suggest("q1", "text", filters={}, shown=[], abstained=True, took_ms=1.0)
+        query_id = kb.feedback.record_query(query_text="refund for anna", shown=[], abstained=True,
+                                            top_confidence=0.1)
         with kb.db.session() as session:
             assert session.scalars(select(QueryLogEntry)).all() == []
+            assert session.get(SuggestQuery, query_id).query_text == ""  # feedback still works, no ticket text
     finally:
         kb.close()
 

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -206,16 +207,24 @@ def match_spans(text: str, query: str, language: str = "en") -> list[tuple[int, 
     # Typo-corrected words are not marked: without the index's vocabulary a typo ("pasword") cannot be
     # told from another word ("paint" for "print"), and a wrong mark is worse than a missing one.
     stem, text_stop = _stemmer(_lang(language)), _stopwords(_lang(language))
-    tokens = _query_tokens(query[:MAX_QUERY_CHARS])
-    words = [w for t, is_ident in tokens if not is_ident for w in _words(t)]
-    stop = set().union(text_stop, *map(_stopwords, _query_languages(words, None)))
-    stems = {stem(w) for w in words if w not in stop}
-    spans = [(m.start(), m.end()) for m in _IDENT.finditer(text) if (m.group().lower(), True) in tokens]
+    idents, stems = _marks(query[:MAX_QUERY_CHARS], language)
+    spans = [(m.start(), m.end()) for m in _IDENT.finditer(text) if m.group().lower() in idents] if idents else []
+    taken = {i for s, e in spans for i in range(s, e)}
     for m in _WORD.finditer(text):
         word = m.group().lower()
-        if word not in text_stop and stem(word) in stems and not any(s <= m.start() < e for s, e in spans):
+        if word not in text_stop and m.start() not in taken and stem(word) in stems:
             spans.append((m.start(), m.end()))
     return sorted(spans)
+
+
+@lru_cache(maxsize=512)
+def _marks(query: str, language: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A query's identifiers and the stems of its words, once per query (every result's snippet asks)."""
+    stem, text_stop = _stemmer(_lang(language)), _stopwords(_lang(language))
+    tokens = _query_tokens(query)
+    words = [w for t, is_ident in tokens if not is_ident for w in _words(t)]
+    stop = set().union(text_stop, *map(_stopwords, _query_languages(words, None)))
+    return frozenset(t for t, is_ident in tokens if is_ident), frozenset(stem(w) for w in words if w not in stop)
 
 
 def query_terms(query: str, language: str | None = None) -> tuple[str, ...]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,18 +63,34 @@ class _Leaf:
         self.dl = np.asarray(self.reader.column_reader("dl").load(), np.float32)
         self.languages = {_lang(v) for v in self.reader.field_terms("language")}
         self.letters = set("".join(t.partition(":")[2] for t in self.vocab["stem"])) - set("0123456789")
-        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached, self._budget = 0, CACHE_POSTINGS_PER_DOC * max(segment.doc_count_all(), 1000)
+        self._stored: dict[int, dict] = {}
+        self._lock = threading.Lock()
 
     def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Decoded postings of a term, kept within a memory budget."""
-        found = self._postings.get((field, text))
+        """Decoded postings of a term, the least recently used dropped beyond a memory budget."""
+        key = (field, text)
+        with self._lock:  # searches run in several threads; the order of an OrderedDict is shared state
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        found = _read_postings(self.reader, field, text)
+        with self._lock:
+            if key not in self._postings:
+                self._postings[key] = found
+                self._cached += len(found[0])
+            while self._cached > self._budget and len(self._postings) > 1:
+                _, dropped = self._postings.popitem(last=False)
+                self._cached -= len(dropped[0])
+        return found
+
+    def stored(self, docnum: int) -> dict:
+        """Stored fields of a document (ids only: small), decoded once; segments never change."""
+        found = self._stored.get(docnum)
         if found is None:
-            found = _read_postings(self.reader, field, text)
-            if self._cached > self._budget:  # crude but bounded: hot terms come back at once
-                self._postings, self._cached = {}, 0
-            self._postings[(field, text)] = found
-            self._cached += len(found[0])
+            found = self._stored[docnum] = self.reader.stored_fields(docnum)
         return found
 
 
@@ -108,7 +126,7 @@ class _View:
     def stored(self, docnum: int) -> dict:
         """Stored fields of a document."""
         leaf, base, _ = next(item for item in reversed(self.leaves) if docnum >= item[1])
-        return leaf.reader.stored_fields(docnum - base)
+        return leaf.stored(docnum - base)
 
     def mask(self, filters: Filters) -> np.ndarray:
         """Live documents passing the filters (tags all-of, others any-of), before any ranking."""
