@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb.analytics.cluster import agglomerate  # noqa: E402
-from kb.embeddings import CachedEmbedder, load_embedder  # noqa: E402
+from kb.analytics.cluster import agglomerate
+from kb.embeddings import CachedEmbedder, load_embedder
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev"
 SETS = ("orsharc", "tickets-en", "feedbackqa", "crosslingual")
