@@ -43,7 +43,7 @@ class ArticleEditing:
             raise NotFound(f"article {ref!r} has no revision {number}")
         return revision
 
-    def _changed(self, before: ArticleView, data: Mapping[str, Any]) -> dict[str, Any]:
+    def changed_fields(self, before: ArticleView, data: Mapping[str, Any]) -> dict[str, Any]:
         """The fields of `data` that differ from the article once normalised (invalid input raises here)."""
         fields = validate_article_fields(data, creating=False, max_body_bytes=self.store.max_body_bytes)
         current = {**before.to_dict(include_body=True), "tags": list(before.tags), "review_by": before.review_by}
@@ -60,7 +60,7 @@ class ArticleEditing:
              message: str = "") -> ArticleView:
         """A new revision, if this principal may change this article and move it to that status."""
         before = self.readable(principal, ref)
-        require_save(principal, before.to_dict(include_body=False), self._changed(before, data))
+        require_save(principal, before.to_dict(include_body=False), self.changed_fields(before, data))
         check_transition(before.status, data.get("status", before.status))
         return self.store.update(before.id, data, base_revision=base_revision, author=principal.actor,
                                  message=message)
@@ -73,7 +73,7 @@ class ArticleEditing:
         snapshot = {"title": old.title, "body": old.body, "tags": list(old.tags), "status": old.status,
                     "language": old.language, "owner": old.owner, "team": old.team, "review_by": old.review_by,
                     "meta": old.meta}
-        require_save(principal, before.to_dict(include_body=False), self._changed(before, snapshot))
+        require_save(principal, before.to_dict(include_body=False), self.changed_fields(before, snapshot))
         check_transition(before.status, old.status)
         base = before.revision if base_revision is None else base_revision  # what the check above saw
         return self.store.restore(before.id, number, author=principal.actor, base_revision=base)

@@ -8,6 +8,7 @@ from typing import Any
 
 from kb.analytics import Analytics
 from kb.audit import AuditLog
+from kb.change_requests import ChangeRequests
 from kb.config import Settings
 from kb.content_io import ImportReport, import_directory
 from kb.db import Database
@@ -56,6 +57,11 @@ class KnowledgeBase:
     def editing(self) -> ArticleEditing:
         """Article changes on behalf of a user or token, with every permission and workflow rule."""
         return ArticleEditing(self.store, self.workflow)
+
+    @property
+    def change_requests(self) -> ChangeRequests:
+        """Authors' changes to published articles, waiting for a reviewer."""
+        return ChangeRequests(self.editing)
 
     @property
     def audit(self) -> AuditLog:

@@ -267,3 +267,21 @@ class SuggestionCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     article_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     shown: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class ChangeRequest(Base):
+    """An author's change to a published article, waiting for a reviewer; the live text stays as it is."""
+
+    __tablename__ = "change_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True)
+    base_revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    fields: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # only the fields that change
+    author: Mapped[str] = mapped_column(String(120), nullable=False)
+    message: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    state: Mapped[str] = mapped_column(String(12), nullable=False, default="open", index=True)
+    decided_by: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    note: Mapped[str] = mapped_column(String(500), nullable=False, default="")

@@ -6,6 +6,7 @@ import pytest
 from conftest import sign_in
 from flask.testing import FlaskClient
 
+from kb.permissions import Principal
 from kb.web import create_app
 
 ROLES = ("reader", "author", "reviewer", "admin")
@@ -36,7 +37,7 @@ REQUESTS: dict[str, tuple[str, str, str, dict | None]] = {
     "pages.create": ("create", "POST", "/articles/new", {"title": "New one", "body": "x", "status": "draft"}),
     "pages.preview": ("create", "POST", "/preview", {"body": "# hi"}),
     "pages.edit": ("edit", "GET", "/articles/{slug}/edit", None),
-    "pages.save": ("review", "POST", "/articles/{slug}/edit", {"title": "Drawer", "body": "Edited.",
+    "pages.save": ("edit", "POST", "/articles/{slug}/edit", {"title": "Drawer", "body": "Edited.",
                                                              "status": "published", "team": TEAM,
                                                              "base_revision": "1"}),
     "pages.restore": ("edit", "POST", "/articles/{slug}/revisions/1/restore", None),
@@ -45,6 +46,9 @@ REQUESTS: dict[str, tuple[str, str, str, dict | None]] = {
     "pages.my_articles": ("edit", "GET", "/my", None),
     "pages.review_queue": ("review", "GET", "/review", None),
     "pages.mark_reviewed": ("review", "POST", "/articles/{slug}/reviewed", {}),
+    "pages.change_request": ("unpublished", "GET", "/changes/1", None),
+    "pages.approve_change": ("review", "POST", "/changes/1/approve", None),
+    "pages.reject_change": ("review", "POST", "/changes/1/reject", {"note": "no"}),
     "pages.purge": ("admin", "POST", "/articles/{slug}/purge", {"confirm": "{slug}"}),
     "pages.audit": ("admin", "GET", "/admin/audit", None),
     "pages.audit_csv": ("admin", "GET", "/admin/audit.csv", None),
@@ -96,6 +100,8 @@ def walk_app(knowledge_base):
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     article = knowledge_base.store.create({"title": "Drawer", "body": "Stuck drawer: replug.", "team": TEAM,
                                            "status": "published"}, author="seed")
+    knowledge_base.change_requests.propose(Principal("seed-author", "author", TEAM), article.id,
+                                           {"body": "Stuck drawer: replug the cable."}, base_revision=1)
     return app, article
 
 
@@ -268,3 +274,30 @@ def test_readers_never_see_text_that_was_not_published(walk_app, knowledge_base)
     assert "40% margin" not in reader.get(f"/articles/{draft.slug}/history").text
     assert reader.get(f"/articles/{draft.slug}/diff?from=1&to=2").status_code == 404
     assert author.get(f"/api/v1/articles/{draft.id}/revisions/1").status_code == 200
+
+
+def test_an_authors_edit_of_a_live_article_waits_for_a_reviewer(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    author, reviewer = _client(app, "author"), _client(app, "reviewer")
+    form = {"title": "Drawer", "body": "Stuck drawer: check the fuse.", "status": "published", "team": TEAM,
+            "base_revision": "1", "message": "Fuse first"}
+    assert "Send for review" in author.get(f"/articles/{article.slug}/edit").text
+    sent = author.post(f"/articles/{article.slug}/edit", data=form)
+    assert sent.status_code == 303 and sent.headers["Location"].startswith("/changes/")
+    assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."  # still live, unchanged
+    change_url = sent.headers["Location"]
+    page = author.get(change_url).text
+    assert "check the fuse" in page and "Approve" not in page
+    assert "Fuse first" in reviewer.get("/review").text and "waiting for review" in reviewer.get(
+        f"/articles/{article.slug}").text
+    assert reviewer.post(change_url + "/approve").status_code == 303
+    live = knowledge_base.store.get(article.id)
+    assert live.body == "Stuck drawer: check the fuse." and live.revision == 2 and live.status == "published"
+    assert "proposed by author-user" in knowledge_base.store.revisions(article.id)[0].message
+    assert reviewer.post(change_url + "/approve").status_code == 409  # decided already
+    first = knowledge_base.change_requests.get(1)  # the walk's own request, now stale
+    assert reviewer.post(f"/changes/{first.id}/approve").status_code == 409
+    assert reviewer.post(f"/changes/{first.id}/reject", data={"note": "superseded"}).status_code == 303
+    actions = [e.action for e in knowledge_base.audit.list()[0]]
+    assert {"change.proposed", "change.approved", "change.rejected"} <= set(actions)
+    assert _client(app, "reader").get(change_url).status_code == 403

@@ -195,6 +195,20 @@ def test_author_submits_reviewer_publishes_admin_reads_the_audit_log(browser, se
     assert reviewer.locator(".status-published").is_visible()
     assert "in review → published" in reviewer.locator(".moves").inner_text()
 
+    author.goto(url + "/articles/refund-a-card-payment/edit")  # live now: the author's edit waits for review
+    author.locator("#body").fill("## Steps\n\n1. Open the sale.\n2. Click **Refund**.\n3. Print the slip.\n")
+    author.get_by_label("Change message").fill("Mention the slip")
+    author.get_by_role("button", name="Send for review").click()
+    author.wait_for_url("**/changes/*")
+    assert "Print the slip" in author.locator("table.diff").inner_text()
+    reviewer.goto(url + "/review")
+    reviewer.locator("#changes-title + table").get_by_role("link", name="Refund a card payment").click()
+    reviewer.wait_for_url("**/changes/*")
+    shot(reviewer, "change-request")
+    reviewer.get_by_role("button", name="Approve and publish").click()
+    reviewer.wait_for_url("**/articles/refund-a-card-payment")
+    assert "Print the slip" in reviewer.locator(".body").inner_text()
+
     admin = author.context.browser.new_context().new_page()
     sign_in(admin, url)
     admin.goto(url + "/admin/audit?article_id=" + str(kb.store.get("refund-a-card-payment").id))

@@ -26,6 +26,7 @@ ENDPOINT_ACTIONS: dict[str, str] = {
     "pages.edit": "edit", "pages.save": "edit", "pages.restore": "edit", "pages.transition": "edit",
     "pages.request_review": "edit", "pages.my_articles": "edit",
     "pages.review_queue": "review", "pages.mark_reviewed": "review",
+    "pages.change_request": "edit", "pages.approve_change": "publish", "pages.reject_change": "publish",
     "pages.purge": "purge", "pages.audit": "view_audit", "pages.audit_csv": "view_audit",
     "pages.users": "manage_users", "pages.create_user": "manage_users", "pages.update_user": "manage_users",
     "pages.teams": "manage_users", "pages.settings": "manage_users",

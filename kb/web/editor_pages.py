@@ -10,7 +10,7 @@ from kb.article_templates import TEMPLATES
 from kb.diff import diff_rows
 from kb.errors import Conflict, KBError
 from kb.markdown_render import render_markdown_uncached
-from kb.permissions import Forbidden, require
+from kb.permissions import Forbidden, require, role_allows
 from kb.web.current import kb, principal
 from kb.web.pages import pages
 from kb.workflow import allowed_statuses
@@ -29,6 +29,7 @@ def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: 
     return render_template("edit.html", article=article, fields=fields, error=error,
                            statuses=allowed_statuses(principal(), article), conflict=conflict,
                            templates=TEMPLATES.values(), known_tags=kb().store.tags(),
+                           via_review=article is not None and _needs_a_reviewer(article),
                            message=request.form.get("message", "")), status
 
 
@@ -70,6 +71,10 @@ def save(slug: str) -> Response | tuple[str, int]:
     fields = _form_fields()
     try:
         base = int(request.form.get("base_revision", "0"))
+        if _needs_a_reviewer(article):
+            proposal = kb().change_requests.propose(principal(), article.id, fields, base_revision=base,
+                                                    message=request.form.get("message", ""))
+            return redirect(url_for("pages.change_request", request_id=proposal.id), code=303)
         saved = kb().editing.save(principal(), article.id, fields, base_revision=base,
                                   message=request.form.get("message", ""))
     except Conflict as exc:
@@ -81,6 +86,11 @@ def save(slug: str) -> Response | tuple[str, int]:
         return _render(article, fields, error=getattr(exc, "message", str(exc)),
                        status=403 if isinstance(exc, Forbidden) else 422)
     return redirect(url_for("pages.article", slug=saved.slug), code=303)
+
+
+def _needs_a_reviewer(article: Any) -> bool:
+    """Authors' edits of a live article become change requests instead of going live."""
+    return article.status == "published" and not role_allows(principal().role, "publish")
 
 
 @pages.post("/preview")

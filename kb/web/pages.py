@@ -80,7 +80,14 @@ def article(slug: str) -> str:
     related = kb().search.related(item.id) if kb().search else []
     return render_template("article.html", article=item, rendered=rendered, related=related,
                            stats=kb().feedback.stats(item.id), needs_review=item.needs_review(date.today()),
-                           statuses=allowed_statuses(principal(), item), moves=kb().workflow.transitions(item.id))
+                           statuses=allowed_statuses(principal(), item), moves=kb().workflow.transitions(item.id),
+                           changes=_open_changes(item.id))
+
+
+def _open_changes(article_id: int) -> list:
+    from kb.web.change_pages import open_changes  # that module adds routes to this blueprint
+
+    return open_changes(article_id)
 
 
 @pages.post("/articles/<slug>/helpful")

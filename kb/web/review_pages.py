@@ -9,6 +9,7 @@ from flask import Response, redirect, render_template, request, stream_with_cont
 from kb.audit import AuditQuery
 from kb.errors import ValidationFailed
 from kb.store import ArticleQuery
+from kb.web.change_pages import open_changes
 from kb.web.current import kb, principal
 from kb.web.pages import pages
 from kb.web.requests import int_arg
@@ -52,7 +53,7 @@ def mark_reviewed(slug: str) -> Response:
 def review_queue() -> str:
     """Reviewers' queue: articles in review, and published ones that need a review."""
     return render_template("review.html", queue=kb().workflow.queue(), stale=kb().workflow.stale(date.today()),
-                           title="Review queue")
+                           changes=_with_articles(open_changes()), title="Review queue")
 
 
 @pages.get("/my")
@@ -62,8 +63,14 @@ def my_articles() -> str:
     workflow = kb().workflow
     mine = [a for status in ("in_review", "draft")
             for a in kb().store.list(ArticleQuery(owner=me, status=status, per_page=100)).items]
+    changes = [c for c in open_changes() if c.author == principal().actor]
     return render_template("review.html", stale=workflow.stale(date.today(), owner=me), queue=mine,
-                           title="My articles")
+                           changes=_with_articles(changes), title="My articles")
+
+
+def _with_articles(changes: list) -> list[tuple]:
+    articles = kb().store.articles_by_id([c.article_id for c in changes])
+    return [(c, articles[c.article_id]) for c in changes if c.article_id in articles]
 
 
 @pages.post("/articles/<slug>/purge")

@@ -1,0 +1,130 @@
+"""Change requests: an author's edit of a published article waits for a reviewer while the live text stays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from kb.audit import AuditLog
+from kb.editing import ArticleEditing
+from kb.errors import Conflict, NotFound, ValidationFailed
+from kb.models import ChangeRequest, utcnow
+from kb.permissions import Principal, require
+from kb.views import ArticleView, iso
+
+
+@dataclass(frozen=True)
+class ChangeRequestView:
+    """One proposed change and what became of it."""
+
+    id: int
+    article_id: int
+    base_revision: int
+    fields: dict[str, Any] = field(hash=False, compare=False)
+    author: str = ""
+    message: str = ""
+    created_at: datetime | None = None
+    state: str = "open"
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    note: str = ""
+
+    @classmethod
+    def from_model(cls, row: ChangeRequest) -> ChangeRequestView:
+        """Snapshot an ORM row."""
+        return cls(row.id, row.article_id, row.base_revision, dict(row.fields or {}), row.author, row.message,
+                   row.created_at, row.state, row.decided_by, row.decided_at, row.note)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready representation."""
+        return {"id": self.id, "article_id": self.article_id, "base_revision": self.base_revision,
+                "fields": self.fields, "author": self.author, "message": self.message,
+                "created_at": iso(self.created_at), "state": self.state, "decided_by": self.decided_by,
+                "decided_at": iso(self.decided_at), "note": self.note}
+
+
+def _json_ready(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()}
+
+
+class ChangeRequests:
+    """Propose, list, approve and reject changes to published articles; every step is audited."""
+
+    def __init__(self, editing: ArticleEditing) -> None:
+        self.editing = editing
+        self.db = editing.store.db
+        self.audit = AuditLog(self.db)
+
+    def propose(self, principal: Principal, ref: int | str, data: Mapping[str, Any], *, base_revision: int,
+                message: str = "") -> ChangeRequestView:
+        """Keep an edit of a published article for a reviewer (the author may edit it, not publish it)."""
+        before = self.editing.readable(principal, ref)
+        require(principal, "edit", team=before.team)
+        if before.status != "published":
+            raise ValidationFailed("only changes to published articles wait for review; save drafts directly")
+        changed = self.editing.changed_fields(before, data)
+        changed.pop("status", None)
+        if changed.keys() & {"team", "owner"}:
+            require(principal, "publish", why="handing an article to another team or owner is a reviewer's call")
+        if not changed:
+            raise ValidationFailed("nothing changed")
+        with self.db.session() as session:
+            row = ChangeRequest(article_id=before.id, base_revision=base_revision, fields=_json_ready(changed),
+                                author=principal.actor, message=" ".join(message.split())[:500],
+                                created_at=utcnow(), state="open")
+            session.add(row)
+            session.flush()
+            self.audit.add(session, actor=principal.actor, action="change.proposed", article_id=before.id,
+                           slug=before.slug, before=base_revision,
+                           detail={"change_request": row.id, "fields": sorted(changed)})
+            return ChangeRequestView.from_model(row)
+
+    def get(self, request_id: int) -> ChangeRequestView:
+        """One change request."""
+        with self.db.session() as session:
+            row = session.get(ChangeRequest, request_id)
+            if row is None:
+                raise NotFound(f"no change request {request_id}")
+            return ChangeRequestView.from_model(row)
+
+    def open(self, article_id: int | None = None) -> list[ChangeRequestView]:
+        """Open requests, oldest first (optionally one article's)."""
+        stmt = select(ChangeRequest).where(ChangeRequest.state == "open")
+        if article_id is not None:
+            stmt = stmt.where(ChangeRequest.article_id == article_id)
+        with self.db.session() as session:
+            return [ChangeRequestView.from_model(r) for r in session.scalars(stmt.order_by(ChangeRequest.id))]
+
+    def approve(self, principal: Principal, request_id: int) -> ArticleView:
+        """Apply the change as a new revision (a stale base is a 409, as for any save)."""
+        proposal = self._open(principal, request_id)
+        message = f"{proposal.message or 'Change'} (proposed by {proposal.author}, approved by {principal.actor})"
+        article = self.editing.save(principal, proposal.article_id, proposal.fields,
+                                    base_revision=proposal.base_revision, message=message)
+        self._decide(principal, proposal, "approved", "")
+        return article
+
+    def reject(self, principal: Principal, request_id: int, note: str = "") -> ChangeRequestView:
+        """Decline the change, with a note for its author."""
+        proposal = self._open(principal, request_id)
+        return self._decide(principal, proposal, "rejected", note)
+
+    def _open(self, principal: Principal, request_id: int) -> ChangeRequestView:
+        proposal = self.get(request_id)
+        require(principal, "publish")
+        if proposal.state != "open":
+            raise Conflict(f"change request {request_id} is already {proposal.state}")
+        return proposal
+
+    def _decide(self, principal: Principal, proposal: ChangeRequestView, state: str, note: str) -> ChangeRequestView:
+        with self.db.session() as session:
+            row = session.get(ChangeRequest, proposal.id)
+            row.state, row.decided_by, row.decided_at, row.note = state, principal.actor, utcnow(), note[:500]
+            self.audit.add(session, actor=principal.actor, action=f"change.{state}", article_id=row.article_id,
+                           before=row.base_revision, detail={"change_request": row.id, "author": row.author,
+                                                             "note": row.note})
+            return ChangeRequestView.from_model(row)

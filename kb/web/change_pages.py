@@ -1,0 +1,42 @@
+"""Change requests on published articles: see the proposed change, approve or reject it."""
+
+from __future__ import annotations
+
+from flask import Response, redirect, render_template, request, url_for
+
+from kb.diff import diff_rows
+from kb.permissions import can_read
+from kb.web.current import kb, principal
+from kb.web.pages import pages
+
+
+@pages.get("/changes/<int:request_id>")
+def change_request(request_id: int) -> str:
+    """The proposed change beside the live text, with approve and reject for reviewers."""
+    proposal = kb().change_requests.get(request_id)
+    article = kb().editing.readable(principal(), proposal.article_id)
+    proposed_body = proposal.fields.get("body", article.body)
+    others = {k: v for k, v in proposal.fields.items() if k not in ("body",)}
+    return render_template("change_request.html", proposal=proposal, article=article, others=others,
+                           rows=diff_rows(article.body, proposed_body),
+                           stale=article.revision != proposal.base_revision)
+
+
+@pages.post("/changes/<int:request_id>/approve")
+def approve_change(request_id: int) -> Response:
+    """Apply the change as a new revision of the live article."""
+    article = kb().change_requests.approve(principal(), request_id)
+    return redirect(url_for("pages.article", slug=article.slug), code=303)
+
+
+@pages.post("/changes/<int:request_id>/reject")
+def reject_change(request_id: int) -> Response:
+    """Decline the change, with a note for its author."""
+    proposal = kb().change_requests.reject(principal(), request_id, request.form.get("note", ""))
+    return redirect(url_for("pages.change_request", request_id=proposal.id), code=303)
+
+
+def open_changes(article_id: int | None = None) -> list:
+    """Open change requests the current user may see (for the review queue and the article page)."""
+    found = kb().change_requests.open(article_id)
+    return found if can_read(principal(), "draft") else []
