@@ -2,87 +2,50 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from browser_support import (
+    PASSWORD,
+    browser_settings,
+    chromium,
+    serving,
+    shot,
+    sign_in,
+    signed_in_tab,
+    skip_without_chromium,
+)
 
-from kb.config import PROJECT_ROOT
 from kb.knowledge_base import open_knowledge_base
-from kb.web import create_app
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery staple"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = PROJECT_ROOT / "test-output" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-if CHROMIUM is None:  # `make test` installs Debian's chromium; say why when it is missing
-    pytest.skip("chromium is not installed (make test installs it with apt)", allow_module_level=True)
-
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    from kb.config import Settings
-
-    root: Path = tmp_path_factory.mktemp("browser")
-    settings = Settings(database_url=f"sqlite:///{root / 'kb.sqlite'}", index_dir=root / "index",
-                        content_dir=root / "content", instance_dir=root / "instance", secret_key="browser",
-                        embedding_model="fake", auto_import=False, secure_cookies=False)
-    kb = open_knowledge_base(settings)
+    kb = open_knowledge_base(browser_settings(tmp_path_factory.mktemp("browser")))
     kb.users.create("maja", role="admin", password=PASSWORD, team="", by="test")
     kb.store.create({"title": "Printer prints blank receipts", "status": "published", "tags": ["printers"],
                      "body": "Affects Epson printers.\n\n## Symptoms\n\nThe receipt comes out blank.\n\n"
                              "## Resolution\n\n1. Update the Print Agent to v4.18.2.\n"}, author="maja")
     kb.store.create({"title": "Reset your password", "status": "published",
                      "body": "## Steps\n\n1. Click **Forgot password** on the login page.\n"}, author="maja")
-    app = create_app(knowledge_base=kb)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", kb
-    http.shutdown()
+    with serving(kb) as url:
+        yield url, kb
     kb.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser, server) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    sign_in(tab, server[0])
-    yield tab
-    context.close()
-
-
-def sign_in(page, url: str, username: str = "maja", password: str = PASSWORD) -> None:
-    page.goto(url + "/")  # anonymous: sent to the login page, and back here afterwards
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(url + "/")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 360):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    with signed_in_tab(browser, server[0], "maja") as tab:
+        yield tab
 
 
 def test_type_a_query_and_open_the_article_at_its_section(page, server) -> None:
@@ -210,7 +173,7 @@ def test_author_submits_reviewer_publishes_admin_reads_the_audit_log(browser, se
     assert "Print the slip" in reviewer.locator(".body").inner_text()
 
     admin = author.context.browser.new_context().new_page()
-    sign_in(admin, url)
+    sign_in(admin, url, "maja")
     admin.goto(url + "/admin/audit?article_id=" + str(kb.store.get("refund-a-card-payment").id))
     rows = admin.locator("table tbody tr").all_inner_texts()
     assert "rui" in rows[0] and "ana" in rows[-1]

@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from browser_support import (
+    PASSWORD,
+    browser_settings,
+    chromium,
+    serving,
+    shot,
+    signed_in_tab,
+    skip_without_chromium,
+)
 
-from kb.config import PROJECT_ROOT
 from kb.knowledge_base import open_knowledge_base
-from kb.web import create_app
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = PROJECT_ROOT / "test-output" / "screenshots"
-PASSWORD = "correct horse battery staple"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-if CHROMIUM is None:
-    pytest.skip("chromium is not installed (make test installs it with apt)", allow_module_level=True)
-
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    from kb.config import Settings
-
-    root: Path = tmp_path_factory.mktemp("browser-analytics")
-    settings = Settings(database_url=f"sqlite:///{root / 'kb.sqlite'}", index_dir=root / "index",
-                        content_dir=root / "content", instance_dir=root / "instance", secret_key="browser",
-                        embedding_model="fake", auto_import=False, secure_cookies=False)
-    kb = open_knowledge_base(settings)
+    kb = open_knowledge_base(browser_settings(tmp_path_factory.mktemp("browser-analytics")))
     kb.users.create("rita", role="reviewer", password=PASSWORD, team="", by="test")  # analytics: reviewers and up
     printer = kb.store.create({"title": "Printer prints blank receipts", "status": "published", "owner": "maja",
                                "body": "## Symptoms\n\nThe receipt comes out blank.\n"}, author="maja").id
@@ -48,47 +36,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
             log.click(log_id, printer)
     kb.feedback.record_query(query_text="cannot export invoices into xero", shown=[], abstained=True,
                              top_confidence=0.1)
-    app = create_app(knowledge_base=kb)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", kb
-    http.shutdown()
+    with serving(kb) as url:
+        yield url, kb
     kb.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser, server) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    sign_in(tab, server[0])
-    yield tab
-    context.close()
-
-
-def sign_in(page, url: str) -> None:
-    page.goto(url + "/")  # anonymous: sent to the login page, and back here afterwards
-    page.get_by_label("Username").fill("rita")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(url + "/")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 360):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    with signed_in_tab(browser, server[0], "rita") as tab:
+        yield tab
 
 
 def test_the_analytics_page_shows_figures_and_charts(page, server) -> None:
