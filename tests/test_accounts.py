@@ -49,6 +49,8 @@ def test_login_then_logout(site) -> None:
     assert response.status_code == 303 and response.headers["Location"] == "/articles"
     page = client.get("/articles")
     assert page.status_code == 200 and "maria · author" in page.text
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.expires is not None  # a working day, not "until the browser closes"
     client.post("/logout", data={"csrf_token": _csrf(client, "/articles")})
     assert client.get("/articles").status_code == 302
 

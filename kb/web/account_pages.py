@@ -38,6 +38,7 @@ def login() -> Response | tuple[str, int]:
     loaded = kb().users.session_user(user.id)
     assert loaded is not None
     session.clear()  # nothing planted before sign-in (a CSRF token, say) survives into the signed-in session
+    session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME (a working day), even with the browser open
     login_user(SessionUser(*loaded))
     return redirect(target, code=303)
 
