@@ -96,7 +96,7 @@ def require_save(principal: Principal, before: Mapping[str, Any] | None, changed
         require(principal, "publish", why="handing an article to another team or owner is a reviewer's call")
     if old_status == "published" and changed.keys() - {"status"}:
         require(principal, "publish", why="a published article is live, so it changes through a reviewer "
-                "(the editor sends your change for review)")
+                "(propose it as a change request: the editor does that for you)")
     new_status = changed.get("status", old_status)
     if new_status == old_status:
         return

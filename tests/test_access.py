@@ -89,6 +89,12 @@ REQUESTS: dict[str, tuple[str, str, str, dict | None]] = {
     "api.create_user": ("admin", "POST", "/api/v1/users", {"username": "newbie", "role": "reader"}),
     "api.update_user": ("admin", "PATCH", "/api/v1/users/1", {"role": "reader"}),
     "api.audit_log": ("admin", "GET", "/api/v1/audit", None),
+    "api.propose_change": ("edit", "POST", "/api/v1/articles/{id}/change-requests",
+                           {"body": "Replug it twice.", "base_revision": 1}),
+    "api.list_change_requests": ("edit", "GET", "/api/v1/change-requests", None),
+    "api.get_change_request": ("edit", "GET", "/api/v1/change-requests/1", None),
+    "api.approve_change_request": ("review", "POST", "/api/v1/change-requests/1/approve", None),
+    "api.reject_change_request": ("review", "POST", "/api/v1/change-requests/1/reject", {"note": "no"}),
 }
 PUBLIC = {"static", "healthz", "pages.login", "pages.logout", "api.api_health", "api.openapi_json"}
 

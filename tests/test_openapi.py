@@ -222,9 +222,36 @@ def _accounts_review_and_audit(c: Contract, ref: int) -> None:
     audit = c.call("GET", f"/api/v1/audit?article_id={ref}&per_page=100", 200).json["entries"]
     assert {"article.created", "article.updated", "review.requested", "review.done"} <= {e["action"] for e in audit}
     c.call("GET", "/api/v1/audit?article_id=first", 422)
+    _change_requests(c, ref)
     doomed = c.call("POST", "/api/v1/articles", 201, json={"title": "Posted by mistake", "body": "Oops."})
     assert c.call("POST", f"/api/v1/articles/{doomed.json['id']}/purge", 200).json["purged"] is True
     c.call("POST", f"/api/v1/articles/{doomed.json['id']}/purge", 404)
+
+
+def _change_requests(c: Contract, ref: int) -> None:
+    live = c.call("GET", f"/api/v1/articles/{ref}", 200).json
+    url = f"/api/v1/articles/{ref}/change-requests"
+    first = c.call("POST", url, 201, json={"body": live["body"] + "\n\nAlso the fuse.", "message": "Fuse",
+                                           "base_revision": live["revision"]}).json
+    assert first["state"] == "open" and set(first["fields"]) == {"body"}
+    c.call("POST", url, 428, json={"body": "no base"})
+    c.call("POST", url, 422, json={"body": live["body"], "base_revision": live["revision"]})  # nothing changed
+    c.call("POST", "/api/v1/articles/no-such-article/change-requests", 404, json={"body": "x", "base_revision": 1})
+    assert [r["id"] for r in c.call("GET", "/api/v1/change-requests", 200).json["change_requests"]] == [first["id"]]
+    c.call("GET", "/api/v1/change-requests?article_id=x", 422)
+    c.call("GET", f"/api/v1/change-requests/{first['id']}", 200)
+    c.call("GET", "/api/v1/change-requests/9999", 404)
+    second = c.call("POST", url, 201, json={"title": "Drawer stuck", "base_revision": live["revision"]}).json
+    approved = c.call("POST", f"/api/v1/change-requests/{first['id']}/approve", 200).json
+    assert approved["body"].endswith("Also the fuse.") and approved["revision"] == live["revision"] + 1
+    c.call("POST", f"/api/v1/change-requests/{first['id']}/approve", 409)  # decided already
+    c.call("POST", f"/api/v1/change-requests/{second['id']}/approve", 409)  # made on an older revision
+    c.call("POST", "/api/v1/change-requests/9999/approve", 404)
+    c.call("POST", f"/api/v1/change-requests/{second['id']}/reject", 422, json={"note": 3})
+    rejected = c.call("POST", f"/api/v1/change-requests/{second['id']}/reject", 200, json={"note": "stale"}).json
+    assert rejected["state"] == "rejected" and rejected["note"] == "stale"
+    c.call("POST", f"/api/v1/change-requests/{second['id']}/reject", 409)
+    c.call("POST", "/api/v1/change-requests/9999/reject", 404)
 
 
 def _suggestions_and_feedback(c: Contract, ref: int) -> None:

@@ -16,6 +16,7 @@ from kb.web import (  # noqa: F401 - these modules register their routes on the 
     admin_pages,
     analytics_api,
     analytics_pages,
+    change_api,
     change_pages,
     editor_pages,
     openapi,

@@ -42,6 +42,8 @@ ENDPOINT_ACTIONS: dict[str, str] = {
     "api.list_tokens": "manage_tokens", "api.create_token": "manage_tokens", "api.revoke_token": "manage_tokens",
     "api.list_users": "manage_users", "api.create_user": "manage_users", "api.update_user": "manage_users",
     "api.audit_log": "view_audit",
+    "api.propose_change": "edit", "api.list_change_requests": "edit", "api.get_change_request": "edit",
+    "api.approve_change_request": "publish", "api.reject_change_request": "publish",
 }
 # Whole families of endpoints that share one action.
 PREFIX_ACTIONS = (("pages.analytics", "view_analytics"), ("api.analytics_", "view_analytics"))

@@ -46,7 +46,24 @@ ReviewedSchema = _schema("Reviewed", "The review is done; optionally the next re
 ArticleQueueSchema = _schema("ArticleQueue", "Articles waiting for a reviewer, or needing a review.", {
     "articles": fields.List(fields.Nested(ArticleSummarySchema), required=True), "total": Int()})
 
-COMPONENTS = (UserSchema, UserListSchema, UserCreateSchema, UserUpdateSchema, AuditEntrySchema, AuditListSchema,
+ChangeRequestSchema = _schema("ChangeRequest", "A proposed change to a published article and what became of it.", {
+    "id": Int(), "article_id": Int(), "base_revision": Int(metadata=_doc("The revision the change was made on.")),
+    "fields": fields.Dict(required=True, metadata=_doc("Only the fields that change, normalised.")),
+    "author": Str(), "message": Str(), "created_at": DateTime(),
+    "state": Str(validate=validate.OneOf(("open", "approved", "rejected"))), "decided_by": Str(),
+    "decided_at": DateTime(allow_none=True), "note": Str()})
+ChangeRequestListSchema = _schema("ChangeRequestList", "Open change requests, oldest first.", {
+    "change_requests": fields.List(fields.Nested(ChangeRequestSchema), required=True), "total": Int()})
+ChangeRequestCreateSchema = _schema("ChangeRequestCreate", "The change: any article fields, on a base revision.", {
+    "base_revision": fields.Int(required=True), "message": fields.Str(), "title": fields.Str(), "body": fields.Str(),
+    "tags": fields.List(fields.Str()), "language": fields.Str(), "review_by": fields.Date(allow_none=True),
+    "meta": fields.Dict()})
+RejectSchema = _schema("Reject", "Why the change is declined.", {"note": fields.Str()})
+ChangeRequestQuerySchema = _schema("ChangeRequestQuery", "Filters of the open change requests.", {
+    "article_id": fields.Int()})
+
+COMPONENTS = (ChangeRequestSchema, ChangeRequestListSchema, ChangeRequestCreateSchema, RejectSchema,
+              UserSchema, UserListSchema, UserCreateSchema, UserUpdateSchema, AuditEntrySchema, AuditListSchema,
               PurgedSchema, ReviewRequestSchema, ReviewedSchema, ArticleQueueSchema)
 TAGS = (("accounts", "User accounts and roles (admins)."),
         ("review", "The review workflow: requests, the queue, stale articles."),
@@ -67,4 +84,12 @@ def operations(operation: type) -> dict[str, object]:
                                        errors=(404, 422), headers=("ETag",)),
         "api.review_queue": operation("review", "ArticleQueue"),
         "api.stale_articles": operation("review", "ArticleQueue"),
+        "api.propose_change": operation("review", "ChangeRequest", 201, "ChangeRequestCreate",
+                                        errors=(404, 422, 428)),
+        "api.list_change_requests": operation("review", "ChangeRequestList", query=ChangeRequestQuerySchema,
+                                              errors=(422,)),
+        "api.get_change_request": operation("review", "ChangeRequest", errors=(404,)),
+        "api.approve_change_request": operation("review", "Article", errors=(404, 409, 422), headers=("ETag",)),
+        "api.reject_change_request": operation("review", "ChangeRequest", body="Reject", body_required=False,
+                                               errors=(404, 409, 422)),
     }
