@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kb.csv_cells import spreadsheet_safe
 from kb.db import Database
 from kb.models import Article, AuditEntry, utcnow
 from kb.views import iso
@@ -124,7 +125,7 @@ class AuditLog:
             for view in views:
                 data = view.to_dict()
                 data["detail"] = _json(view.detail)
-                writer.writerow([_csv_safe(data[c]) for c in CSV_COLUMNS])
+                writer.writerow([spreadsheet_safe(data[c]) for c in CSV_COLUMNS])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -136,9 +137,3 @@ class AuditLog:
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
-
-def _csv_safe(value: Any) -> Any:
-    # A cell starting with = + - @ is a formula to spreadsheet programs; quote it as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value

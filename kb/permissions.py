@@ -71,6 +71,11 @@ def team_allows(principal: Principal, team: str) -> bool:
     return not bound or team in ("", principal.team)
 
 
+def allows(principal: Principal, action: str, team: str | None = None) -> bool:
+    """True when the principal may do the action (on an article of this team): what `require` checks."""
+    return role_allows(principal.role, action) and (team is None or team_allows(principal, team))
+
+
 def require(principal: Principal, action: str, *, team: str | None = None, why: str = "") -> None:
     """Raise Forbidden unless the principal may do the action (on an article of this team)."""
     if not role_allows(principal.role, action):

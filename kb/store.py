@@ -294,10 +294,7 @@ class ArticleStore:
         """Make an old revision current again, as a new revision."""
         old = self.revision(ref, number)
         current = self.get(ref)
-        fields = {"title": old.title, "body": old.body, "tags": list(old.tags), "status": old.status,
-                  "language": old.language, "owner": old.owner, "team": old.team,
-                  "review_by": old.review_by, "meta": old.meta}
-        return self.update(current.id, fields, author=author,
+        return self.update(current.id, old.editable_fields(), author=author,
                            base_revision=current.revision if base_revision is None else base_revision,
                            message=f"Restored revision {number}")
 

@@ -100,6 +100,12 @@ class RevisionView:
             created_at=revision.created_at, meta=dict(revision.meta or {}),
         )
 
+    def editable_fields(self) -> dict[str, Any]:
+        """The article as this revision saved it, as fields a save takes (restoring and reviewing use it)."""
+        return {"title": self.title, "body": self.body, "tags": list(self.tags), "status": self.status,
+                "language": self.language, "owner": self.owner, "team": self.team, "review_by": self.review_by,
+                "meta": self.meta}
+
     def to_dict(self, *, include_body: bool = True) -> dict[str, Any]:
         """JSON-ready representation."""
         data: dict[str, Any] = {

@@ -123,3 +123,12 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("KB_EMBEDDING_MODEL", "fake")
     monkeypatch.setenv("KB_AUTO_IMPORT", "0")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for every browser test module (launching it takes a second or two)."""
+    from browser_support import chromium
+
+    with chromium() as launched:
+        yield launched

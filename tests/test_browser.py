@@ -8,7 +8,6 @@ import pytest
 from browser_support import (
     PASSWORD,
     browser_settings,
-    chromium,
     serving,
     shot,
     sign_in,
@@ -34,12 +33,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
     with serving(kb) as url:
         yield url, kb
     kb.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from kb.csv_cells import spreadsheet_safe
+
 MAX_DAYS = 366
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,7 @@ class Table:
 def _cell(value: object) -> object:
     if isinstance(value, list | tuple):
         value = " | ".join(str(v) for v in value)
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return spreadsheet_safe(value)
 
 
 def ratio(part: int, whole: int) -> float | None:

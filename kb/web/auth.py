@@ -29,10 +29,14 @@ DEFAULT_STORAGE_URI = "memory://"
 # Public by URL rather than endpoint name: the OpenAPI route is registered by another module.
 PUBLIC_RULES = frozenset({"/api/v1/healthz", "/api/v1/openapi.json"})
 
+def scope_for_action(action: str) -> str:
+    """The weakest token scope whose role may do this action."""
+    return next((s for s in SCOPES if role_allows(SCOPE_ROLES[s], action)), SCOPES[-1])
+
+
 def required_scope(endpoint: str, method: str, module: str = "") -> str:
     """The weakest token scope whose role may call this endpoint (derived from kb/web/access.py)."""
-    action = required_action(endpoint, method, module)
-    return next((s for s in SCOPES if role_allows(SCOPE_ROLES[s], action)), SCOPES[-1])
+    return scope_for_action(required_action(endpoint, method, module))
 
 
 def _bearer_secret() -> str | None:

@@ -6,7 +6,7 @@ from flask import Flask, Response, current_app, request
 
 from kb.permissions import role_allows
 from kb.web.access import PUBLIC_ENDPOINTS, api_denied_for_user, page_denied, required_action
-from kb.web.auth import API_BLUEPRINT, current_token, forbidden, required_scope, unauthorized
+from kb.web.auth import API_BLUEPRINT, current_token, forbidden, scope_for_action, unauthorized
 from kb.web.identity import current_principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -25,9 +25,7 @@ def _api_guard(action: str) -> Response | None:
             return unauthorized()
         principal = current_principal()
         if principal is None or not role_allows(principal.role, action):
-            endpoint = request.endpoint or ""
-            view = current_app.view_functions.get(endpoint)
-            return forbidden(token.scope, required_scope(endpoint, request.method, getattr(view, "__module__", "")))
+            return forbidden(token.scope, scope_for_action(action))
         return None
     principal = current_principal()  # a signed-in user calling the API from the browser
     if principal is None:

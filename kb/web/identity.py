@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 
 from kb.errors import Conflict, KBError, ValidationFailed
-from kb.permissions import Principal, role_allows, team_allows
+from kb.permissions import Principal, allows
 from kb.tokens import SCOPE_ROLES
 from kb.users import UserView
 from kb.web.auth import current_token
@@ -98,6 +98,5 @@ def init_identity(app: Flask) -> LoginManager:
 def _template_helpers() -> dict[str, object]:
     def can(action: str, team: str | None = None) -> bool:
         principal = current_principal()
-        return principal is not None and role_allows(principal.role, action) and (
-            team is None or team_allows(principal, team))
+        return principal is not None and allows(principal, action, team)
     return {"me": current_principal, "can": can}
