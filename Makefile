@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean chromium
+.PHONY: run test lint setup clean chromium dictionaries
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +12,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) dictionaries
+
+# Bilingual dictionaries into English (FreeDict, Debian's dict-freedict-* packages) let a question in Danish,
+# Dutch, Polish, Finnish, Swedish, French or Spanish find English articles by keyword too (kb/translation.py).
+# Optional: without them search still runs, on the multilingual embeddings alone.
+DICTIONARIES := dan nld pol fin swe fra spa
+dictionaries:
+	@missing=""; for code in $(DICTIONARIES); do \
+	  [ -f /usr/share/dictd/freedict-$$code-eng.index ] || missing="$$missing dict-freedict-$$code-eng"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "dictionaries missing:$$missing (apt-get install them for cross-lingual keyword search)"; fi; fi
 
 # The first run creates the account "admin" and prints its password once (python -m kb set-password admin
 # changes it). Plain http on 127.0.0.1 cannot carry Secure cookies, so this local run turns them off.
-run: $(STAMP)
+run: $(STAMP) dictionaries
 	$(BIN)/python -m kb create-user admin --role admin --if-missing --generate-password
 	KB_SECURE_COOKIES=$${KB_SECURE_COOKIES:-0} $(BIN)/flask --app app run --host 127.0.0.1 --port 5000
 
@@ -30,7 +42,7 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: install Debian's chromium package to run the browser tests"; fi; }
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium dictionaries
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

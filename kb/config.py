@@ -33,6 +33,9 @@ class Settings:
     login_lockout_minutes: int = 15
     query_log_enabled: bool = True
     query_log_retention_days: int = 90
+    # Bilingual dictionaries into English (FreeDict, dictd format) for questions in other languages;
+    # None: no query translation. load_settings() looks where Debian's dict-freedict-* packages put them.
+    dictionary_dir: Path | None = None
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests, eval workspaces)."""
@@ -103,4 +106,13 @@ def load_settings() -> Settings:
         login_lockout_minutes=int(os.environ.get("KB_LOGIN_LOCKOUT_MINUTES", 15)),
         query_log_enabled=_env_bool("KB_QUERY_LOG", True),
         query_log_retention_days=int(os.environ.get("KB_QUERY_LOG_RETENTION_DAYS", 90)),
+        dictionary_dir=_dictionary_dir(),
     )
+
+
+def _dictionary_dir() -> Path | None:
+    """KB_DICTIONARY_DIR, Debian's /usr/share/dictd when unset, or None when set empty or to "off"."""
+    value = os.environ.get("KB_DICTIONARY_DIR")
+    if value is None:
+        return Path("/usr/share/dictd")
+    return None if value.strip().lower() in {"", "off", "0", "none"} else Path(value).expanduser().resolve()

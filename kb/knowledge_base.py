@@ -119,6 +119,7 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
     from kb.index.manager import IndexManager
     from kb.search import SearchEngine
     from kb.suggest import Suggester
+    from kb.translation import QueryTranslator
 
     settings = kb.settings
     settings.embedding_cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,5 +128,8 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
     kb.indexes = IndexManager(settings.index_dir, kb.store, embedder)
     kb.indexes.open(progress)
     kb.store.on_change(lambda _ids: kb.indexes.sync(force=True))
-    kb.search = SearchEngine(kb.indexes)
+    translator = QueryTranslator(settings.dictionary_dir) if settings.dictionary_dir else None
+    if translator is not None:
+        translator.preload_in_background()
+    kb.search = SearchEngine(kb.indexes, translator=translator)
     kb.suggester = Suggester(kb.search, kb.feedback)

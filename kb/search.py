@@ -19,6 +19,7 @@ from kb.index.base import Filters, Hit
 from kb.index.keyword import match_spans, query_terms
 from kb.index.manager import IndexManager
 from kb.snippets import make_snippet
+from kb.translation import TARGET, QueryTranslator
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -37,6 +38,9 @@ class FusionConfig:
     # An engine whose best article clearly stands out (normalised top-1 minus top-2) is more likely right
     # on this query: its weight grows by that margin times this, before renormalising (0 turns it off).
     margin_strength: float = 1.0
+    # A question in another language also runs through the keyword engine as its dictionary translation,
+    # against the English articles, with this share of the weight (kb/translation.py).
+    translated_weight: float = 0.2
     rrf_k: float = 60.0
     fetch: int = 100  # chunks fetched from each engine before fusing
 
@@ -122,16 +126,29 @@ def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:
 class SearchEngine:
     """Runs a query through the keyword and/or semantic index and fuses the rankings."""
 
-    def __init__(self, indexes: IndexManager, config: FusionConfig = FusionConfig(), url_prefix: str = "/articles/"
-                 ) -> None:
+    def __init__(self, indexes: IndexManager, config: FusionConfig = FusionConfig(), url_prefix: str = "/articles/",
+                 translator: QueryTranslator | None = None) -> None:
         self.indexes = indexes
         self.config = config
         self.url_prefix = url_prefix
+        self.translator = translator
 
     def _keyword(self, query: str, filters: Filters, language: str | None, exact: Sequence[str]) -> list[Hit]:
         assert self.indexes.keyword is not None
         return self.indexes.keyword.search(query, limit=self.config.fetch, filters=filters, language=language,
                                            exact_terms=exact)
+
+    def _translated(self, query: str, filters: Filters, language: str | None) -> list[Hit]:
+        """Keyword hits among the English articles for the query's dictionary translation, if it has one."""
+        if self.translator is None or self.config.translated_weight <= 0:
+            return []
+        if filters.languages and TARGET not in filters.languages:
+            return []
+        translation = self.translator.translate(query, language)
+        if translation is None or not translation.translated:
+            return []
+        english = Filters(filters.tags, filters.teams, (TARGET,), filters.statuses)
+        return self._keyword(translation.text, english, TARGET, ())
 
     def _semantic(self, queries: Sequence[str], filters: Filters) -> list[Hit]:
         """Semantic hits; several query texts (windows of a long ticket) keep each chunk's best score."""
@@ -150,21 +167,24 @@ class SearchEngine:
         coverage = max((len(h.matched_terms) for h in keyword), default=0) / max(1, terms)
         return self.config.keyword_weight * min(1.0, coverage / self.config.full_coverage)
 
-    def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float
+    def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float,
+              translated: Sequence[Hit] = ()
               ) -> tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]:
         k_scores, k_best = _rollup(keyword)
         s_scores, s_best = _rollup(semantic)
-        weights = (keyword_weight, 1.0 - keyword_weight)
+        t_scores, t_best = _rollup(translated)
+        share = self.config.translated_weight if t_scores else 0.0
+        weights = (keyword_weight * (1 - share), (1.0 - keyword_weight) * (1 - share), share)
         if self.config.method == "convex":
             # BM25 scores: share of the best; cosines: spread between this query's best and worst fetched.
-            runs = [max_normalise(k_scores), min_max_normalise(s_scores)]
+            runs = [max_normalise(k_scores), min_max_normalise(s_scores), max_normalise(t_scores)]
             fused = convex_combination(runs, margin_weights(runs, weights, self.config.margin_strength))
         else:
-            fused = reciprocal_rank_fusion([top_keys(k_scores, len(k_scores)), top_keys(s_scores, len(s_scores))],
+            fused = reciprocal_rank_fusion([top_keys(run, len(run)) for run in (k_scores, s_scores, t_scores)],
                                            weights, self.config.rrf_k)
         fused = {a: score * boosts.get(a, 1.0) for a, score in fused.items()}
-        # The section: the keyword engine's when it found the article (it can say why), else the semantic one's.
-        best = {**s_best, **k_best}
+        # The section: a keyword engine's when it found the article (it can say why), else the semantic one's.
+        best = {**s_best, **t_best, **k_best}
         evidence = {a: (k_scores.get(a, 0.0), s_scores.get(a, 0.0)) for a in fused}
         return top_keys(fused, len(fused)), fused, best, evidence
 
@@ -176,11 +196,12 @@ class SearchEngine:
         started = time.perf_counter()
         self.indexes.sync()
         keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
+        translated = self._translated(query, filters, language) if mode != "semantic" else []
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()]
         semantic = self._semantic(windows, filters) if mode != "keyword" and windows else []
         weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
-        ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight)
-        matched = {h.chunk_id: h.matched_terms for h in keyword if h.matched_terms}
+        ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight, translated)
+        matched = {h.chunk_id: h.matched_terms for h in [*translated, *keyword] if h.matched_terms}
         results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
                         for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000

@@ -1,0 +1,147 @@
+"""Query translation with dictd dictionaries: parsing, lookup by word, stem and compound, and search use."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+
+from kb.index.base import Filters
+from kb.knowledge_base import open_knowledge_base
+from kb.translation import DEFAULT_DICTIONARY_DIR, QueryTranslator, read_dictd
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+DANISH = {
+    "adgangskode": "adgangskode /ˈaðɡaŋsˌkoːðə/ <n>\npassword\n",
+    "nulstille": "nulstille <v>\nreset, zero\n",
+    "glemme": "glemme <v>\nforget\n",
+    "printer": "printer <n>\nprinter\n",
+    "kvittering": "kvittering <n>\n1. receipt\n2. acknowledgement\n",
+    "blank": "blank <adj>\nblank, shiny\n",
+    "tom": "tom <adj>\nempty, blank\n(om beholder) uden indhold\n",
+}
+POLISH = {"hasło": "hasło /ˈxaswɔ/ <n>\npassword\n(informatyka) ciąg znaków\n"}
+
+
+def _encode(number: int) -> str:
+    digits = ""
+    while True:
+        digits = _B64[number % 64] + digits
+        number //= 64
+        if not number:
+            return digits
+
+
+def write_dictd(folder: Path, code: str, entries: dict[str, str], *, gzipped: bool = True) -> None:
+    """A dictd pair as FreeDict ships it: an index of base64 offsets into a (dictzip-compatible) data file."""
+    data, lines = b"", ["00-database-info\tA\tB"]
+    for word, entry in sorted(entries.items()):
+        raw = entry.encode("utf-8")
+        lines.append(f"{word}\t{_encode(len(data))}\t{_encode(len(raw))}")
+        data += raw
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"freedict-{code}-eng.index").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if gzipped:
+        (folder / f"freedict-{code}-eng.dict.dz").write_bytes(gzip.compress(data))
+    else:
+        (folder / f"freedict-{code}-eng.dict").write_bytes(data)
+
+
+@pytest.fixture
+def dictionaries(tmp_path: Path) -> Path:
+    folder = tmp_path / "dictd"
+    write_dictd(folder, "dan", DANISH)
+    write_dictd(folder, "pol", POLISH, gzipped=False)
+    return folder
+
+
+def test_reads_translations_and_stops_at_the_source_language_definition(dictionaries: Path) -> None:
+    entries = read_dictd(dictionaries / "freedict-dan-eng.index", dictionaries / "freedict-dan-eng.dict.dz")
+    assert entries["adgangskode"] == ("password",)
+    assert entries["kvittering"] == ("receipt", "acknowledgement")  # numbered senses
+    assert entries["tom"] == ("empty", "blank")  # the Danish gloss after them is not a translation
+    assert "00-database-info" not in entries
+    plain = read_dictd(dictionaries / "freedict-pol-eng.index", dictionaries / "freedict-pol-eng.dict")
+    assert plain == {"hasło": ("password",)}
+
+
+def test_translates_inflected_and_compound_words_and_keeps_unknown_ones(dictionaries: Path) -> None:
+    translator = QueryTranslator(dictionaries)
+    assert translator.languages == ("da", "pl")
+    translation = translator.translate("Hvordan nulstiller jeg min adgangskode til Zendesk?")
+    assert translation is not None and translation.language == "da"
+    # "nulstiller" by its stem; words without an entry stay ("hvordan" is no stop word in the Danish list)
+    assert translation.text.split() == ["hvordan", "reset", "zero", "password", "zendesk"]
+    assert translation.translated == ("nulstiller", "adgangskode") and translation.kept == ("hvordan", "zendesk")
+    assert translation.coverage == pytest.approx(2 / 4)
+    compound = translator.translate("Printeren giver en tom kvitteringsprinter")
+    assert compound is not None and "kvitteringsprinter" in compound.translated  # "kvitterings|printer"
+    assert {"receipt", "printer", "empty"} <= set(compound.text.split())
+
+
+def test_english_and_unknown_languages_are_not_translated(dictionaries: Path) -> None:
+    translator = QueryTranslator(dictionaries)
+    assert translator.translate("How do I reset my password?") is None
+    assert translator.translate("Wie kann ich mein Passwort zurücksetzen?") is None  # no German dictionary
+    assert translator.translate("nulstil adgangskode", language="en-GB") is None
+    assert translator.translate("hasło", language="pl") is not None  # a stated language needs no stop words
+    assert QueryTranslator(None).translate("Hvordan nulstiller jeg min adgangskode?") is None
+    assert QueryTranslator(dictionaries / "missing").languages == ()
+
+
+def test_preload_reads_every_dictionary(dictionaries: Path) -> None:
+    translator = QueryTranslator(dictionaries)
+    translator.preload_in_background().join(timeout=10)
+    assert set(translator._loaded) == {"da", "pl"}
+
+
+@pytest.fixture
+def translating_kb(settings, dictionaries: Path):
+    kb = open_knowledge_base(settings.with_overrides(dictionary_dir=dictionaries))
+    store = kb.store
+    store.create({"title": "Reset your password", "body": "Open the login page and click Forgot password.",
+                  "status": "published"}, author="maja")
+    store.create({"title": "Printer prints blank receipts", "body": "Update the print agent, then print a test.",
+                  "status": "published"}, author="maja")
+    store.create({"title": "Nulstil din adgangskode", "body": "Klik på Glemt adgangskode.", "status": "published",
+                  "language": "da"}, author="maja")
+    yield kb
+    kb.close()
+
+
+def test_a_danish_question_finds_the_english_article_through_its_translation(translating_kb) -> None:
+    engine = translating_kb.search
+    question = "Hvordan nulstiller jeg min adgangskode?"
+    assert engine._translated(question, Filters(), None)  # the English article matched "reset password"
+    titles = [r.title for r in engine.search(question).results]
+    assert {"Nulstil din adgangskode", "Reset your password"} <= set(titles[:2])
+    receipt = engine.search("Printeren giver en tom kvittering", mode="keyword").results[0]
+    assert receipt.title == "Printer prints blank receipts"
+    assert "<mark>" in receipt.snippet or "<mark>" in receipt.title or receipt.section == ""
+
+
+def test_translation_respects_filters_and_english_queries(translating_kb) -> None:
+    engine = translating_kb.search
+    assert engine._translated("Hvordan nulstiller jeg min adgangskode?", Filters(languages=("da",)), None) == []
+    assert engine._translated("How do I reset my password?", Filters(), None) == []
+    drafts_only = Filters(statuses=("draft",))
+    assert engine._translated("Hvordan nulstiller jeg min adgangskode?", drafts_only, None) == []
+
+
+@pytest.mark.skipif(not (DEFAULT_DICTIONARY_DIR / "freedict-dan-eng.index").exists() and not os.environ.get("CI"),
+                    reason="Debian's dict-freedict-* packages are not installed (make setup installs them)")
+def test_installed_freedict_dictionaries_translate_real_questions() -> None:
+    translator = QueryTranslator(DEFAULT_DICTIONARY_DIR)
+    assert {"da", "nl", "pl", "fi"} <= set(translator.languages)
+    for language in ("da", "nl", "pl", "fi"):  # the app reads them in the background on start
+        translator.dictionary(language)
+    cases = {"Hvordan nulstiller jeg min adgangskode?": "password",
+             "Hoe kan ik mijn factuur betalen?": "bill",
+             "Jak mogę zmienić hasło do konta?": "password",
+             "Miten voin vaihtaa salasanan?": "password"}
+    for question, english in cases.items():
+        translation = translator.translate(question)
+        assert translation is not None and english in translation.text.split(), (question, translation)
