@@ -40,7 +40,7 @@ class FusionConfig:
     margin_strength: float = 1.0
     # A question in another language also runs through the keyword engine as its dictionary translation,
     # against the English articles, with this share of the weight (kb/translation.py).
-    translated_weight: float = 0.2
+    translated_weight: float = 0.3
     rrf_k: float = 60.0
     fetch: int = 100  # chunks fetched from each engine before fusing
 

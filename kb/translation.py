@@ -39,6 +39,8 @@ _LINKS = ("", "s", "e", "en", "n")  # linking letters between compound parts (Da
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _NOTE = re.compile(r"\([^)]*\)|<[^>]*>|\[[^]]*\]")
 _SENSE = re.compile(r"^\d+\.\s*")
+_TRIM = " \t-‐–—'\"."
+_LETTERS = re.compile(r"[^\W\d_]{2}")
 _INLINE_SENSE = re.compile(r"\s\d+\.(?=\s|$)")
 
 
@@ -79,7 +81,8 @@ def _senses(entry: str) -> list[str]:
         if number > 0 and not _SENSE.match(line):
             break
         line = _INLINE_SENSE.sub(", ", _NOTE.sub("", _SENSE.sub("", line)))
-        found += [part.strip() for part in re.split(r"[,;]", line) if part.strip()]
+        parts = (part.strip(_TRIM) for part in re.split(r"[,;]", line))
+        found += [part for part in parts if _LETTERS.search(part)]  # not bare suffixes such as "‐y"
     return found
 
 
@@ -153,6 +156,7 @@ class QueryTranslator:
         self._files = self._find(folder)
         self._loaded: dict[str, Dictionary] = {}
         self._locks = {language: threading.Lock() for language in self._files}  # a big one never blocks another
+        self._preload: threading.Thread | None = None
 
     @staticmethod
     def _find(folder: Path | None) -> dict[str, tuple[Path, Path]]:
@@ -186,10 +190,15 @@ class QueryTranslator:
         """Read every installed dictionary in a daemon thread, so the first foreign query does not wait."""
         def load_all() -> None:
             for language in sorted(self.languages, key=lambda lang: self._files[lang][0].stat().st_size):
-                self.dictionary(language)  # small ones first: German's 380,000 entries take half a minute
-        thread = threading.Thread(target=load_all, name="kb-dictionaries", daemon=True)
-        thread.start()
-        return thread
+                self.dictionary(language)  # small ones first: German's 380,000 entries take a quarter minute
+        self._preload = threading.Thread(target=load_all, name="kb-dictionaries", daemon=True)
+        self._preload.start()
+        return self._preload
+
+    def wait_until_loaded(self, timeout: float | None = None) -> None:
+        """Block until the background preload (if one was started) has read every dictionary."""
+        if self._preload is not None:
+            self._preload.join(timeout)
 
     def candidates(self, words: Iterable[str]) -> list[str]:
         """Languages to read the query as, from its stop words, among those with a dictionary installed.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from kb.config import PROJECT_ROOT
 from kb.content_io import fields_from_front_matter, parse_markdown_file
+from kb.index.base import Filters
 from kb.knowledge_base import open_knowledge_base
+from kb.translation import DEFAULT_DICTIONARY_DIR
 
 pytestmark = pytest.mark.model
 
@@ -64,5 +67,22 @@ def test_e5_finds_english_articles_for_danish_and_polish_questions(module_settin
                             ("Jak usunąć konto i wszystkie dane firmy?", "delete-your-norbly-account"),
                             ("Hvordan slår jeg totrinsbekræftelse til?", "set-up-two-factor-authentication")]:
             assert kb.search.search(query).results[0].slug == slug, query
+    finally:
+        kb.close()
+
+
+@pytest.mark.skipif(not (DEFAULT_DICTIONARY_DIR / "freedict-pol-eng.index").exists() and not os.environ.get("CI"),
+                    reason="Debian's dict-freedict-* packages are not installed (make setup installs them)")
+def test_a_polish_question_reaches_the_english_article_through_its_dictionary_translation(module_settings) -> None:
+    settings = module_settings("e5-translation").with_overrides(dictionary_dir=DEFAULT_DICTIONARY_DIR)
+    kb = load(settings, "multilingual-e5-small")
+    try:
+        kb.search.translator.wait_until_loaded(60)  # typed words without stop words need every dictionary read
+        query, slug = "Drukarka drukuje puste paragony", "printer-prints-blank-receipts-after-the-print-agent-update"
+        translated = kb.search._translated(query, Filters(), None)
+        assert translated and kb.indexes.articles[translated[0].article_id].slug == slug
+        result = kb.search.search(query).results[0]
+        assert result.slug == slug
+        assert "<mark>" in result.snippet  # the English words the translation matched are marked
     finally:
         kb.close()

@@ -94,8 +94,11 @@ def test_english_and_unknown_languages_are_not_translated(dictionaries: Path) ->
 
 def test_preload_reads_every_dictionary(dictionaries: Path) -> None:
     translator = QueryTranslator(dictionaries)
-    translator.preload_in_background().join(timeout=10)
+    translator.wait_until_loaded()  # nothing started: returns at once
+    translator.preload_in_background()
+    translator.wait_until_loaded(10)
     assert set(translator._loaded) == {"da", "pl"}
+    assert translator.translate("adgangskode nulstille") is not None  # typed words, no stop words
 
 
 @pytest.fixture
