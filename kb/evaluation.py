@@ -88,6 +88,8 @@ def build_workspace(dataset: Dataset, base: Settings, folder: Path,
                                       author="eval")
             doc_ids[article.id] = doc["_id"]
     enable_search(kb, progress=progress)
+    if kb.search.translator is not None:  # every query sees every dictionary, as the app does once started
+        kb.search.translator.wait_until_loaded()
     return kb, doc_ids
 
 

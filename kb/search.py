@@ -19,7 +19,7 @@ from kb.index.base import Filters, Hit
 from kb.index.keyword import match_spans, query_terms
 from kb.index.manager import IndexManager
 from kb.snippets import make_snippet
-from kb.translation import TARGET, QueryTranslator
+from kb.translation import TARGET, QueryTranslator, Translation
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -80,6 +80,7 @@ class SearchResponse:
     article_ranking: tuple[int, ...] = field(default=(), repr=False)  # every ranked article id, for eval
     # Per article: (keyword score, semantic cosine) — the raw evidence behind the fused rank.
     evidence: Mapping[int, tuple[float, float]] = field(default_factory=dict, repr=False)
+    translation: Translation | None = None  # how a question in another language was also searched in English
 
 
 # e5 reads ~100 characters in ~19 ms on 2 cores: the semantic query of a long ticket is a digest of its
@@ -138,17 +139,18 @@ class SearchEngine:
         return self.indexes.keyword.search(query, limit=self.config.fetch, filters=filters, language=language,
                                            exact_terms=exact)
 
-    def _translated(self, query: str, filters: Filters, language: str | None) -> list[Hit]:
+    def _translated(self, query: str, filters: Filters, language: str | None
+                    ) -> tuple[list[Hit], Translation | None]:
         """Keyword hits among the English articles for the query's dictionary translation, if it has one."""
         if self.translator is None or self.config.translated_weight <= 0:
-            return []
+            return [], None
         if filters.languages and TARGET not in filters.languages:
-            return []
+            return [], None
         translation = self.translator.translate(query, language)
         if translation is None or not translation.translated:
-            return []
+            return [], None
         english = Filters(filters.tags, filters.teams, (TARGET,), filters.statuses)
-        return self._keyword(translation.text, english, TARGET, ())
+        return self._keyword(translation.text, english, TARGET, ()), translation
 
     def _semantic(self, queries: Sequence[str], filters: Filters) -> list[Hit]:
         """Semantic hits; several query texts (windows of a long ticket) keep each chunk's best score."""
@@ -196,7 +198,7 @@ class SearchEngine:
         started = time.perf_counter()
         self.indexes.sync()
         keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
-        translated = self._translated(query, filters, language) if mode != "semantic" else []
+        translated, translation = self._translated(query, filters, language) if mode != "semantic" else ([], None)
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()]
         semantic = self._semantic(windows, filters) if mode != "keyword" and windows else []
         weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
@@ -205,7 +207,8 @@ class SearchEngine:
         results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
                         for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000
-        return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence)
+        return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence,
+                              translation if translated else None)
 
     def related(self, article_id: int, limit: int = 5, filters: Filters = Filters()) -> list[SearchResult]:
         """Nearest other articles in the semantic index (readers see published ones only)."""

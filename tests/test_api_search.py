@@ -18,7 +18,7 @@ def client(search_client, searchable_kb):
 
 def test_search_contract(client) -> None:
     body = client.get("/api/v1/search?q=drawer+stays+shut&limit=5").json
-    assert set(body) == {"query", "mode", "results", "total", "took_ms"}
+    assert set(body) == {"query", "mode", "results", "total", "took_ms", "translation"}
     assert body["mode"] == "hybrid" and body["total"] >= 1 and body["took_ms"] >= 0
     first = body["results"][0]
     assert set(first) == {"id", "slug", "title", "url", "section", "anchor", "snippet", "score", "language",

@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from werkzeug.test import EnvironBuilder
 
 from kb.index.base import Filters
 from kb.knowledge_base import open_knowledge_base
@@ -118,9 +121,12 @@ def translating_kb(settings, dictionaries: Path):
 def test_a_danish_question_finds_the_english_article_through_its_translation(translating_kb) -> None:
     engine = translating_kb.search
     question = "Hvordan nulstiller jeg min adgangskode?"
-    assert engine._translated(question, Filters(), None)  # the English article matched "reset password"
-    titles = [r.title for r in engine.search(question).results]
-    assert {"Nulstil din adgangskode", "Reset your password"} <= set(titles[:2])
+    hits, translation = engine._translated(question, Filters(), None)
+    assert hits and translation is not None  # the English article matched "reset password"
+    response = engine.search(question)
+    assert {"Nulstil din adgangskode", "Reset your password"} <= {r.title for r in response.results[:2]}
+    assert response.translation is not None and "password" in response.translation.text
+    assert engine.search("How do I reset my password?").translation is None
     receipt = engine.search("Printeren giver en tom kvittering", mode="keyword").results[0]
     assert receipt.title == "Printer prints blank receipts"
     assert "<mark>" in receipt.snippet or "<mark>" in receipt.title or receipt.section == ""
@@ -128,10 +134,11 @@ def test_a_danish_question_finds_the_english_article_through_its_translation(tra
 
 def test_translation_respects_filters_and_english_queries(translating_kb) -> None:
     engine = translating_kb.search
-    assert engine._translated("Hvordan nulstiller jeg min adgangskode?", Filters(languages=("da",)), None) == []
-    assert engine._translated("How do I reset my password?", Filters(), None) == []
+    assert engine._translated("Hvordan nulstiller jeg min adgangskode?", Filters(languages=("da",)), None) == ([], None)
+    assert engine._translated("How do I reset my password?", Filters(), None) == ([], None)
     drafts_only = Filters(statuses=("draft",))
-    assert engine._translated("Hvordan nulstiller jeg min adgangskode?", drafts_only, None) == []
+    hits, translation = engine._translated("Hvordan nulstiller jeg min adgangskode?", drafts_only, None)
+    assert hits == [] and translation is not None  # translated, but no published-only article among drafts
 
 
 @pytest.mark.skipif(not (DEFAULT_DICTIONARY_DIR / "freedict-dan-eng.index").exists() and not os.environ.get("CI"),
@@ -148,3 +155,21 @@ def test_installed_freedict_dictionaries_translate_real_questions() -> None:
     for question, english in cases.items():
         translation = translator.translate(question)
         assert translation is not None and english in translation.text.split(), (question, translation)
+
+
+def test_the_api_and_the_search_page_say_how_the_question_was_translated(translating_kb) -> None:
+    from kb.web import create_app
+
+    app = create_app(knowledge_base=translating_kb)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    path = "/api/v1/search?q=Hvordan+nulstiller+jeg+min+adgangskode%3F"
+    response = client.get(path)
+    body = response.get_json()
+    assert body["translation"]["language"] == "da" and "password" in body["translation"]["text"].split()
+    spec = OpenAPI.from_dict(client.get("/api/v1/openapi.json").get_json())  # the documented shape, filled in
+    request = EnvironBuilder(path, environ_base=client.environ_base).get_request()
+    spec.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
+    assert client.get("/api/v1/search", query_string={"q": "reset password"}).get_json()["translation"] is None
+    page = client.get("/", query_string={"q": "Hvordan nulstiller jeg min adgangskode?"}).get_data(as_text=True)
+    assert 'id="translation"' in page and "password" in page

@@ -148,10 +148,15 @@ SearchResultSchema = _schema("SearchResult", "One article found, pointing at its
     "id": Int(), "slug": Str(), "title": Str(), "url": Str(metadata=_doc("The article page and section anchor.")),
     "section": Str(), "anchor": Str(), "snippet": Str(metadata=_doc("HTML: matched words in <mark>.")),
     "score": Float(), "language": Str(), "tags": _strings(required=True), "updated": fields.Date(required=True)})
+TranslationSchema = _schema("Translation", "How a question in another language was also searched in English.", {
+    "language": Str(metadata=_doc("The language the question was read as.")),
+    "text": Str(metadata=_doc("The English words the keyword engine searched the English articles for."))})
 SearchResponseSchema = _schema("SearchResponse", "Results of one search.", {
     "query": Str(), "mode": Str(validate=validate.OneOf(MODES)),
     "results": fields.List(fields.Nested(SearchResultSchema), required=True),
-    "total": Int(metadata=_doc("Articles that matched, beyond the limit too.")), "took_ms": Float()})
+    "total": Int(metadata=_doc("Articles that matched, beyond the limit too.")), "took_ms": Float(),
+    "translation": fields.Nested(TranslationSchema, required=True, allow_none=True,
+                                 metadata=_doc("Null unless a dictionary translation was searched too."))})
 SuggestRequestSchema = _schema("SuggestRequest", f"A ticket (at most {MAX_SUGGEST_BYTES // 1024} KB of JSON).", {
     "text": Str(validate=NOT_BLANK, metadata=_doc("The ticket text.")), "subject": fields.Str(allow_none=True),
     "channel": fields.Str(allow_none=True, validate=validate.OneOf(CHANNELS)),
