@@ -266,7 +266,8 @@ def test_drift_does_not_flag_again_after_a_review_or_a_fix(stream) -> None:
     assert kb.store.get(ids["password"]).review_requested_at is None
     assert kb.store.get(ids["printer"]).review_requested_at is None
     for _ in range(3):  # new rejections after the review count again
-        later = -0.001  # 86 seconds on: clearly after the review
+        # A minute after now, so clearly after the review however long the suite ran since NOW was taken.
+        later = -((utcnow() - NOW).total_seconds() + 60) / 86400
         feedback(kb, suggestion(kb, "login trouble again", [ids["password"]], False, later), ids["password"],
                  "not_related", later)
     assert kb.analytics.flag_drift(window) == [ids["password"]]
