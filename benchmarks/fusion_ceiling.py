@@ -1,10 +1,11 @@
 """How far can per-query fusion weighting go on a dev set? Prints the production hybrid and its ceilings.
 
 Usage: python benchmarks/fusion_ceiling.py ../shared/eval/dev/crosslingual [--model multilingual-e5-small]
-Runs each query once through the engines (the production SearchEngine methods), then scores:
-the production hybrid, each engine alone, and an *oracle* that picks the best keyword weight per query
-from a grid. The oracle is not a method (it reads the judgments); it bounds every rule that only
-re-weights these two runs, so a target above it needs a better run, not a better weighting.
+Runs each query once through the engines (the production SearchEngine methods, the dictionary
+translation included), then scores: the production hybrid, each engine alone, and an *oracle* that picks
+the best keyword weight and translated share per query from a grid. The oracle is not a method (it reads
+the judgments); it bounds every rule that only re-weights these runs, so a target above it needs a better
+run, not a better weighting.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,12 +25,20 @@ from kb.index.base import Filters, Hit
 from kb.search import SearchEngine, digest
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+SHARES = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # of the translated run, where the query has one
 METRICS = ("ndcg@10", "recall@10")
 
 
-def _ranked(engine: SearchEngine, keyword: list[Hit], semantic: list[Hit], weight: float) -> list[int]:
-    """Article ranking of the production fusion at a given keyword weight."""
-    return engine._fuse(keyword, semantic, {}, weight)[0][:100]
+def _ranked(engine: SearchEngine, keyword: list[Hit], semantic: list[Hit], weight: float,
+            translated: Sequence[Hit] = (), share: float | None = None) -> list[int]:
+    """Article ranking of the production fusion at a given keyword weight (and translated share)."""
+    production = engine.config
+    if share is not None:
+        engine.config = replace(production, translated_weight=share)
+    try:
+        return engine._fuse(keyword, semantic, {}, weight, translated)[0][:100]
+    finally:
+        engine.config = production
 
 
 def _scores(ranked: list[int], doc_ids: dict[int, str], relevant: set[str]) -> dict[str, float]:
@@ -49,14 +60,17 @@ def measure(folder: Path, model: str | None) -> dict[str, dict[str, float]]:
                 text, relevant = query["text"], dataset.qrels[query["_id"]]
                 keyword = engine._keyword(text, Filters(), None, ())
                 semantic = engine._semantic([digest(text)], Filters())
-                runs = {"hybrid": _ranked(engine, keyword, semantic, engine.keyword_weight(text, keyword)),
-                        "keyword": _ranked(engine, keyword, [], 1.0),
+                translated, _ = engine._translated(text, Filters(), None)
+                weight = engine.keyword_weight(text, keyword)
+                runs = {"hybrid": _ranked(engine, keyword, semantic, weight, translated),
+                        "keyword": _ranked(engine, keyword, [], engine.config.keyword_weight, translated),
                         "semantic": _ranked(engine, [], semantic, 0.0)}
                 for name, ranked in runs.items():
                     for metric, value in _scores(ranked, doc_ids, relevant).items():
                         if metric in METRICS:
                             totals[name][metric] += value
-                grid = [_scores(_ranked(engine, keyword, semantic, w), doc_ids, relevant) for w in WEIGHTS]
+                grid = [_scores(_ranked(engine, keyword, semantic, w, translated, t), doc_ids, relevant)
+                        for w in WEIGHTS for t in (SHARES if translated else (0.0,))]
                 for metric in METRICS:  # each metric's own best weight: an upper bound for both
                     totals["oracle"][metric] += max(s[metric] for s in grid)
         finally:

@@ -31,6 +31,7 @@ TARGET = "en"
 # ISO 639-1 -> the ISO 639-3 code FreeDict names its files with.
 ISO3 = {"da": "dan", "nl": "nld", "pl": "pol", "fi": "fin", "de": "deu", "sv": "swe", "fr": "fra", "es": "spa",
         "it": "ita", "pt": "por", "cs": "ces", "hu": "hun", "nb": "nob"}
+LOOKUP_CACHE = 100_000  # words remembered per dictionary
 SENSES = 2  # translations kept per headword: the first senses are the common ones
 MIN_STEM = 5  # shortest word left after cutting an ending off
 MIN_PART = 4  # shortest compound part tried: shorter ones match by chance ("pitä|isi|kö")
@@ -116,6 +117,7 @@ class Dictionary:
                 by_stem[self._stem(word)].append(word)
         self.by_stem = {stem: sorted(words, key=len) for stem, words in by_stem.items()}
         self.english = frozenset(w for senses in entries.values() for sense in senses for w in _words(sense))
+        self._seen: dict[str, tuple[str, ...]] = {}
 
     def _single(self, word: str) -> tuple[str, ...]:
         if word in self.entries:
@@ -145,7 +147,14 @@ class Dictionary:
 
     def lookup(self, word: str) -> tuple[str, ...]:
         """English translations of a word, or () when the dictionary has nothing for it."""
-        return self._single(word) or (self._compound(word) if len(word) >= 2 * MIN_PART else ())
+        found = self._seen.get(word)
+        if found is None:
+            # Stems and compound splits cost tens of microseconds a word; agents repeat their words.
+            if len(self._seen) >= LOOKUP_CACHE:
+                self._seen.clear()
+            found = self._single(word) or (self._compound(word) if len(word) >= 2 * MIN_PART else ())
+            self._seen[word] = found
+        return found
 
 
 class QueryTranslator:
@@ -157,6 +166,7 @@ class QueryTranslator:
         self._loaded: dict[str, Dictionary] = {}
         self._locks = {language: threading.Lock() for language in self._files}  # a big one never blocks another
         self._preload: threading.Thread | None = None
+        self._english_words: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
 
     @staticmethod
     def _find(folder: Path | None) -> dict[str, tuple[Path, Path]]:
@@ -191,6 +201,7 @@ class QueryTranslator:
         def load_all() -> None:
             for language in sorted(self.languages, key=lambda lang: self._files[lang][0].stat().st_size):
                 self.dictionary(language)  # small ones first: German's 380,000 entries take a quarter minute
+            self._english()  # the English word list typed queries are checked against, built once here
         self._preload = threading.Thread(target=load_all, name="kb-dictionaries", daemon=True)
         self._preload.start()
         return self._preload
@@ -218,34 +229,39 @@ class QueryTranslator:
 
     def _english(self) -> frozenset[str]:
         """Every word the loaded dictionaries translate into: the English a typed query would use."""
-        return frozenset(w for d in list(self._loaded.values()) for w in d.english)
+        loaded = tuple(sorted(self._loaded))
+        if self._english_words[0] != loaded:  # built once per set of loaded dictionaries, not per query
+            self._english_words = (loaded, frozenset(w for lang in loaded for w in self._loaded[lang].english))
+        return self._english_words[1]
 
     def translate(self, text: str, language: str | None = None) -> Translation | None:
         """English words for a query in another language; None when it reads as English or has no dictionary."""
         words = _words(text)
         if language and language.lower().startswith(TARGET):
             return None
-        stated = language if language in self._files else None
-        options = [self._translate(words, lang) for lang in ([stated] if stated else self.candidates(words))]
-        found = max((t for t in options if t is not None and t.translated), key=lambda t: t.coverage, default=None)
-        if found is None or stated or set(words) & set().union(*map(_stopwords, self._files)):
-            return found
+        if language in self._files:
+            return self._translate(words, language)
+        if set(words) & set().union(*map(_stopwords, [*self._files, TARGET])):
+            options = [self._translate(words, lang) for lang in self.candidates(words)]
+            return max((t for t in options if t.translated), key=lambda t: t.coverage, default=None)
         # Typed words without stop words: translate only what reads less like English than like the language.
+        content = [w for w in words if w.isalpha()]  # codes and numbers read the same in every language
         english = self._english()
-        content = [w for w in words if w not in _stopwords(TARGET)]
         english_share = sum(w in english for w in content) / max(1, len(content))
-        return found if found.coverage >= FALLBACK_COVERAGE and found.coverage > english_share else None
-
-    def _translate(self, words: list[str], language: str) -> Translation | None:
-        dictionary = self.dictionary(language)
-        if dictionary is None:
+        if not content or english_share == 1.0:
             return None
+        options = [self._translate(content, lang) for lang in self.candidates(words)]
+        found = max((t for t in options if t.translated), key=lambda t: t.coverage, default=None)
+        return found if found and found.coverage >= FALLBACK_COVERAGE and found.coverage > english_share else None
+
+    def _translate(self, words: list[str], language: str) -> Translation:
+        dictionary = self.dictionary(language)
         stop = _stopwords(language)
         english: list[str] = []
         translated: list[str] = []
         kept: list[str] = []
         for word in dict.fromkeys(w for w in words if w not in stop):
-            senses = dictionary.lookup(word)
+            senses = dictionary.lookup(word) if dictionary else ()
             (translated if senses else kept).append(word)
             english += senses or [word]
         return Translation(language, " ".join(dict.fromkeys(english)), tuple(translated), tuple(kept))

@@ -102,6 +102,8 @@ def test_preload_reads_every_dictionary(dictionaries: Path) -> None:
     translator.wait_until_loaded(10)
     assert set(translator._loaded) == {"da", "pl"}
     assert translator.translate("adgangskode nulstille") is not None  # typed words, no stop words
+    assert translator.translate("printer blank") is None  # every word reads as English too
+    assert translator.translate("ERR-4012") is None  # codes are the same in every language
 
 
 @pytest.fixture
