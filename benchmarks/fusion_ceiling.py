@@ -61,7 +61,8 @@ def measure(folder: Path, model: str | None) -> dict[str, dict[str, float]]:
                 keyword = engine._keyword(text, Filters(), None, ())
                 semantic = engine._semantic([digest(text)], Filters())
                 translated, _ = engine._translated(text, Filters(), None)
-                weight = engine.keyword_weight(text, keyword)
+                weight = (engine.keyword_weight(text, keyword) if keyword and semantic  # as SearchEngine.search
+                          else engine.config.keyword_weight)
                 runs = {"hybrid": _ranked(engine, keyword, semantic, weight, translated),
                         "keyword": _ranked(engine, keyword, [], engine.config.keyword_weight, translated),
                         "semantic": _ranked(engine, [], semantic, 0.0)}
