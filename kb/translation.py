@@ -54,6 +54,10 @@ class Translation:
     translated: tuple[str, ...]  # query words a dictionary entry was found for
     kept: tuple[str, ...]  # query words without an entry, passed on unchanged
 
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready: the language read and the English words searched."""
+        return {"language": self.language, "text": self.text}
+
     @property
     def coverage(self) -> float:
         """Share of the query's content words that were translated."""
@@ -166,6 +170,7 @@ class QueryTranslator:
         self._loaded: dict[str, Dictionary] = {}
         self._locks = {language: threading.Lock() for language in self._files}  # a big one never blocks another
         self._preload: threading.Thread | None = None
+        self._stop_words = frozenset().union(*map(_stopwords, [*self._files, TARGET]))  # a query with none was typed
         self._english_words: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
 
     @staticmethod
@@ -241,7 +246,7 @@ class QueryTranslator:
             return None
         if language in self._files:
             return self._translate(words, language)
-        if set(words) & set().union(*map(_stopwords, [*self._files, TARGET])):
+        if not self._stop_words.isdisjoint(words):
             options = [self._translate(words, lang) for lang in self.candidates(words)]
             return max((t for t in options if t.translated), key=lambda t: t.coverage, default=None)
         # Typed words without stop words: translate only what reads less like English than like the language.

@@ -52,7 +52,6 @@ def search() -> Response:
     query, filters = request.args.get("q", ""), filters_from_args()
     response = run_search(query, request.args.get("mode", "hybrid"), int_arg("limit", 10, maximum=100), filters)
     log_search(query, response.mode, filters, response, "api")
-    translated = response.translation
     return jsonify({"query": query, "mode": response.mode, "results": [r.to_dict() for r in response.results],
                     "total": response.total, "took_ms": response.took_ms,
-                    "translation": {"language": translated.language, "text": translated.text} if translated else None})
+                    "translation": response.translation.to_dict() if response.translation else None})
