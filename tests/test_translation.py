@@ -104,6 +104,7 @@ def test_preload_reads_every_dictionary(dictionaries: Path) -> None:
     assert translator.translate("adgangskode nulstille") is not None  # typed words, no stop words
     assert translator.translate("printer blank") is None  # every word reads as English too
     assert translator.translate("ERR-4012") is None  # codes are the same in every language
+    assert translator.translate("Wie kann mein Passwort") is None  # German stop words, no German dictionary
 
 
 @pytest.fixture
