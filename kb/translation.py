@@ -35,7 +35,7 @@ LOOKUP_CACHE = 100_000  # words remembered per dictionary
 SENSES = 2  # translations kept per headword: the first senses are the common ones
 MIN_STEM = 5  # shortest word left after cutting an ending off
 MIN_PART = 4  # shortest compound part tried: shorter ones match by chance ("pitä|isi|kö")
-FALLBACK_COVERAGE = 0.5  # a query without stop words is read as a language only if half its words are in it
+FALLBACK_COVERAGE = 0.5  # typed words are read as a language only if half of them are its headwords
 _LINKS = ("", "s", "e", "en", "n")  # linking letters between compound parts (Danish, Dutch, German, Swedish)
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _NOTE = re.compile(r"\([^)]*\)|<[^>]*>|\[[^]]*\]")
@@ -133,6 +133,14 @@ class Dictionary:
             cuts = [word[:-cut] for cut in (1, 2, 3) if len(word) - cut >= MIN_STEM]
             heads = [head for head in cuts if head in self.entries][:1]
         return tuple(dict.fromkeys(t for head in heads[:2] for t in self.entries[head][:SENSES]))
+
+    def knows(self, word: str) -> bool:
+        """The word is a headword, or one less an ending of up to three letters: evidence of the language.
+
+        Stems and compound splits are left out here, because they find something in nearly any language.
+        """
+        return word in self.entries or any(word[:-cut] in self.entries for cut in (1, 2, 3)
+                                           if len(word) - cut >= MIN_STEM)
 
     def _compound(self, word: str) -> tuple[str, ...]:
         """Two headwords glued together, the longest tail first ("værne|midler", "beschermings|middelen")."""
@@ -255,9 +263,14 @@ class QueryTranslator:
         english_share = sum(w in english for w in content) / max(1, len(content))
         if not content or english_share == 1.0:
             return None
-        options = [self._translate(content, lang) for lang in self.candidates(words)]
-        found = max((t for t in options if t.translated), key=lambda t: t.coverage, default=None)
-        return found if found and found.coverage >= FALLBACK_COVERAGE and found.coverage > english_share else None
+        # The language whose dictionary holds most of the words as they are; a tie is no answer.
+        known = {lang: sum(self._loaded[lang].knows(w) for w in content) for lang in self.candidates(words)}
+        ranked = sorted(known.values(), reverse=True)
+        if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
+            return None
+        language = max(known, key=known.__getitem__)
+        share = known[language] / len(content)
+        return self._translate(content, language) if share >= FALLBACK_COVERAGE and share > english_share else None
 
     def _translate(self, words: list[str], language: str) -> Translation:
         dictionary = self.dictionary(language)
