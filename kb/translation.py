@@ -35,7 +35,7 @@ LOOKUP_CACHE = 100_000  # words remembered per dictionary
 SENSES = 2  # translations kept per headword: the first senses are the common ones
 MIN_STEM = 5  # shortest word left after cutting an ending off
 MIN_PART = 4  # shortest compound part tried: shorter ones match by chance ("pitä|isi|kö")
-FALLBACK_COVERAGE = 0.5  # typed words are read as a language only if half of them are its headwords
+FALLBACK_COVERAGE = 0.5  # typed words are read as a language only if it translates half of them
 _LINKS = ("", "s", "e", "en", "n")  # linking letters between compound parts (Danish, Dutch, German, Swedish)
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _NOTE = re.compile(r"\([^)]*\)|<[^>]*>|\[[^]]*\]")
@@ -263,14 +263,16 @@ class QueryTranslator:
         english_share = sum(w in english for w in content) / max(1, len(content))
         if not content or english_share == 1.0:
             return None
-        # The language whose dictionary holds most of the words as they are; a tie is no answer.
-        known = {lang: sum(self._loaded[lang].knows(w) for w in content) for lang in self.candidates(words)}
-        ranked = sorted(known.values(), reverse=True)
-        if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
+        # The language that translates most of the words; on a tie, the one holding more of them as they
+        # are (stems and compound splits find something in nearly any language: "Miten vaihdan salasanan"
+        # translates as far in Spanish as in Finnish, but only Finnish has "miten" and "salasana").
+        options = {lang: self._translate(content, lang) for lang in self.candidates(words)}
+        known = {lang: sum(self._loaded[lang].knows(w) for w in content) for lang in options}
+        language = max(options, key=lambda lang: (options[lang].coverage, known[lang]), default=None)
+        if language is None or not known[language]:
             return None
-        language = max(known, key=known.__getitem__)
-        share = known[language] / len(content)
-        return self._translate(content, language) if share >= FALLBACK_COVERAGE and share > english_share else None
+        found = options[language]
+        return found if found.coverage >= FALLBACK_COVERAGE and found.coverage > english_share else None
 
     def _translate(self, words: list[str], language: str) -> Translation:
         dictionary = self.dictionary(language)
