@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kb.fusion import (
     convex_combination,
@@ -149,8 +149,7 @@ class SearchEngine:
         translation = self.translator.translate(query, language)
         if translation is None or not translation.translated:
             return [], None
-        english = Filters(filters.tags, filters.teams, (TARGET,), filters.statuses)
-        return self._keyword(translation.text, english, TARGET, ()), translation
+        return self._keyword(translation.text, replace(filters, languages=(TARGET,)), TARGET, ()), translation
 
     def _semantic(self, queries: Sequence[str], filters: Filters) -> list[Hit]:
         """Semantic hits; several query texts (windows of a long ticket) keep each chunk's best score."""

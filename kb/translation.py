@@ -178,7 +178,8 @@ class QueryTranslator:
         self._locks = {language: threading.Lock() for language in self._files}  # a big one never blocks another
         self._preload: threading.Thread | None = None
         # Stop words of every language with a list: a query with none of them was typed as a few words.
-        self._stop_words = frozenset().union(*map(_stopwords, {*stoplists, *self._files, TARGET}))
+        self._stop_languages = frozenset({*stoplists, *self._files, TARGET})
+        self._stop_words = frozenset().union(*map(_stopwords, self._stop_languages))
         self._english_words: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
 
     @staticmethod
@@ -233,7 +234,7 @@ class QueryTranslator:
         all (a few typed words) every dictionary already in memory is a candidate; `translate` weighs them.
         """
         distinct = set(words)
-        counts = {lang: len(distinct & _stopwords(lang)) for lang in {*stoplists, *self._files, TARGET}}
+        counts = {lang: len(distinct & _stopwords(lang)) for lang in self._stop_languages}
         best = max(counts.values())
         if not best:
             return sorted(self._loaded)
