@@ -16,15 +16,17 @@ setup: $(STAMP) dictionaries
 
 # Bilingual dictionaries into English (FreeDict, Debian's dict-freedict-* packages) let a question in Danish,
 # Dutch, Polish, Finnish, Swedish, French or Spanish find English articles by keyword too (kb/translation.py).
-# Optional: without them search still runs, on the multilingual embeddings alone.
+# Optional: without them search still runs, on the multilingual embeddings alone. `kb lemmas` then builds,
+# once, the dictionary forms of their inflected words (kb/lemmas.py; a quarter minute, kept in index/lemmas).
 DICTIONARIES := dan nld pol fin swe fra spa
-dictionaries:
+dictionaries: $(STAMP)
 	@missing=""; for code in $(DICTIONARIES); do \
 	  [ -f /usr/share/dictd/freedict-$$code-eng.index ] || missing="$$missing dict-freedict-$$code-eng"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "dictionaries missing:$$missing (apt-get install them for cross-lingual keyword search)"; fi; fi
+	$(BIN)/python -m kb lemmas
 
 # The first run creates the account "admin" and prints its password once (python -m kb set-password admin
 # changes it). Plain http on 127.0.0.1 cannot carry Secure cookies, so this local run turns them off.

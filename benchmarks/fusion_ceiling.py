@@ -25,16 +25,16 @@ from kb.index.base import Filters, Hit
 from kb.search import SearchEngine, digest
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
-SHARES = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # of the translated run, where the query has one
+SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # of each translated run (keyword, semantic), where the query has them
 METRICS = ("ndcg@10", "recall@10")
 
 
 def _ranked(engine: SearchEngine, keyword: list[Hit], semantic: list[Hit], weight: float,
-            translated: Sequence[Hit] = (), share: float | None = None) -> list[int]:
-    """Article ranking of the production fusion at a given keyword weight (and translated share)."""
+            translated: Sequence[Sequence[Hit]] = ((), ()), share: float | None = None) -> list[int]:
+    """Article ranking of the production fusion at a given keyword weight (and translated runs' share)."""
     production = engine.config
     if share is not None:
-        engine.config = replace(production, translated_weight=share)
+        engine.config = replace(production, translated_weight=share, translated_semantic_weight=share)
     try:
         return engine._fuse(keyword, semantic, {}, weight, translated)[0][:100]
     finally:
@@ -60,18 +60,18 @@ def measure(folder: Path, model: str | None) -> dict[str, dict[str, float]]:
                 text, relevant = query["text"], dataset.qrels[query["_id"]]
                 keyword = engine._keyword(text, Filters(), None, ())
                 semantic = engine._semantic([digest(text)], Filters())
-                translated, _ = engine._translated(text, Filters(), None)
+                *translated, _ = engine._translated(text, Filters(), None, True)
                 weight = (engine.keyword_weight(text, keyword) if keyword and semantic  # as SearchEngine.search
                           else engine.config.keyword_weight)
                 runs = {"hybrid": _ranked(engine, keyword, semantic, weight, translated),
-                        "keyword": _ranked(engine, keyword, [], engine.config.keyword_weight, translated),
+                        "keyword": _ranked(engine, keyword, [], engine.config.keyword_weight, (translated[0], ())),
                         "semantic": _ranked(engine, [], semantic, 0.0)}
                 for name, ranked in runs.items():
                     for metric, value in _scores(ranked, doc_ids, relevant).items():
                         if metric in METRICS:
                             totals[name][metric] += value
                 grid = [_scores(_ranked(engine, keyword, semantic, w, translated, t), doc_ids, relevant)
-                        for w in WEIGHTS for t in (SHARES if translated else (0.0,))]
+                        for w in WEIGHTS for t in (SHARES if translated[0] else (0.0,))]
                 for metric in METRICS:  # each metric's own best weight: an upper bound for both
                     totals["oracle"][metric] += max(s[metric] for s in grid)
         finally:

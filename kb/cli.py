@@ -172,6 +172,22 @@ def _bench_args(parser: argparse.ArgumentParser) -> None:
                         help="logged queries behind the analytics page figures (0: skip them)")
 
 
+@command("lemmas", "build the dictionary forms used to translate questions (once per machine, kb/lemmas.py)")
+def cmd_lemmas(args: argparse.Namespace) -> int:
+    from kb.lemmas import build_tries, trie_folder
+    from kb.translation import QueryTranslator
+
+    settings = load_settings()
+    if settings.dictionary_dir is None or settings.lemma_dir is None:
+        print("query translation is off (KB_DICTIONARY_DIR): nothing to build")
+        return 0
+    started = time.perf_counter()
+    ready = build_tries(trie_folder(settings.lemma_dir), QueryTranslator(settings.dictionary_dir).languages)
+    print(f"dictionary forms ready for {', '.join(ready) or 'no installed language'} "
+          f"in {time.perf_counter() - started:.1f} s ({trie_folder(settings.lemma_dir)})")
+    return 0
+
+
 @command("bench", "build a synthetic base and print speed figures as JSON lines", _bench_args)
 def cmd_bench(args: argparse.Namespace) -> int:
     from kb.bench import emit_json, run_bench

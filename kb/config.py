@@ -36,6 +36,8 @@ class Settings:
     # Bilingual dictionaries into English (FreeDict, dictd format) for questions in other languages;
     # None: no query translation. load_settings() looks where Debian's dict-freedict-* packages put them.
     dictionary_dir: Path | None = None
+    # Where `python -m kb lemmas` keeps the dictionary forms of inflected words (kb/lemmas.py); None: stems only.
+    lemma_dir: Path | None = None
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests, eval workspaces)."""
@@ -107,6 +109,8 @@ def load_settings() -> Settings:
         query_log_enabled=_env_bool("KB_QUERY_LOG", True),
         query_log_retention_days=int(os.environ.get("KB_QUERY_LOG_RETENTION_DAYS", 90)),
         dictionary_dir=_dictionary_dir(),
+        lemma_dir=(Path(cache).expanduser().resolve() if cache else _env_path("KB_INDEX_DIR", PROJECT_ROOT / "index"))
+        / "lemmas",
     )
 
 

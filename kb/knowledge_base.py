@@ -117,6 +117,7 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
     """Load (or rebuild) the indexes and keep them current on every save."""
     from kb.embeddings import CachedEmbedder, load_embedder
     from kb.index.manager import IndexManager
+    from kb.lemmas import lemmatizer
     from kb.search import SearchEngine
     from kb.suggest import Suggester
     from kb.translation import QueryTranslator
@@ -128,7 +129,7 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
     kb.indexes = IndexManager(settings.index_dir, kb.store, embedder)
     kb.indexes.open(progress)
     kb.store.on_change(lambda _ids: kb.indexes.sync(force=True))
-    translator = QueryTranslator(settings.dictionary_dir) if settings.dictionary_dir else None
+    translator = QueryTranslator(settings.dictionary_dir, lemmatizer(settings)) if settings.dictionary_dir else None
     if translator is not None:
         translator.preload_in_background()
     kb.search = SearchEngine(kb.indexes, translator=translator)

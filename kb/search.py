@@ -38,9 +38,11 @@ class FusionConfig:
     # An engine whose best article clearly stands out (normalised top-1 minus top-2) is more likely right
     # on this query: its weight grows by that margin times this, before renormalising (0 turns it off).
     margin_strength: float = 1.0
-    # A question in another language also runs through the keyword engine as its dictionary translation,
-    # against the English articles, with this share of the weight (kb/translation.py).
-    translated_weight: float = 0.3
+    # A question in another language also runs as its dictionary translation against the English articles
+    # (kb/translation.py): through the keyword engine with this share of the weight, and its English
+    # rendering through the semantic engine with the next share (hybrid mode only).
+    translated_weight: float = 0.2
+    translated_semantic_weight: float = 0.2
     rrf_k: float = 60.0
     fetch: int = 100  # chunks fetched from each engine before fusing
 
@@ -139,17 +141,23 @@ class SearchEngine:
         return self.indexes.keyword.search(query, limit=self.config.fetch, filters=filters, language=language,
                                            exact_terms=exact)
 
-    def _translated(self, query: str, filters: Filters, language: str | None
-                    ) -> tuple[list[Hit], Translation | None]:
-        """Keyword hits among the English articles for the query's dictionary translation, if it has one."""
+    def _translated(self, query: str, filters: Filters, language: str | None, semantic: bool
+                    ) -> tuple[list[Hit], list[Hit], Translation | None]:
+        """Hits among the English articles for the query's dictionary translation: keyword, then semantic."""
         if self.translator is None or self.config.translated_weight <= 0:
-            return [], None
+            return [], [], None
         if filters.languages and TARGET not in filters.languages:
-            return [], None
+            return [], [], None
         translation = self.translator.translate(query, language)
         if translation is None or not translation.translated:
-            return [], None
-        return self._keyword(translation.text, replace(filters, languages=(TARGET,)), TARGET, ()), translation
+            return [], [], None
+        english = replace(filters, languages=(TARGET,))
+        keyword = self._keyword(translation.text, english, TARGET, ())
+        if not (semantic and keyword and self.config.translated_semantic_weight > 0):
+            return keyword, [], translation
+        # The senses the English articles use, as the keyword engine just matched them, make the sentence.
+        known = {word for hit in keyword for word in hit.matched_terms}
+        return keyword, self._semantic([translation.sentence(known)], english), translation
 
     def _semantic(self, queries: Sequence[str], filters: Filters) -> list[Hit]:
         """Semantic hits; several query texts (windows of a long ticket) keep each chunk's best score."""
@@ -169,23 +177,25 @@ class SearchEngine:
         return self.config.keyword_weight * min(1.0, coverage / self.config.full_coverage)
 
     def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float,
-              translated: Sequence[Hit] = ()
+              translated: Sequence[Sequence[Hit]] = ((), ())
               ) -> tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]:
-        k_scores, k_best = _rollup(keyword)
-        s_scores, s_best = _rollup(semantic)
-        t_scores, t_best = _rollup(translated)
-        share = self.config.translated_weight if t_scores else 0.0
-        weights = (keyword_weight * (1 - share), (1.0 - keyword_weight) * (1 - share), share)
+        (k_scores, k_best), (s_scores, s_best) = _rollup(keyword), _rollup(semantic)
+        (t_scores, t_best), (u_scores, u_best) = (_rollup(hits) for hits in translated)
+        shares = (self.config.translated_weight if t_scores else 0.0,
+                  self.config.translated_semantic_weight if u_scores else 0.0)
+        rest = 1.0 - sum(shares)
+        weights = (keyword_weight * rest, (1.0 - keyword_weight) * rest, *shares)
         if self.config.method == "convex":
             # BM25 scores: share of the best; cosines: spread between this query's best and worst fetched.
-            runs = [max_normalise(k_scores), min_max_normalise(s_scores), max_normalise(t_scores)]
+            runs = [max_normalise(k_scores), min_max_normalise(s_scores), max_normalise(t_scores),
+                    min_max_normalise(u_scores)]
             fused = convex_combination(runs, margin_weights(runs, weights, self.config.margin_strength))
         else:
-            fused = reciprocal_rank_fusion([top_keys(run, len(run)) for run in (k_scores, s_scores, t_scores)],
-                                           weights, self.config.rrf_k)
+            ranked = [top_keys(run, len(run)) for run in (k_scores, s_scores, t_scores, u_scores)]
+            fused = reciprocal_rank_fusion(ranked, weights, self.config.rrf_k)
         fused = {a: score * boosts.get(a, 1.0) for a, score in fused.items()}
-        # The section: a keyword engine's when it found the article (it can say why), else the semantic one's.
-        best = {**s_best, **t_best, **k_best}
+        # The section: a keyword engine's when it found the article (it can say why), else a semantic one's.
+        best = {**u_best, **s_best, **t_best, **k_best}
         evidence = {a: (k_scores.get(a, 0.0), s_scores.get(a, 0.0)) for a in fused}
         return top_keys(fused, len(fused)), fused, best, evidence
 
@@ -197,17 +207,19 @@ class SearchEngine:
         started = time.perf_counter()
         self.indexes.sync()
         keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
-        translated, translation = self._translated(query, filters, language) if mode != "semantic" else ([], None)
+        translated_keyword, translated_semantic, translation = (
+            self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], [], None))
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()]
         semantic = self._semantic(windows, filters) if mode != "keyword" and windows else []
         weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
-        ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight, translated)
-        matched = {h.chunk_id: h.matched_terms for h in [*translated, *keyword] if h.matched_terms}
+        ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight,
+                                                     (translated_keyword, translated_semantic))
+        matched = {h.chunk_id: h.matched_terms for h in [*translated_keyword, *keyword] if h.matched_terms}
         results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
                         for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence,
-                              translation if translated else None)
+                              translation if translated_keyword else None)
 
     def related(self, article_id: int, limit: int = 5, filters: Filters = Filters()) -> list[SearchResult]:
         """Nearest other articles in the semantic index (readers see published ones only)."""

@@ -1,48 +1,34 @@
 """Query translation into English with bilingual dictionaries, for questions asked in another language.
 
-The dictionaries are FreeDict's, in the dictd format Debian ships (`dict-freedict-dan-eng` and friends
-put `freedict-dan-eng.index` and `.dict.dz` under /usr/share/dictd).  A Danish question is turned into
-English words, word by word: the exact headword, else a headword with the same stem (inflections), else
-a compound split into two headwords ("beskyttelses|udstyr").  Words with no entry are kept as they are,
-because they are mostly names, codes and loan words ("COVID-19", "Zendesk").  The keyword engine then
-searches the English articles with those words, which gives the semantic engine a second, independent
-opinion where its cross-lingual recall is weakest.
+A Danish question is turned into English word by word with FreeDict's dictionaries (kb/dictionaries.py):
+its headword, else its dictionary form (kb/lemmas.py), stem, a shorter ending or two compound parts.
+Words with no entry are kept as they are, because they are mostly names, codes and loan words
+("COVID-19", "Zendesk").  The search engine then runs those words through the keyword engine against the
+English articles, and an English sentence of the senses those articles use through the semantic engine:
+two more opinions where the multilingual embeddings' cross-lingual recall is weakest.
 """
 
 from __future__ import annotations
 
-import gzip
 import logging
-import re
 import threading
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from whoosh.lang.stopwords import stoplists
 
-from kb.index.keyword_analysis import _stemmer, _stopwords, _words
+from kb.dictionaries import ISO3, Dictionary, dictionary_files, read_dictd
+from kb.index.keyword_analysis import _stopwords, _words
+from kb.lemmas import Lemmatizer
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DICTIONARY_DIR = Path("/usr/share/dictd")
 TARGET = "en"
-# ISO 639-1 -> the ISO 639-3 code FreeDict names its files with.
-ISO3 = {"da": "dan", "nl": "nld", "pl": "pol", "fi": "fin", "de": "deu", "sv": "swe", "fr": "fra", "es": "spa",
-        "it": "ita", "pt": "por", "cs": "ces", "hu": "hun", "nb": "nob"}
-LOOKUP_CACHE = 100_000  # words remembered per dictionary
-SENSES = 2  # translations kept per headword: the first senses are the common ones
-MIN_STEM = 5  # shortest word left after cutting an ending off
-MIN_PART = 4  # shortest compound part tried: shorter ones match by chance ("pitä|isi|kö")
+_ENGLISH_STOP = _stopwords(TARGET)
 FALLBACK_COVERAGE = 0.5  # typed words are read as a language only if it translates half of them
-_LINKS = ("", "s", "e", "en", "n")  # linking letters between compound parts (Danish, Dutch, German, Swedish)
-_B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
-_NOTE = re.compile(r"\([^)]*\)|<[^>]*>|\[[^]]*\]")
-_SENSE = re.compile(r"^\d+\.\s*")
-_TRIM = " \t-‐–—'\"."
-_LETTERS = re.compile(r"[^\W\d_]{2}")
-_INLINE_SENSE = re.compile(r"\s\d+\.(?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -53,6 +39,21 @@ class Translation:
     text: str  # English words (and kept words) for the keyword engine
     translated: tuple[str, ...]  # query words a dictionary entry was found for
     kept: tuple[str, ...]  # query words without an entry, passed on unchanged
+    senses: tuple[tuple[str, ...], ...] = ()  # per content word of the query, in order: its English, or itself
+
+    def sentence(self, known: Container[str]) -> str:
+        """The query in English for an embedder: per word, the senses `known` holds (two at most), else the first.
+
+        Dictionaries list senses by habit, not by topic ("bremse": brake, gadfly); the words the English
+        articles actually use are the likelier reading, and a sentence of one or two readings a word embeds
+        closer to the articles than every sense does.
+        """
+        def fits(sense: str) -> bool:
+            content = [w for w in _words(sense) if w not in _ENGLISH_STOP]
+            return bool(content) and all(w in known for w in content)
+
+        chosen = ([s for s in options if fits(s)][:2] or list(options[:1]) for options in self.senses)
+        return " ".join(s for group in chosen for s in group)
 
     def to_dict(self) -> dict[str, str]:
         """JSON-ready: the language read and the English words searched."""
@@ -65,115 +66,12 @@ class Translation:
         return len(self.translated) / total if total else 0.0
 
 
-def _offset(code: str) -> int:
-    value = 0
-    for char in code:
-        value = value * 64 + _B64[char]
-    return value
-
-
-def _senses(entry: str) -> list[str]:
-    """English translations of one dictd entry: the lines after the headword, numbered senses included.
-
-    FreeDict's Wiktionary-based dictionaries follow the translation with a definition in the source
-    language; it starts after the first un-numbered line, so reading stops there.
-    """
-    found: list[str] = []
-    for number, line in enumerate(entry.split("\n")[1:]):
-        line = line.strip()
-        if not line:
-            continue
-        if number > 0 and not _SENSE.match(line):
-            break
-        line = _INLINE_SENSE.sub(", ", _NOTE.sub("", _SENSE.sub("", line)))
-        parts = (part.strip(_TRIM) for part in re.split(r"[,;]", line))
-        found += [part for part in parts if _LETTERS.search(part)]  # not bare suffixes such as "‐y"
-    return found
-
-
-def read_dictd(index_path: Path, dict_path: Path) -> dict[str, tuple[str, ...]]:
-    """Headword (lowercase) -> English translations, from a dictd index and its (optionally gzipped) data."""
-    opener = gzip.open if dict_path.suffix == ".dz" else open
-    with opener(dict_path, "rb") as handle:
-        data = handle.read()
-    entries: dict[str, list[str]] = defaultdict(list)
-    for line in index_path.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) != 3 or parts[0].startswith("00-database") or parts[0].startswith("00database"):
-            continue
-        start, length = _offset(parts[1]), _offset(parts[2])
-        senses = _senses(data[start : start + length].decode("utf-8", "replace"))
-        if senses:
-            entries[parts[0].lower()].extend(sense.lower() for sense in senses)
-    return {word: tuple(dict.fromkeys(senses)) for word, senses in entries.items()}
-
-
-class Dictionary:
-    """One language's entries into English, looked up by word, stem or compound parts."""
-
-    def __init__(self, language: str, entries: dict[str, tuple[str, ...]]) -> None:
-        self.language = language
-        self.entries = entries
-        self._stem = _stemmer(language)
-        by_stem: dict[str, list[str]] = defaultdict(list)
-        for word in entries:
-            if " " not in word:
-                by_stem[self._stem(word)].append(word)
-        self.by_stem = {stem: sorted(words, key=len) for stem, words in by_stem.items()}
-        self.english = frozenset(w for senses in entries.values() for sense in senses for w in _words(sense))
-        self._seen: dict[str, tuple[str, ...]] = {}
-
-    def _single(self, word: str) -> tuple[str, ...]:
-        if word in self.entries:
-            return self.entries[word][:SENSES]
-        heads = self.by_stem.get(self._stem(word), ())
-        if not heads:
-            # Snowball's stems of a nominative and its cases can differ (Finnish "salasana" -> "salas",
-            # "salasanan" -> "salasan"): an ending of up to three letters is also tried off the word itself.
-            cuts = [word[:-cut] for cut in (1, 2, 3) if len(word) - cut >= MIN_STEM]
-            heads = [head for head in cuts if head in self.entries][:1]
-        return tuple(dict.fromkeys(t for head in heads[:2] for t in self.entries[head][:SENSES]))
-
-    def knows(self, word: str) -> bool:
-        """The word is a headword, or one less an ending of up to three letters: evidence of the language.
-
-        Stems and compound splits are left out here, because they find something in nearly any language.
-        """
-        return word in self.entries or any(word[:-cut] in self.entries for cut in (1, 2, 3)
-                                           if len(word) - cut >= MIN_STEM)
-
-    def _compound(self, word: str) -> tuple[str, ...]:
-        """Two headwords glued together, the longest tail first ("værne|midler", "beschermings|middelen")."""
-        for cut in range(MIN_PART, len(word) - MIN_PART + 1):
-            tail = self._single(word[cut:])
-            if not tail:
-                continue
-            head = word[:cut]
-            for link in _LINKS:
-                if link and not head.endswith(link):
-                    continue
-                found = self._single(head[: len(head) - len(link)]) if len(head) - len(link) >= MIN_PART else ()
-                if found:
-                    return found[:1] + tail
-        return ()
-
-    def lookup(self, word: str) -> tuple[str, ...]:
-        """English translations of a word, or () when the dictionary has nothing for it."""
-        found = self._seen.get(word)
-        if found is None:
-            # Stems and compound splits cost tens of microseconds a word; agents repeat their words.
-            if len(self._seen) >= LOOKUP_CACHE:
-                self._seen.clear()
-            found = self._single(word) or (self._compound(word) if len(word) >= 2 * MIN_PART else ())
-            self._seen[word] = found
-        return found
-
-
 class QueryTranslator:
     """Reads a query's language from its stop words and translates it with that language's dictionary."""
 
-    def __init__(self, folder: Path | None = DEFAULT_DICTIONARY_DIR) -> None:
+    def __init__(self, folder: Path | None = DEFAULT_DICTIONARY_DIR, lemmas: Lemmatizer | None = None) -> None:
         self._files = self._find(folder)
+        self._lemmas = lemmas
         self._loaded: dict[str, Dictionary] = {}
         self._locks = {language: threading.Lock() for language in self._files}  # a big one never blocks another
         self._preload: threading.Thread | None = None
@@ -184,15 +82,10 @@ class QueryTranslator:
 
     @staticmethod
     def _find(folder: Path | None) -> dict[str, tuple[Path, Path]]:
-        found: dict[str, tuple[Path, Path]] = {}
         if folder is None or not folder.is_dir():
-            return found
-        for lang, code in ISO3.items():
-            index = folder / f"freedict-{code}-eng.index"
-            data = next((p for p in (index.with_suffix(".dict.dz"), index.with_suffix(".dict")) if p.exists()), None)
-            if index.exists() and data is not None:
-                found[lang] = (index, data)
-        return found
+            return {}
+        found = {lang: dictionary_files(folder, lang) for lang in ISO3}
+        return {lang: files for lang, files in found.items() if files is not None}
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -205,8 +98,8 @@ class QueryTranslator:
             return None
         with self._locks[language]:
             if language not in self._loaded:
-                index, data = self._files[language]
-                self._loaded[language] = Dictionary(language, read_dictd(index, data))
+                lemma = partial(self._lemmas.lemma, language) if self._lemmas else None
+                self._loaded[language] = Dictionary(language, read_dictd(*self._files[language]), lemma)
                 log.info("loaded %s-%s dictionary (%d entries)", language, TARGET, len(self._loaded[language].entries))
             return self._loaded[language]
 
@@ -278,11 +171,8 @@ class QueryTranslator:
     def _translate(self, words: list[str], language: str) -> Translation:
         dictionary = self.dictionary(language)
         stop = _stopwords(language)
-        english: list[str] = []
-        translated: list[str] = []
-        kept: list[str] = []
-        for word in dict.fromkeys(w for w in words if w not in stop):
-            senses = dictionary.lookup(word) if dictionary else ()
-            (translated if senses else kept).append(word)
-            english += senses or [word]
-        return Translation(language, " ".join(dict.fromkeys(english)), tuple(translated), tuple(kept))
+        found = {w: dictionary.lookup(w) if dictionary else () for w in dict.fromkeys(words) if w not in stop}
+        english = dict.fromkeys(e for word, senses in found.items() for e in (senses or (word,)))
+        return Translation(language, " ".join(english), tuple(w for w, s in found.items() if s),
+                           tuple(w for w, s in found.items() if not s),
+                           tuple(found[w] or (w,) for w in words if w in found))

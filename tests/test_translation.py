@@ -1,4 +1,4 @@
-"""Query translation with dictd dictionaries: parsing, lookup by word, stem and compound, and search use."""
+"""Query translation with dictd dictionaries: parsing, lookup by word, dictionary form, stem and compound, search."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.test import EnvironBuilder
 
+from kb.config import load_settings
+from kb.dictionaries import Dictionary, read_dictd
 from kb.index.base import Filters
 from kb.knowledge_base import open_knowledge_base
-from kb.translation import DEFAULT_DICTIONARY_DIR, QueryTranslator, read_dictd
+from kb.lemmas import Lemmatizer, build_tries, trie_folder
+from kb.translation import DEFAULT_DICTIONARY_DIR, QueryTranslator
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -125,8 +128,11 @@ def translating_kb(settings, dictionaries: Path):
 def test_a_danish_question_finds_the_english_article_through_its_translation(translating_kb) -> None:
     engine = translating_kb.search
     question = "Hvordan nulstiller jeg min adgangskode?"
-    hits, translation = engine._translated(question, Filters(), None)
+    hits, semantic, translation = engine._translated(question, Filters(), None, True)
     assert hits and translation is not None  # the English article matched "reset password"
+    # Its English sentence also ran through the semantic engine, among the English articles only
+    assert semantic and {translating_kb.indexes.articles[h.article_id].language for h in semantic} == {"en"}
+    assert engine._translated(question, Filters(), None, False)[1] == []  # keyword mode: no semantic run
     response = engine.search(question)
     assert {"Nulstil din adgangskode", "Reset your password"} <= {r.title for r in response.results[:2]}
     assert response.translation is not None and "password" in response.translation.text
@@ -138,11 +144,13 @@ def test_a_danish_question_finds_the_english_article_through_its_translation(tra
 
 def test_translation_respects_filters_and_english_queries(translating_kb) -> None:
     engine = translating_kb.search
-    assert engine._translated("Hvordan nulstiller jeg min adgangskode?", Filters(languages=("da",)), None) == ([], None)
-    assert engine._translated("How do I reset my password?", Filters(), None) == ([], None)
+    danish = "Hvordan nulstiller jeg min adgangskode?"
+    assert engine._translated(danish, Filters(languages=("da",)), None, True) == ([], [], None)
+    assert engine._translated("How do I reset my password?", Filters(), None, True) == ([], [], None)
     drafts_only = Filters(statuses=("draft",))
-    hits, translation = engine._translated("Hvordan nulstiller jeg min adgangskode?", drafts_only, None)
-    assert hits == [] and translation is not None  # translated, but no published-only article among drafts
+    hits, semantic, translation = engine._translated(danish, drafts_only, None, True)
+    # Translated, but no published-only article among drafts, and no semantic run without keyword evidence
+    assert hits == [] and semantic == [] and translation is not None
 
 
 @pytest.mark.skipif(not (DEFAULT_DICTIONARY_DIR / "freedict-dan-eng.index").exists() and not os.environ.get("CI"),
@@ -177,3 +185,54 @@ def test_the_api_and_the_search_page_say_how_the_question_was_translated(transla
     assert client.get("/api/v1/search", query_string={"q": "reset password"}).get_json()["translation"] is None
     page = client.get("/", query_string={"q": "Hvordan nulstiller jeg min adgangskode?"}).get_data(as_text=True)
     assert 'id="translation"' in page and "password" in page
+
+
+def test_dictionary_forms_are_looked_up_before_stems_and_endings() -> None:
+    forms = {"dzieci": "dziecko", "szkołach": "szkoła"}
+    polish = Dictionary("pl", {"dziecko": ("child", "kid", "infant"), "szkoła": ("school",)}, forms.get)
+    assert polish.lookup("dzieci") == ("child", "kid")  # two senses, as for every headword
+    assert polish.lookup("szkołach") == ("school",)
+    assert polish.lookup("szkoła") == ("school",) and polish.lookup("zupełnie") == ()
+    assert Dictionary("pl", {"dziecko": ("child",)}).lookup("dzieci") == ()  # no forms: stems only
+
+
+def test_the_sentence_for_the_embedder_keeps_the_senses_the_articles_use(dictionaries: Path) -> None:
+    translation = QueryTranslator(dictionaries).translate("Printeren giver en tom kvittering til Zendesk")
+    assert translation is not None
+    by_word = dict(zip(["printeren", "giver", "tom", "kvittering", "zendesk"], translation.senses, strict=True))
+    assert by_word["tom"] == ("empty", "blank") and by_word["zendesk"] == ("zendesk",)
+    assert translation.sentence(set()) == "printer giver empty receipt zendesk"  # nothing known: first senses
+    known = {"printer", "blank", "acknowledgement", "receipt"}
+    assert translation.sentence(known) == "printer giver blank receipt acknowledgement zendesk"
+
+
+def test_lemmatizer_reads_built_tries_and_never_builds_one(tmp_path: Path) -> None:
+    assert Lemmatizer(tmp_path / "none").lemma("da", "børn") is None
+    assert not (tmp_path / "none").exists()  # a missing trie is not built behind a request's back
+    assert build_tries(tmp_path / "tries", ["da", "xx"]) == ["da"]  # languages simplemma lacks are skipped
+    lemmas = Lemmatizer(tmp_path / "tries")
+    assert lemmas.languages == {"da"}
+    assert lemmas.lemma("da", "børn") == "barn" and lemmas.lemma("da", "barn") is None
+    assert lemmas.lemma("pl", "dzieci") is None  # no Polish trie built
+    folder = tmp_path / "dictd"
+    write_dictd(folder, "dan", {"barn": "barn <n>\nchild\n", "skole": "skole <n>\nschool\n"})
+    translation = QueryTranslator(folder, lemmas).translate("børn skole", language="da")
+    assert translation is not None and translation.text.split() == ["child", "school"]
+    assert QueryTranslator(folder).translate("børn skole", language="da").text.split() == ["børn", "school"]
+
+
+def test_lemmas_command_builds_the_installed_languages_tries(tmp_path: Path, monkeypatch, capsys) -> None:
+    from kb.cli import main
+
+    folder = tmp_path / "dictd"
+    write_dictd(folder, "dan", DANISH)
+    monkeypatch.setenv("KB_DICTIONARY_DIR", str(folder))
+    monkeypatch.setenv("KB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("KB_INSTANCE_DIR", str(tmp_path / "instance"))
+    assert main(["lemmas"]) == 0
+    assert "ready for da" in capsys.readouterr().out
+    settings = load_settings()
+    assert settings.lemma_dir == tmp_path / "cache" / "lemmas"
+    assert (trie_folder(settings.lemma_dir) / "da.dic").is_file()
+    monkeypatch.setenv("KB_DICTIONARY_DIR", "off")
+    assert main(["lemmas"]) == 0 and "nothing to build" in capsys.readouterr().out
