@@ -155,9 +155,14 @@ class SearchEngine:
         keyword = self._keyword(translation.text, english, TARGET, ())
         if not (semantic and keyword and self.config.translated_semantic_weight > 0):
             return keyword, [], translation
-        # The senses the English articles use, as the keyword engine just matched them, make the sentence.
+        # A long ticket is read from its digest, as the semantic engine reads it; the senses the English
+        # articles use, as the keyword engine just matched them, make the sentence.
+        short = translation if len(query) <= DIGEST_CHARS else self.translator.translate(
+            digest(query), translation.language)
+        if short is None:
+            return keyword, [], translation
         known = {word for hit in keyword for word in hit.matched_terms}
-        return keyword, self._semantic([translation.sentence(known)], english), translation
+        return keyword, self._semantic([short.sentence(known)], english), translation
 
     def _semantic(self, queries: Sequence[str], filters: Filters) -> list[Hit]:
         """Semantic hits; several query texts (windows of a long ticket) keep each chunk's best score."""

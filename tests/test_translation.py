@@ -142,6 +142,21 @@ def test_a_danish_question_finds_the_english_article_through_its_translation(tra
     assert "<mark>" in receipt.snippet or "<mark>" in receipt.title or receipt.section == ""
 
 
+def test_a_long_foreign_ticket_is_embedded_from_its_digest(translating_kb, monkeypatch) -> None:
+    engine = translating_kb.search
+    read: list[list[str]] = []
+    semantic = engine._semantic
+    monkeypatch.setattr(engine, "_semantic", lambda queries, filters: read.append(list(queries))
+                        or semantic(queries, filters))
+    filler = " ".join(["Printeren giver en tom kvittering, og kassen åbner ikke."] * 20)
+    ticket = f"Hej. {filler} Hvordan nulstiller jeg min adgangskode?"
+    hits, found, translation = engine._translated(ticket, Filters(), None, True)
+    assert hits and found and translation is not None
+    (sentence,) = read[-1]
+    assert "password" in sentence.split()  # the asking sentence is in the digest
+    assert len(sentence) < len(translation.sentence(set())) / 2  # not every repeated sentence again
+
+
 def test_translation_respects_filters_and_english_queries(translating_kb) -> None:
     engine = translating_kb.search
     danish = "Hvordan nulstiller jeg min adgangskode?"
