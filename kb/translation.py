@@ -11,6 +11,7 @@ two more opinions where the multilingual embeddings' cross-lingual recall is wea
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ DEFAULT_DICTIONARY_DIR = Path("/usr/share/dictd")
 TARGET = "en"
 _ENGLISH_STOP = _stopwords(TARGET)
 FALLBACK_COVERAGE = 0.5  # typed words are read as a language only if it translates half of them
+RELATED_SHARE = 0.6  # a language with this share of the leader's stop words is a candidate too
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,9 @@ class QueryTranslator:
 
         Every language with a stop-word list is counted, so German is not read as Polish because "ich" is
         a Polish word too.  A language one stop word behind the leader still counts (Danish and Norwegian
-        share most of theirs); English as many as a candidate means no translation.  With no stop words at
+        share most of theirs), and in a long ticket one with 60% of the leader's: a Danish e-mail can
+        hold five Norwegian stop words to three Danish ones.  English as many as a candidate means no
+        translation.  With no stop words at
         all (a few typed words) every dictionary already in memory is a candidate; `translate` weighs them.
         """
         distinct = set(words)
@@ -131,7 +135,7 @@ class QueryTranslator:
         best = max(counts.values())
         if not best:
             return sorted(self._loaded)
-        floor = max(1, best - 1, counts[TARGET] + 1)
+        floor = max(1, min(best - 1, math.ceil(best * RELATED_SHARE)), counts[TARGET] + 1)
         return sorted(lang for lang in self._files if counts[lang] >= floor)
 
     def _english(self) -> frozenset[str]:

@@ -133,6 +133,10 @@ def test_a_danish_question_finds_the_english_article_through_its_translation(tra
     # Its English sentence also ran through the semantic engine, among the English articles only
     assert semantic and {translating_kb.indexes.articles[h.article_id].language for h in semantic} == {"en"}
     assert engine._translated(question, Filters(), None, False)[1] == []  # keyword mode: no semantic run
+    # A longer Danish e-mail with more Norwegian stop words than Danish ones (no Norwegian dictionary)
+    e_mail = ("Hej. Printeren giver en tom kvittering hver gang jeg prøver igen i butikken. "
+              "Hvordan nulstiller jeg min adgangskode?")
+    assert engine.translator.translate(e_mail).language == "da"
     response = engine.search(question)
     assert {"Nulstil din adgangskode", "Reset your password"} <= {r.title for r in response.results[:2]}
     assert response.translation is not None and "password" in response.translation.text
