@@ -59,8 +59,9 @@ def measure(folder: Path, model: str | None) -> dict[str, dict[str, float]]:
             for query in dataset.queries:
                 text, relevant = query["text"], dataset.qrels[query["_id"]]
                 keyword = engine._keyword(text, Filters(), None, ())
-                semantic = engine._semantic([digest(text)], Filters())
-                *translated, _ = engine._translated(text, Filters(), None, True)
+                translated_keyword, sentence, _ = engine._translated(text, Filters(), None, True)
+                semantic, translated_semantic = engine._semantic([digest(text)], Filters(), sentence)
+                translated = (translated_keyword, translated_semantic)
                 weight = (engine.keyword_weight(text, keyword) if keyword and semantic  # as SearchEngine.search
                           else engine.config.keyword_weight)
                 runs = {"hybrid": _ranked(engine, keyword, semantic, weight, translated),

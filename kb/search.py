@@ -7,6 +7,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from kb.fusion import (
     convex_combination,
     margin_weights,
@@ -142,32 +144,42 @@ class SearchEngine:
                                            exact_terms=exact)
 
     def _translated(self, query: str, filters: Filters, language: str | None, semantic: bool
-                    ) -> tuple[list[Hit], list[Hit], Translation | None]:
-        """Hits among the English articles for the query's dictionary translation: keyword, then semantic."""
+                    ) -> tuple[list[Hit], str | None, Translation | None]:
+        """The query's dictionary translation: its keyword hits among the English articles, and (for the
+        semantic engine, when asked) its English sentence."""
         if self.translator is None or self.config.translated_weight <= 0:
-            return [], [], None
+            return [], None, None
         if filters.languages and TARGET not in filters.languages:
-            return [], [], None
+            return [], None, None
         translation = self.translator.translate(query, language)
         if translation is None or not translation.translated:
-            return [], [], None
-        english = replace(filters, languages=(TARGET,))
-        keyword = self._keyword(translation.text, english, TARGET, ())
+            return [], None, None
+        keyword = self._keyword(translation.text, replace(filters, languages=(TARGET,)), TARGET, ())
         if not (semantic and keyword and self.config.translated_semantic_weight > 0):
-            return keyword, [], translation
+            return keyword, None, translation
         # A long ticket is read from its digest, as the semantic engine reads it; the senses the English
         # articles use, as the keyword engine just matched them, make the sentence.
         short = translation if len(query) <= DIGEST_CHARS else self.translator.translate(
             digest(query), translation.language)
-        if short is None:
-            return keyword, [], translation
         known = {word for hit in keyword for word in hit.matched_terms}
-        return keyword, self._semantic([short.sentence(known)], english), translation
+        return keyword, short.sentence(known) if short else None, translation
 
-    def _semantic(self, queries: Sequence[str], filters: Filters) -> list[Hit]:
-        """Semantic hits; several query texts (windows of a long ticket) keep each chunk's best score."""
+    def _semantic(self, queries: Sequence[str], filters: Filters, sentence: str | None = None
+                  ) -> tuple[list[Hit], list[Hit]]:
+        """Semantic hits for the query texts, and for a translation's English sentence among the English articles.
+
+        Both are embedded in one call: two short texts take 60 ms that way against 75 ms one by one here.
+        """
+        texts = [*queries, *([sentence] if sentence else [])]
+        if not texts:
+            return [], []
+        vectors = self.indexes.embedder.embed_queries(texts)
+        english = replace(filters, languages=(TARGET,))
+        return self._nearest(vectors[: len(queries)], filters), self._nearest(vectors[len(queries):], english)
+
+    def _nearest(self, vectors: np.ndarray, filters: Filters) -> list[Hit]:
+        """Nearest chunks; several query vectors (windows of a long ticket) keep each chunk's best score."""
         assert self.indexes.semantic is not None
-        vectors = self.indexes.embedder.embed_queries(list(queries))
         best: dict[str, Hit] = {}
         for vector in vectors:
             for hit in self.indexes.semantic.search(vector, limit=self.config.fetch, filters=filters):
@@ -212,10 +224,10 @@ class SearchEngine:
         started = time.perf_counter()
         self.indexes.sync()
         keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
-        translated_keyword, translated_semantic, translation = (
-            self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], [], None))
-        windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()]
-        semantic = self._semantic(windows, filters) if mode != "keyword" and windows else []
+        translated_keyword, sentence, translation = (
+            self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], None, None))
+        windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()] if mode != "keyword" else []
+        semantic, translated_semantic = self._semantic(windows, filters, sentence)
         weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
         ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight,
                                                      (translated_keyword, translated_semantic))

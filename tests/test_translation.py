@@ -128,11 +128,14 @@ def translating_kb(settings, dictionaries: Path):
 def test_a_danish_question_finds_the_english_article_through_its_translation(translating_kb) -> None:
     engine = translating_kb.search
     question = "Hvordan nulstiller jeg min adgangskode?"
-    hits, semantic, translation = engine._translated(question, Filters(), None, True)
+    hits, sentence, translation = engine._translated(question, Filters(), None, True)
     assert hits and translation is not None  # the English article matched "reset password"
-    # Its English sentence also ran through the semantic engine, among the English articles only
-    assert semantic and {translating_kb.indexes.articles[h.article_id].language for h in semantic} == {"en"}
-    assert engine._translated(question, Filters(), None, False)[1] == []  # keyword mode: no semantic run
+    assert sentence is not None and "password" in sentence.split()
+    # Its English sentence also runs through the semantic engine, among the English articles only
+    own, english = engine._semantic([question], Filters(), sentence)
+    assert {translating_kb.indexes.articles[h.article_id].language for h in own} == {"en", "da"}
+    assert english and {translating_kb.indexes.articles[h.article_id].language for h in english} == {"en"}
+    assert engine._translated(question, Filters(), None, False)[1] is None  # keyword mode: no sentence
     # A longer Danish e-mail with more Norwegian stop words than Danish ones (no Norwegian dictionary)
     e_mail = ("Hej. Printeren giver en tom kvittering hver gang jeg prøver igen i butikken. "
               "Hvordan nulstiller jeg min adgangskode?")
@@ -146,17 +149,11 @@ def test_a_danish_question_finds_the_english_article_through_its_translation(tra
     assert "<mark>" in receipt.snippet or "<mark>" in receipt.title or receipt.section == ""
 
 
-def test_a_long_foreign_ticket_is_embedded_from_its_digest(translating_kb, monkeypatch) -> None:
-    engine = translating_kb.search
-    read: list[list[str]] = []
-    semantic = engine._semantic
-    monkeypatch.setattr(engine, "_semantic", lambda queries, filters: read.append(list(queries))
-                        or semantic(queries, filters))
+def test_a_long_foreign_ticket_is_embedded_from_its_digest(translating_kb) -> None:
     filler = " ".join(["Printeren giver en tom kvittering, og kassen åbner ikke."] * 20)
     ticket = f"Hej. {filler} Hvordan nulstiller jeg min adgangskode?"
-    hits, found, translation = engine._translated(ticket, Filters(), None, True)
-    assert hits and found and translation is not None
-    (sentence,) = read[-1]
+    hits, sentence, translation = translating_kb.search._translated(ticket, Filters(), None, True)
+    assert hits and sentence and translation is not None
     assert "password" in sentence.split()  # the asking sentence is in the digest
     assert len(sentence) < len(translation.sentence(set())) / 2  # not every repeated sentence again
 
@@ -164,12 +161,12 @@ def test_a_long_foreign_ticket_is_embedded_from_its_digest(translating_kb, monke
 def test_translation_respects_filters_and_english_queries(translating_kb) -> None:
     engine = translating_kb.search
     danish = "Hvordan nulstiller jeg min adgangskode?"
-    assert engine._translated(danish, Filters(languages=("da",)), None, True) == ([], [], None)
-    assert engine._translated("How do I reset my password?", Filters(), None, True) == ([], [], None)
+    assert engine._translated(danish, Filters(languages=("da",)), None, True) == ([], None, None)
+    assert engine._translated("How do I reset my password?", Filters(), None, True) == ([], None, None)
     drafts_only = Filters(statuses=("draft",))
-    hits, semantic, translation = engine._translated(danish, drafts_only, None, True)
+    hits, sentence, translation = engine._translated(danish, drafts_only, None, True)
     # Translated, but no published-only article among drafts, and no semantic run without keyword evidence
-    assert hits == [] and semantic == [] and translation is not None
+    assert hits == [] and sentence is None and translation is not None
 
 
 @pytest.mark.skipif(not (DEFAULT_DICTIONARY_DIR / "freedict-dan-eng.index").exists() and not os.environ.get("CI"),
