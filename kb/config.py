@@ -88,14 +88,16 @@ def load_settings() -> Settings:
     instance_dir = _env_path("KB_INSTANCE_DIR", PROJECT_ROOT / "instance")
     default_db = f"sqlite:///{instance_dir / 'kb.sqlite'}"
     cache = os.environ.get("KB_CACHE_DIR")
+    cache_dir = Path(cache).expanduser().resolve() if cache else None
+    index_dir = _env_path("KB_INDEX_DIR", PROJECT_ROOT / "index")
     return Settings(
         database_url=os.environ.get("KB_DATABASE_URL", default_db),
-        index_dir=_env_path("KB_INDEX_DIR", PROJECT_ROOT / "index"),
+        index_dir=index_dir,
         content_dir=_env_path("KB_CONTENT_DIR", PROJECT_ROOT / "content"),
         instance_dir=instance_dir,
         secret_key=load_secret_key(instance_dir),
         embedding_model=os.environ.get("KB_EMBEDDING_MODEL", "multilingual-e5-small"),
-        cache_dir=Path(cache).expanduser().resolve() if cache else None,
+        cache_dir=cache_dir,
         max_body_bytes=int(os.environ.get("KB_MAX_BODY_BYTES", 256 * 1024)),
         max_request_bytes=int(os.environ.get("KB_MAX_REQUEST_BYTES", 1024 * 1024)),
         auto_import=_env_bool("KB_AUTO_IMPORT", True),
@@ -109,8 +111,7 @@ def load_settings() -> Settings:
         query_log_enabled=_env_bool("KB_QUERY_LOG", True),
         query_log_retention_days=int(os.environ.get("KB_QUERY_LOG_RETENTION_DAYS", 90)),
         dictionary_dir=_dictionary_dir(),
-        lemma_dir=(Path(cache).expanduser().resolve() if cache else _env_path("KB_INDEX_DIR", PROJECT_ROOT / "index"))
-        / "lemmas",
+        lemma_dir=(cache_dir or index_dir) / "lemmas",  # fixed here: eval workspaces move index_dir
     )
 
 

@@ -52,6 +52,8 @@ class Lemmatizer:
     def __init__(self, folder: Path | None) -> None:
         self._languages = frozenset(
             lang for lang in SUPPORTED_LANGUAGES if folder is not None and (folder / f"{lang}.dic").is_file())
+        if folder is not None and not self._languages:
+            log.info("no dictionary forms in %s (python -m kb lemmas builds them): stems only", folder)
         factory = TrieDictionaryFactory(cache_max_size=len(SUPPORTED_LANGUAGES), disk_cache_dir=str(folder or "."))
         self._simplemma = _Simplemma(lemmatization_strategy=DefaultStrategy(dictionary_factory=factory))
 
