@@ -10,7 +10,7 @@ from kb.index.base import Chunk
 from kb.markdown_render import render_markdown
 from kb.views import ArticleView
 
-CHUNKER_VERSION = 3  # 3: a first heading that repeats the title is embedded once, so indexes rebuild
+CHUNKER_VERSION = 2
 MAX_CHARS = 1000  # about what MiniLM's 256 word pieces hold
 OVERLAP_CHARS = 200
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -130,8 +130,5 @@ def chunk_article(article: ArticleView) -> list[Chunk]:
 
 def passage_text(chunk: Chunk) -> str:
     """What the embedding model reads for a chunk: title and heading path give the section context."""
-    path = chunk.heading_path
-    if path and chunk.title and path[0].casefold() == chunk.title.casefold():
-        path = path[1:]  # an article that opens with its own title as a heading would say it twice
-    head = " › ".join((chunk.title, *path)) if chunk.title else " › ".join(path)
+    head = " › ".join((chunk.title, *chunk.heading_path)) if chunk.title else " › ".join(chunk.heading_path)
     return f"{head}\n{chunk.text}".strip()

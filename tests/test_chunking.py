@@ -84,12 +84,3 @@ def test_empty_body_still_has_a_chunk_for_the_title() -> None:
 def test_passage_text_carries_title_and_heading_path() -> None:
     chunk = chunk_article(article(BODY))[2]
     assert passage_text(chunk).startswith("Printer prints blank receipts › Symptoms › On Windows\n")
-
-
-def test_a_heading_that_repeats_the_title_is_read_once() -> None:
-    body = "# Printer Prints Blank Receipts\n\nUpdate the print agent.\n\n## On Windows\n\nRestart."
-    chunks = chunk_article(article(body))
-    assert [c.heading_path for c in chunks] == [("Printer Prints Blank Receipts",),
-                                               ("Printer Prints Blank Receipts", "On Windows")]
-    assert passage_text(chunks[0]) == "Printer prints blank receipts\nUpdate the print agent."
-    assert passage_text(chunks[1]).startswith("Printer prints blank receipts › On Windows\n")
