@@ -28,6 +28,10 @@ WORDS = ("account admin agent android app appointment backup barcode billing bro
          "blank crash delay duplicate expired frozen locked missing slow stuck wrong").split()
 FILLER = "the a to and of in is for on with after when your this it not can be".split()
 CODES = ("ERR-40", "SAML-10", "PAY-20", "SYNC-4", "PRN-60", "EXP-50")
+# Questions in Danish, Dutch, Polish and Finnish around the base's English product words: each is
+# translated, searched by keyword and embedded twice (the question and its English sentence).
+FOREIGN = ("Hvordan nulstiller jeg min {} til {}?", "Hoe kan ik mijn {} voor {} herstellen?",
+           "Jak mogę zmienić {} w {}?", "Miten voin vaihtaa {} ja {}?")
 
 
 def _sentence(rng: random.Random) -> str:
@@ -145,12 +149,27 @@ def _index_and_search(kb: KnowledgeBase, articles: int, queries: int, real: Any,
             kb.search.search(q, mode=mode)  # warm-up: caches, lazy imports
         samples = [timed(lambda q=q, m=mode: kb.search.search(q, mode=m), 1)[0] for q in texts]
         emit({"metric": "search", "mode": mode, "articles": articles, **percentiles(samples)})
+    _translated_latency(kb, rng, queries, emit)
     _suggest_latency(kb, rng, queries, emit)
     _page_latency(kb, rng, emit)
     _edit_visibility(kb, emit)
     emit({"metric": "index_size", "bytes": folder_bytes(kb.settings.index_dir)})
     emit({"metric": "peak_rss", "megabytes": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
     kb.close()
+
+
+def _translated_latency(kb: KnowledgeBase, rng: random.Random, count: int, emit: Callable[[dict], None]) -> None:
+    """Hybrid search of questions in another language, when dictionaries are installed."""
+    translator = kb.search.translator
+    if translator is None or not translator.languages:
+        return
+    translator.wait_until_loaded()
+    questions = [rng.choice(FOREIGN).format(rng.choice(WORDS), rng.choice(WORDS)) for _ in range(count + 20)]
+    for question in questions[:20]:
+        kb.search.search(question)  # warm-up: the dictionaries' first lookups, the tries' first reads
+    samples = [timed(lambda q=q: kb.search.search(q), 1)[0] for q in questions[20:]]
+    emit({"metric": "search_translated", "mode": "hybrid", "articles": len(kb.indexes.articles),
+          "languages": list(translator.languages), **percentiles(samples)})
 
 
 def synthetic_ticket(rng: random.Random, chars: int = 2000) -> str:

@@ -76,3 +76,18 @@ def test_bench_prints_every_figure(cli_env: Path, capsys) -> None:
     search = [r for r in rows if r["metric"] == "search"]
     assert {r["mode"] for r in search} == {"keyword", "semantic", "hybrid"}
     assert all(r["articles"] == 30 and r["p95_ms"] >= r["p50_ms"] > 0 for r in search)
+
+
+def test_bench_times_questions_in_another_language_when_dictionaries_are_installed(cli_env: Path, capsys,
+                                                                                  monkeypatch) -> None:
+    from test_translation import DANISH, write_dictd
+
+    write_dictd(cli_env / "dictd", "dan", DANISH)
+    monkeypatch.setenv("KB_DICTIONARY_DIR", str(cli_env / "dictd"))
+    assert main(["bench", "--articles", "20", "--queries", "5", "--model", "fake", "--log-rows", "0"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (translated,) = [r for r in rows if r["metric"] == "search_translated"]
+    assert translated["languages"] == ["da"] and translated["p95_ms"] >= translated["p50_ms"] > 0
+    monkeypatch.setenv("KB_DICTIONARY_DIR", "off")
+    assert main(["bench", "--articles", "20", "--queries", "5", "--model", "fake", "--log-rows", "0"]) == 0
+    assert "search_translated" not in capsys.readouterr().out
