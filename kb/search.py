@@ -41,8 +41,8 @@ class FusionConfig:
     # on this query: its weight grows by that margin times this, before renormalising (0 turns it off).
     margin_strength: float = 1.0
     # A question in another language also runs as its dictionary translation against the English articles
-    # (kb/translation.py): through the keyword engine with this share of the weight, and its English
-    # rendering through the semantic engine with the next share (hybrid mode only).
+    # (kb/translation.py): its words through the keyword engine with the first share of the weight, its
+    # English sentence through the semantic engine with the second (hybrid mode only).
     translated_weight: float = 0.2
     translated_semantic_weight: float = 0.2
     rrf_k: float = 60.0
@@ -145,8 +145,7 @@ class SearchEngine:
 
     def _translated(self, query: str, filters: Filters, language: str | None, semantic: bool
                     ) -> tuple[list[Hit], str | None, Translation | None]:
-        """The query's dictionary translation: its keyword hits among the English articles, and (for the
-        semantic engine, when asked) its English sentence."""
+        """Keyword hits among the English articles for the query's translation, and its sentence for e5 if asked."""
         if self.translator is None or self.config.translated_weight <= 0:
             return [], None, None
         if filters.languages and TARGET not in filters.languages:
