@@ -127,8 +127,8 @@ class QueryTranslator:
         a Polish word too.  A language one stop word behind the leader still counts (Danish and Norwegian
         share most of theirs), and in a long ticket one with 60% of the leader's: a Danish e-mail can
         hold five Norwegian stop words to three Danish ones.  English as many as a candidate means no
-        translation.  With no stop words at
-        all (a few typed words) every dictionary already in memory is a candidate; `translate` weighs them.
+        translation.  With no stop words at all (a few typed words) every dictionary already in memory is
+        a candidate; `translate` weighs them.
         """
         distinct = set(words)
         counts = {lang: len(distinct & _stopwords(lang)) for lang in self._stop_languages}
