@@ -15,7 +15,7 @@ from kb.config import load_settings
 from kb.dictionaries import Dictionary, read_dictd
 from kb.index.base import Filters
 from kb.knowledge_base import open_knowledge_base
-from kb.lemmas import Lemmatizer, build_tries, trie_folder
+from kb.lemmas import Lemmatizer, build_tries, lemmatizer, trie_folder
 from kb.translation import DEFAULT_DICTIONARY_DIR, QueryTranslator
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -183,6 +183,16 @@ def test_installed_freedict_dictionaries_translate_real_questions() -> None:
     for question, english in cases.items():
         translation = translator.translate(question)
         assert translation is not None and english in translation.text.split(), (question, translation)
+    # Inflections only the dictionary forms reach ("dzieci" -> "dziecko", "børn" -> "barn"), with the tries
+    # `make setup` builds (python -m kb lemmas)
+    lemmas = lemmatizer(load_settings())
+    if lemmas is None or not {"da", "pl"} <= lemmas.languages:
+        assert not os.environ.get("CI"), "make test builds the dictionary forms before the tests"
+        return
+    with_forms = QueryTranslator(DEFAULT_DICTIONARY_DIR, lemmas)
+    for question in ("Czy dzieci mogą wrócić do szkoły?", "Hvor længe skal mine børn blive hjemme?"):
+        assert "child" not in translator.translate(question).text.split()
+        assert "child" in with_forms.translate(question).text.split(), question
 
 
 def test_the_api_and_the_search_page_say_how_the_question_was_translated(translating_kb) -> None:
