@@ -38,10 +38,14 @@ class Translation:
     """A query turned into English words."""
 
     language: str  # the language it was read as
-    text: str  # English words (and kept words) for the keyword engine
     translated: tuple[str, ...]  # query words a dictionary entry was found for
     kept: tuple[str, ...]  # query words without an entry, passed on unchanged
-    senses: tuple[tuple[str, ...], ...] = ()  # per content word of the query, in order: its English, or itself
+    senses: tuple[tuple[str, ...], ...]  # per content word of the query, in order: its English, or itself
+
+    @property
+    def text(self) -> str:
+        """Every English word (and kept word) once, in query order: what the keyword engine searches."""
+        return " ".join(dict.fromkeys(sense for options in self.senses for sense in options))
 
     def sentence(self, known: Container[str]) -> str:
         """The query in English for an embedder: per word, the senses `known` holds (two at most), else the first.
@@ -176,7 +180,6 @@ class QueryTranslator:
         dictionary = self.dictionary(language)
         stop = _stopwords(language)
         found = {w: dictionary.lookup(w) if dictionary else () for w in dict.fromkeys(words) if w not in stop}
-        english = dict.fromkeys(e for word, senses in found.items() for e in (senses or (word,)))
-        return Translation(language, " ".join(english), tuple(w for w, s in found.items() if s),
-                           tuple(w for w, s in found.items() if not s),
-                           tuple(found[w] or (w,) for w in words if w in found))
+        senses = tuple(found[w] or (w,) for w in words if w in found)  # repeats kept: the sentence reads them
+        return Translation(language, tuple(w for w, s in found.items() if s),
+                           tuple(w for w, s in found.items() if not s), senses)
