@@ -11,6 +11,7 @@ from kb.feedback import FeedbackStore
 from kb.index.base import Filters
 from kb.search import SearchEngine, SearchResponse, digest
 from kb.ticket_cleaning import CleanedTicket, clean_ticket, mask_personal_data
+from kb.translation import Translation
 
 # Logistic calibration of P(this suggestion is right) from its evidence (see features());
 # fitted on the dev tickets by benchmarks/calibrate_confidence.py.
@@ -51,6 +52,7 @@ class SuggestResult:
     abstained: bool
     took_ms: float
     cleaned: CleanedTicket
+    translation: Translation | None = None  # how a ticket in another language was also searched in English
 
 
 def features(response: SearchResponse, rank: int) -> list[float]:
@@ -112,4 +114,4 @@ class Suggester:
             top_confidence=suggestions[0].confidence if suggestions else 0.0, channel=channel or "",
             token_id=token_id)
         took = round((time.perf_counter() - started) * 1000, 2)
-        return SuggestResult(query_id, suggestions, abstained, took, cleaned)
+        return SuggestResult(query_id, suggestions, abstained, took, cleaned, response.translation)

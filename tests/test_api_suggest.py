@@ -22,7 +22,8 @@ def post(client, payload, **kwargs):
 def test_contract(client) -> None:
     body = post(client, {"text": "Hello, the printer prints blank receipts. PRN-6004. Thanks, Bo",
                          "subject": "RE: receipts", "channel": "email", "limit": 3}).json
-    assert set(body) == {"query_id", "suggestions", "abstained", "took_ms"}
+    assert set(body) == {"query_id", "suggestions", "abstained", "took_ms", "translation"}
+    assert body["translation"] is None  # an English ticket
     first = body["suggestions"][0]
     assert set(first) == {"id", "slug", "title", "url", "section", "snippet", "score", "confidence"}
     assert first["url"] == "/articles/printer-prints-blank-receipts#symptoms"

@@ -209,6 +209,14 @@ def test_the_api_and_the_search_page_say_how_the_question_was_translated(transla
     request = EnvironBuilder(path, environ_base=client.environ_base).get_request()
     spec.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
     assert client.get("/api/v1/search", query_string={"q": "reset password"}).get_json()["translation"] is None
+    ticket = {"text": "Hej! Hvordan nulstiller jeg min adgangskode? Jeg har glemt den."}
+    suggested = client.post("/api/v1/suggest", json=ticket)
+    assert suggested.status_code == 200 and suggested.get_json()["translation"]["language"] == "da"
+    suggest_request = EnvironBuilder("/api/v1/suggest", method="POST", json=ticket,
+                                     environ_base=client.environ_base).get_request()
+    spec.validate_response(WerkzeugOpenAPIRequest(suggest_request), WerkzeugOpenAPIResponse(suggested))
+    english = client.post("/api/v1/suggest", json={"text": "I forgot my password, how do I reset it?"})
+    assert english.get_json()["translation"] is None
     page = client.get("/", query_string={"q": "Hvordan nulstiller jeg min adgangskode?"}).get_data(as_text=True)
     assert 'id="translation"' in page and "password" in page
 

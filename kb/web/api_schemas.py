@@ -172,7 +172,9 @@ SuggestionSchema = _schema("Suggestion", "One suggested article, pointing at its
 SuggestResponseSchema = _schema("SuggestResponse", "Suggestions; abstained when none is a good match.", {
     "query_id": Str(metadata=_doc("Send feedback on these suggestions with it.")),
     "suggestions": fields.List(fields.Nested(SuggestionSchema), required=True), "abstained": Bool(),
-    "took_ms": Float()})
+    "took_ms": Float(),
+    "translation": fields.Nested(TranslationSchema, required=True, allow_none=True,
+                                 metadata=_doc("Null unless the ticket was also searched in English translation."))})
 FeedbackRequestSchema = _schema("FeedbackRequest", "Which suggested article helped, or not.", {
     "article_id": Int(), "outcome": Str(validate=validate.OneOf(OUTCOMES)),
     "ticket_ref": fields.Str(allow_none=True, metadata=_doc("The helpdesk's ticket id (kept to 100 characters)."))})

@@ -67,7 +67,8 @@ def suggest() -> Response:
     result = kb().suggester.suggest(params.pop("text"), token_id=token.id if token else None, **params)
     log_suggestion(result, {k: params[k] for k in ("channel", "tags", "language", "min_score", "limit")})
     return jsonify({"query_id": result.query_id, "suggestions": [s.to_dict() for s in result.suggestions],
-                    "abstained": result.abstained, "took_ms": result.took_ms})
+                    "abstained": result.abstained, "took_ms": result.took_ms,
+                    "translation": result.translation.to_dict() if result.translation else None})
 
 
 @api.post("/suggest/<query_id>/feedback")
