@@ -14,6 +14,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP) dictionaries
 
+# apt-get install $(1) (packages and flags) when root on Debian, else print $(2): what is missing and why.
+apt_install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else echo "$(2)"; fi
+
 # Bilingual dictionaries into English (FreeDict, Debian's dict-freedict-* packages) let a question in Danish,
 # Dutch, Polish, Finnish, Swedish, French or Spanish find English articles by keyword too (kb/translation.py).
 # Optional: without them search still runs, on the multilingual embeddings alone. `kb lemmas` then builds,
@@ -23,9 +28,7 @@ dictionaries: $(STAMP)
 	@missing=""; for code in $(DICTIONARIES); do \
 	  [ -f /usr/share/dictd/freedict-$$code-eng.index ] || missing="$$missing dict-freedict-$$code-eng"; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	  else echo "dictionaries missing:$$missing (apt-get install them for cross-lingual keyword search)"; fi; fi
+	  $(call apt_install,--no-install-recommends $$missing,dictionaries missing:$$missing (apt-get install them for cross-lingual keyword search)); fi
 	$(BIN)/python -m kb lemmas
 
 # The first run creates the account "admin" and prints its password once (python -m kb set-password admin
@@ -40,9 +43,7 @@ lint: $(STAMP)
 # Browser tests drive Debian's chromium (Playwright's own browser download is not used).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium missing: install Debian's chromium package to run the browser tests"; fi; }
+	  $(call apt_install,chromium,chromium missing: install Debian's chromium package to run the browser tests); }
 
 test: $(STAMP) chromium dictionaries
 	$(BIN)/ruff check .
