@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from test_translation import needs_freedict
 
 from kb.config import PROJECT_ROOT
 from kb.content_io import fields_from_front_matter, parse_markdown_file
@@ -71,8 +71,7 @@ def test_e5_finds_english_articles_for_danish_and_polish_questions(module_settin
         kb.close()
 
 
-@pytest.mark.skipif(not (DEFAULT_DICTIONARY_DIR / "freedict-pol-eng.index").exists() and not os.environ.get("CI"),
-                    reason="Debian's dict-freedict-* packages are not installed (make setup installs them)")
+@needs_freedict
 def test_a_polish_question_reaches_the_english_article_through_its_dictionary_translation(module_settings) -> None:
     settings = module_settings("e5-translation").with_overrides(dictionary_dir=DEFAULT_DICTIONARY_DIR)
     kb = load(settings, "multilingual-e5-small")

@@ -19,6 +19,11 @@ from kb.lemmas import Lemmatizer, build_tries, lemmatizer, trie_folder
 from kb.translation import DEFAULT_DICTIONARY_DIR, QueryTranslator
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+# Tests of the real installed dictionaries: skipped without them, except in CI, where `make test` installs them.
+needs_freedict = pytest.mark.skipif(
+    not all((DEFAULT_DICTIONARY_DIR / f"freedict-{code}-eng.index").exists() for code in ("dan", "nld", "pol", "fin"))
+    and not os.environ.get("CI"),
+    reason="Debian's dict-freedict-* packages are not installed (make setup installs them)")
 
 DANISH = {
     "adgangskode": "adgangskode /ˈaðɡaŋsˌkoːðə/ <n>\npassword\n",
@@ -169,8 +174,7 @@ def test_translation_respects_filters_and_english_queries(translating_kb) -> Non
     assert hits == [] and sentence is None and translation is not None
 
 
-@pytest.mark.skipif(not (DEFAULT_DICTIONARY_DIR / "freedict-dan-eng.index").exists() and not os.environ.get("CI"),
-                    reason="Debian's dict-freedict-* packages are not installed (make setup installs them)")
+@needs_freedict
 def test_installed_freedict_dictionaries_translate_real_questions() -> None:
     translator = QueryTranslator(DEFAULT_DICTIONARY_DIR)
     assert {"da", "nl", "pl", "fi"} <= set(translator.languages)
