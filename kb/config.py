@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -27,6 +28,8 @@ class Settings:
     rate_limit: str = "600 per minute"
     ratelimit_storage_uri: str = "memory://"
     trusted_user_header: str = ""  # e.g. X-Remote-User behind an authenticating proxy; empty: off
+    # Where that header is believed from: the addresses of the proxy itself, as the app sees them connect.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1/8", "::1/128")
     proxy_hops: int = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     secure_cookies: bool = True
     login_max_failures: int = 5
@@ -104,6 +107,7 @@ def load_settings() -> Settings:
         rate_limit=os.environ.get("KB_RATE_LIMIT", "600 per minute"),
         ratelimit_storage_uri=os.environ.get("KB_RATELIMIT_STORAGE_URI", "memory://"),
         trusted_user_header=os.environ.get("KB_TRUSTED_USER_HEADER", "").strip(),
+        trusted_proxies=_trusted_proxies(),
         proxy_hops=int(os.environ.get("KB_PROXY_HOPS", 0)),
         secure_cookies=_env_bool("KB_SECURE_COOKIES", True),
         login_max_failures=int(os.environ.get("KB_LOGIN_MAX_FAILURES", 5)),
@@ -113,6 +117,20 @@ def load_settings() -> Settings:
         dictionary_dir=_dictionary_dir(),
         lemma_dir=(cache_dir or index_dir) / "lemmas",  # fixed here: eval workspaces move index_dir
     )
+
+
+def _trusted_proxies() -> tuple[str, ...]:
+    """KB_TRUSTED_PROXIES: comma-separated addresses or networks (loopback when unset); a typo stops the start."""
+    value = os.environ.get("KB_TRUSTED_PROXIES")
+    if value is None:
+        return Settings.trusted_proxies
+    networks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(f"KB_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 def _dictionary_dir() -> Path | None:

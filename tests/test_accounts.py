@@ -251,6 +251,47 @@ def test_single_sign_on_refuses_unusable_and_disabled_names(site, knowledge_base
     assert client.get("/", headers={"X-Remote-User": "gone"}).status_code == 403  # ... is no fallback
 
 
+def test_single_sign_on_header_is_refused_from_an_address_that_is_not_the_proxy(site, knowledge_base) -> None:
+    site.config["KB_TRUSTED_USER_HEADER"] = "X-Remote-User"
+    outsider = FlaskClient(site, site.response_class)
+    outsider.environ_base = {"REMOTE_ADDR": "203.0.113.7"}
+    page = outsider.get("/", headers={"X-Remote-User": "eve"})
+    assert page.status_code == 403 and "KB_TRUSTED_PROXIES" in page.get_data(as_text=True)
+    assert knowledge_base.users.find("eve") is None  # nothing was created for the claim
+    assert outsider.get("/login").status_code == 200  # without the header the address may still sign in
+    local = _anonymous(site)  # the test client connects from 127.0.0.1, the default trusted proxy
+    assert local.get("/", headers={"X-Remote-User": "maria"}).status_code == 200
+
+
+def test_single_sign_on_trusts_the_configured_proxy_even_behind_proxy_fix(knowledge_base) -> None:
+    settings = knowledge_base.settings.with_overrides(
+        trusted_user_header="X-Remote-User", trusted_proxies=("10.0.0.0/24",), proxy_hops=1)
+    app = create_app(settings, knowledge_base)
+    app.config.update(TESTING=True)
+    knowledge_base.users.create("maria", role="author", password=PASSWORD, team="support", by="test")
+
+    def get(peer: str, forwarded_for: str):
+        client = FlaskClient(app, app.response_class)
+        client.environ_base = {"REMOTE_ADDR": peer}
+        return client.get("/", headers={"X-Remote-User": "maria", "X-Forwarded-For": forwarded_for})
+
+    assert get("10.0.0.5", "198.51.100.20").status_code == 200  # the proxy, passing on a client's address
+    assert get("127.0.0.1", "10.0.0.5").status_code == 403  # loopback is no longer trusted
+    assert get("198.51.100.20", "10.0.0.5").status_code == 403  # a forged X-Forwarded-For does not help
+
+
+def test_trusted_proxies_are_read_from_the_environment(monkeypatch) -> None:
+    from kb.config import load_settings
+
+    monkeypatch.setenv("KB_TRUSTED_PROXIES", " 10.1.2.3, 192.168.0.0/16 ,fd00::1")
+    assert load_settings().trusted_proxies == ("10.1.2.3/32", "192.168.0.0/16", "fd00::1/128")
+    monkeypatch.delenv("KB_TRUSTED_PROXIES")
+    assert load_settings().trusted_proxies == ("127.0.0.1/8", "::1/128")
+    monkeypatch.setenv("KB_TRUSTED_PROXIES", "10.1.2.3,proxy.internal")
+    with pytest.raises(ValueError, match=r"'proxy\.internal' is not an IP address"):
+        load_settings()
+
+
 def test_an_empty_role_is_refused(knowledge_base) -> None:
     user = knowledge_base.users.create("x1", role="reader", password=None, by="t")
     with pytest.raises(Exception, match="role must be one of"):

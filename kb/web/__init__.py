@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=12 * 3600,  # one working day; then sign in again
         KB_TRUSTED_USER_HEADER=settings.trusted_user_header,
+        KB_TRUSTED_PROXIES=settings.trusted_proxies,
         WTF_CSRF_TIME_LIMIT=None,  # an editor may stay open for hours; the token is bound to the session
         KB_RATE_LIMIT=settings.rate_limit,
         KB_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,

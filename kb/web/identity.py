@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
@@ -43,11 +44,32 @@ class SingleSignOnRefused(KBError):
     code = "sso_refused"
 
 
+def _peer_address() -> str:
+    """The address that opened this connection: the proxy's own, before ProxyFix put the client's in its place."""
+    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    return original.get("REMOTE_ADDR") or request.environ.get("REMOTE_ADDR") or ""
+
+
+def _from_trusted_proxy() -> bool:
+    try:
+        peer = ipaddress.ip_address(_peer_address().split("%")[0])
+    except ValueError:  # a Unix socket has no address: only a local proxy can reach it
+        return not _peer_address()
+    networks = current_app.config.get("KB_TRUSTED_PROXIES", ())
+    return any(peer in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
 def _proxy_user() -> UserView | None:
     header = current_app.config.get("KB_TRUSTED_USER_HEADER")
     name = request.headers.get(header, "").strip().lower() if header else ""
     if not name:
         return None
+    if not _from_trusted_proxy():
+        # Someone reached the app around the proxy and named a user: refuse rather than sign them in.
+        current_app.logger.warning("%s header from %s, not a trusted proxy (KB_TRUSTED_PROXIES)",
+                                   header, _peer_address() or "an unknown address")
+        raise SingleSignOnRefused(f"the {header} header is only accepted from the sign-on proxy "
+                                  "(KB_TRUSTED_PROXIES)")
     users = current_app.extensions["kb"].users
     user = users.find(name)
     if user is None:
