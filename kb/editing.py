@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from kb.errors import NotFound
-from kb.models import Article, ArticleStats, Change, Revision, utcnow
+from kb.models import Article, ArticleReadCount, ArticleStats, Change, Revision, utcnow
 from kb.permissions import Principal, can_read, require, require_save
 from kb.store import ArticleStore
 from kb.validation import validate_article_fields
@@ -103,6 +103,7 @@ class ArticleEditing:
         with db.session() as session:
             session.execute(delete(Revision).where(Revision.article_id == article.id))
             session.execute(delete(ArticleStats).where(ArticleStats.article_id == article.id))
+            session.execute(delete(ArticleReadCount).where(ArticleReadCount.article_id == article.id))
             session.delete(session.get(Article, article.id))  # its tags go with it
             session.add(Change(article_id=article.id, at=utcnow()))  # the indexes drop it on their next sync
             self.workflow.audit.add(session, actor=principal.actor, action="article.purged", article_id=article.id,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.analytics import Analytics
+from kb.article_reads import ArticleReads
 from kb.audit import AuditLog
 from kb.change_requests import ChangeRequests
 from kb.config import Settings
@@ -35,6 +36,7 @@ class KnowledgeBase:
     suggester: Any = field(default=None)  # kb.suggest.Suggester when search is enabled
     feedback: Any = field(default=None)  # kb.feedback.FeedbackStore
     search_counts: Any = field(default=None)  # kb.search_counts.SearchCounts
+    reads: Any = field(default=None)  # kb.article_reads.ArticleReads
     analytics: Any = field(default=None)  # kb.analytics query log and reports
 
     @property
@@ -104,7 +106,7 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     feedback = FeedbackStore(db, keep_text=settings.query_log_enabled)
     kb = KnowledgeBase(settings=settings, db=db,
                        store=ArticleStore(db, max_body_bytes=settings.max_body_bytes), feedback=feedback,
-                       search_counts=SearchCounts(db))
+                       search_counts=SearchCounts(db), reads=ArticleReads(db))
     kb.analytics = Analytics(kb)
     if settings.auto_import:
         kb.import_content_if_empty()

@@ -269,6 +269,17 @@ class SuggestionCount(Base):
     shown: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class ArticleReadCount(Base):
+    """How often an article's page was read on one day, whatever led there (search, a plugin's link, a bookmark)."""
+
+    __tablename__ = "article_reads"
+    __table_args__ = (Index("ix_article_reads_article_day", "article_id", "day"),)  # one article's recent reads
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reads: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
 class ChangeRequest(Base):
     """An author's change to a published article, waiting for a reviewer; the live text stays as it is."""
 

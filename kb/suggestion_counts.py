@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -15,14 +16,21 @@ from kb.models import SuggestionCount
 _INSERTS = {"sqlite": sqlite_insert, "postgresql": pg_insert}
 
 
-def add_counts(session: Session, counts: Iterable[tuple[date, int, int]]) -> None:
-    """Add (day, article id, times shown) to the running counts, inserting rows that do not exist yet."""
-    rows = [{"day": day, "article_id": article_id, "shown": n} for day, article_id, n in counts]
+def add_daily_counts(session: Session, model: type[Any], column: str,
+                     counts: Iterable[tuple[date, int, int]]) -> None:
+    """Add (day, article id, n) to a per-day, per-article counter table, inserting rows that do not exist yet."""
+    rows = [{"day": day, "article_id": article_id, column: n} for day, article_id, n in counts]
     if not rows:
         return
-    insert = _INSERTS[session.get_bind().dialect.name](SuggestionCount)
+    insert = _INSERTS[session.get_bind().dialect.name](model)
+    # One statement either way: parallel workers never lose a count to a read-then-write race.
     session.execute(insert.values(rows).on_conflict_do_update(
-        index_elements=["day", "article_id"], set_={"shown": SuggestionCount.shown + insert.excluded.shown}))
+        index_elements=["day", "article_id"], set_={column: getattr(model, column) + insert.excluded[column]}))
+
+
+def add_counts(session: Session, counts: Iterable[tuple[date, int, int]]) -> None:
+    """Add (day, article id, times shown) to the running suggestion counts."""
+    add_daily_counts(session, SuggestionCount, "shown", counts)
 
 
 def count_answers(answers: Iterable[tuple[date, Iterable[int]]]) -> list[tuple[date, int, int]]:

@@ -145,20 +145,28 @@ def test_summary_top_queries_and_unanswered(stream) -> None:
     assert kb.analytics.report("no-such-report", window) is None
 
 
-def test_articles_by_links_helpfulness_and_views(stream) -> None:
+def test_articles_by_links_helpfulness_views_and_reads(stream) -> None:
     kb, ids = stream
     window = default_window(30)
+    for _ in range(5):
+        kb.reads.record(ids["xero"], window.until)
+    kb.reads.record(ids["password"], window.since)
+    kb.reads.record(ids["password"], window.since - timedelta(days=1))  # before the window: not counted
     by_links = kb.analytics.report("articles", window, "links").rows
     assert [r["id"] for r in by_links] == [ids["printer"], ids["password"], ids["xero"]]
     assert by_links[0] == {"id": ids["printer"], "slug": "printer-prints-blank-receipts",
                            "title": "Printer prints blank receipts", "owner": "maja", "links": 4, "helpful": 0,
-                           "not_related": 0, "did_not_answer": 0, "helpfulness": 1.0, "views": 3}
+                           "not_related": 0, "did_not_answer": 0, "helpfulness": 1.0, "views": 3, "reads": 0}
     assert by_links[1]["helpful"] == 1 and by_links[1]["not_related"] == 2 and by_links[1]["helpfulness"] == 0.25
     assert [r["id"] for r in kb.analytics.report("articles", window, "views").rows] == [
         ids["printer"], ids["password"], ids["xero"]]
     assert [r["id"] for r in kb.analytics.report("articles", window, "helpfulness").rows][:2] == [
         ids["printer"], ids["password"]]
     assert kb.analytics.report("articles", window, "views").name == "articles-by-views"
+    by_reads = kb.analytics.report("articles", window, "reads").rows
+    assert [(r["id"], r["reads"]) for r in by_reads] == [(ids["xero"], 5), (ids["password"], 1), (ids["printer"], 0)]
+    assert kb.reads.recent(ids["password"], days=2, today=window.since) == 2
+    assert kb.reads.recent(ids["password"], days=1, today=window.since) == 1
 
 
 def test_stale_articles_and_time_from_not_found_to_article(stream) -> None:

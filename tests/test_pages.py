@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 def publish(store, title: str = "Reset a password", body: str = "## Steps\n\n1. Open **Settings**\n", **kw):
     return store.create({"title": title, "body": body, "status": "published", **kw}, author="maja")
@@ -170,3 +172,24 @@ def test_popular_searches_show_on_the_empty_search_page(search_client, searchabl
     popular = html.split('id="popular"')[1]
     assert popular.index("printer offline") < popular.index("receipt printer")
     assert "a@b.example" not in html and "[email]" not in html
+
+
+def test_article_page_counts_reads_of_published_articles(client, knowledge_base, store) -> None:
+    article = publish(store)
+    draft = store.create({"title": "Work in progress"}, author="maja")
+    for _ in range(3):
+        client.get(f"/articles/{article.slug}")
+    client.get(f"/articles/{article.slug}?voted=1")  # the page after a vote: the same read
+    client.get(f"/articles/{draft.slug}")
+    assert knowledge_base.reads.recent(article.id) == 3 and knowledge_base.reads.recent(draft.id) == 0
+    # the page shows the reads before its own, which is written after the response has gone out
+    assert "<dt>Reads (30 days)</dt><dd>3</dd>" in client.get(f"/articles/{article.slug}").get_data(as_text=True)
+
+
+def test_purging_an_article_drops_its_reads(client, knowledge_base, store) -> None:
+    from kb.permissions import Principal
+
+    article = publish(store)
+    client.get(f"/articles/{article.slug}")
+    knowledge_base.editing.purge(Principal("root", "admin"), article.id)
+    assert knowledge_base.reads.counts(date.min, date.max) == {}

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from kb.analytics.window import Table, Window
+from kb.article_reads import ArticleReads
 from kb.db import Database
 from kb.feedback import Stats
 from kb.models import Article, ArticleStats, QueryLogEntry
@@ -16,9 +17,9 @@ from kb.views import iso
 from kb.workflow import Workflow
 
 Q = QueryLogEntry
-ARTICLE_SORTS = ("links", "helpfulness", "views")
+ARTICLE_SORTS = ("links", "helpfulness", "views", "reads")
 ARTICLE_COLUMNS = ("id", "slug", "title", "owner", "links", "helpful", "not_related", "did_not_answer",
-                   "helpfulness", "views")
+                   "helpfulness", "views", "reads")
 STALE_COLUMNS = ("id", "slug", "title", "owner", "team", "review_by", "review_requested_at", "reason")
 MAX_NEW_ARTICLES = 100  # the newest articles of the window: a team writes far fewer in a month
 MAX_KEYS = 2_000
@@ -26,14 +27,14 @@ GAP_COLUMNS = ("query", "first_not_found", "article_id", "slug", "title", "writt
 
 
 class ArticleReports:
-    """Per-article figures: feedback counters (all time) and views from search (in the window)."""
+    """Per-article figures: feedback counters (all time), views from search and page reads (in the window)."""
 
     def __init__(self, db: Database, store: ArticleStore) -> None:
         self.db = db
         self.store = store
 
     def articles(self, window: Window, sort: str = "links", limit: int = 25) -> Table:
-        """Articles ranked by tickets solved (links), helpfulness or views (results opened from a search)."""
+        """Articles ranked by tickets solved (links), helpfulness, views (opened from a search) or page reads."""
         sort = sort if sort in ARTICLE_SORTS else "links"
         with self.db.session() as session:
             stats = {row.article_id: Stats(row.links, row.helpful, row.not_related, row.did_not_answer)
@@ -41,8 +42,9 @@ class ArticleReports:
             views = dict(session.execute(select(Q.clicked_article_id, func.count())
                                          .where(Q.clicked_article_id.is_not(None), Q.day >= window.since,
                                                 Q.day <= window.until).group_by(Q.clicked_article_id)).all())
-            rows = [{"id": a, **stats.get(a, Stats()).to_dict(), "views": views.get(a, 0)}
-                    for a in set(stats) | set(views)]
+            reads = ArticleReads(self.db).counts(window.since, window.until)
+            rows = [{"id": a, **stats.get(a, Stats()).to_dict(), "views": views.get(a, 0), "reads": reads.get(a, 0)}
+                    for a in set(stats) | set(views) | set(reads)]
             rows.sort(key=lambda r: (-(r[sort] if r[sort] is not None else -1), -r["links"], -r["views"], r["id"]))
             rows = rows[:limit]
             articles = {a.id: a for a in session.execute(

@@ -243,7 +243,8 @@ AnalyticsQuerySchema = _schema("AnalyticsQuery", "The period and options of GET 
     "days": fields.Int(load_default=DEFAULT_DAYS, validate=validate.Range(min=1, max=MAX_DAYS),
                        metadata=_doc("The last this many days, today (UTC) included.")),
     "sort": fields.Str(load_default="links", validate=validate.OneOf(ARTICLE_SORTS),
-                       metadata=_doc("The articles report's ranking: tickets solved, helpfulness or views.")),
+                       metadata=_doc("The articles report's ranking: tickets solved, helpfulness, views "
+                                     "(opened from a search) or page reads.")),
     "format": fields.Str(load_default="json", validate=validate.OneOf(FORMATS), metadata=_doc("csv: a CSV file."))})
 
 # Registered as components in this order: nested schemas before the schemas that use them.

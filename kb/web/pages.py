@@ -11,10 +11,12 @@ from kb.markdown_render import render_markdown
 from kb.permissions import can_read
 from kb.store import ArticleQuery
 from kb.web.current import kb, principal
+from kb.web.query_logging import after_response
 from kb.web.requests import int_arg
 from kb.workflow import allowed_statuses
 
 pages = Blueprint("pages", __name__)
+READS_DAYS = 30  # the article page shows its reads over this many days
 
 
 
@@ -78,8 +80,11 @@ def article(slug: str) -> str:
     item = kb().editing.readable(principal(), slug)
     rendered = render_markdown(item.body)
     related = kb().search.related(item.id) if kb().search else []
+    if item.status == "published" and "voted" not in request.args:  # the page after a vote is no new read
+        after_response(lambda reads=kb().reads: reads.record(item.id))
     return render_template("article.html", article=item, rendered=rendered, related=related,
                            stats=kb().feedback.stats(item.id), needs_review=item.needs_review(date.today()),
+                           reads=kb().reads.recent(item.id, READS_DAYS), reads_days=READS_DAYS,
                            statuses=allowed_statuses(principal(), item), moves=kb().workflow.transitions(item.id),
                            changes=_open_changes(item.id))
 
