@@ -347,3 +347,12 @@ def test_admins_manage_tokens_and_see_teams_and_settings(site, knowledge_base) -
     assert "support" in teams and "1 admin" in teams and "1 author" in teams
     settings = admin.get("/admin/settings").text
     assert "embedding_model" in settings and "test-secret" not in settings and "(set)" in settings
+
+
+def test_the_audit_page_and_api_read_their_filters_alike(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    sign_in(client, "root", "admin")
+    for url in ("/admin/audit?article_id=first", "/admin/audit.csv?article_id=1x", "/api/v1/audit?article_id=x"):
+        assert client.get(url).status_code == 422, url
+    assert client.get("/admin/audit?per_page=501").status_code == 400
+    assert client.get("/api/v1/audit?per_page=501").get_json()["error"]["code"] == "bad_request"

@@ -7,11 +7,10 @@ from typing import Any
 
 from flask import Response, jsonify, request, stream_with_context
 
-from kb.audit import AuditQuery
 from kb.errors import ValidationFailed
 from kb.web.api import api, article_response
 from kb.web.current import kb, principal
-from kb.web.requests import int_arg, json_object, reject_unknown
+from kb.web.requests import audit_query, json_object, reject_unknown
 
 USER_FIELDS = {"username", "password", "role", "team", "display_name"}
 USER_CHANGES = {"password", "role", "team", "disabled"}
@@ -60,12 +59,7 @@ def update_user(user_id: int) -> Response:
 @api.get("/audit")
 def audit_log() -> Response:
     """The audit log, newest first; ?format=csv streams all matching entries as CSV, oldest first."""
-    article = request.args.get("article_id")
-    if article is not None and not (article.isascii() and article.isdigit()):
-        raise ValidationFailed("'article_id' must be a number", field="article_id")
-    query = AuditQuery(actor=request.args.get("actor") or None, action=request.args.get("action") or None,
-                       article_id=int(article) if article else None, page=int_arg("page", 1),
-                       per_page=int_arg("per_page", 50, maximum=500))
+    query = audit_query()
     if request.args.get("format") == "csv":
         return Response(stream_with_context(kb().audit.csv_rows(query)), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=audit-log.csv"})

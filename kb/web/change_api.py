@@ -7,7 +7,7 @@ from flask import Response, jsonify, request
 from kb.errors import ValidationFailed
 from kb.web.api import api, article_response
 from kb.web.current import kb, principal
-from kb.web.requests import base_revision, json_object, reject_unknown, text_field
+from kb.web.requests import base_revision, id_arg, json_object, reject_unknown, text_field
 
 
 @api.post("/articles/<ref>/change-requests")
@@ -25,10 +25,7 @@ def propose_change(ref: str) -> Response:
 @api.get("/change-requests")
 def list_change_requests() -> Response:
     """Open change requests, oldest first; ?article_id= narrows to one article."""
-    raw = request.args.get("article_id")
-    if raw is not None and not (raw.isascii() and raw.isdigit()):
-        raise ValidationFailed("'article_id' must be a number", field="article_id")
-    found = kb().change_requests.open(int(raw) if raw else None)
+    found = kb().change_requests.open(id_arg("article_id"))
     return jsonify({"change_requests": [c.to_dict() for c in found], "total": len(found)})
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request
 
+from kb.audit import AuditQuery
 from kb.errors import PreconditionRequired, ValidationFailed
 from kb.web.errors import BadRequest
 
@@ -35,6 +36,21 @@ def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 10_000)
     if not minimum <= value <= maximum:
         raise BadRequest(f"'{name}' must be between {minimum} and {maximum}", parameter=name)
     return value
+
+
+def id_arg(name: str) -> int | None:
+    """An optional id in the query string: None when absent or empty, 422 when not a whole number."""
+    raw = request.args.get(name) or ""
+    if raw and not (raw.isascii() and raw.isdigit()):
+        raise ValidationFailed(f"'{name}' must be a number", field=name)
+    return int(raw) if raw else None
+
+
+def audit_query(per_page: int = 50) -> AuditQuery:
+    """The audit log's filters and page from the query string: the API and the admin page read them alike."""
+    return AuditQuery(actor=request.args.get("actor") or None, action=request.args.get("action") or None,
+                      article_id=id_arg("article_id"), page=int_arg("page", 1),
+                      per_page=int_arg("per_page", per_page, maximum=500))
 
 
 def base_revision(data: dict[str, Any], *, required: bool = True) -> int | None:

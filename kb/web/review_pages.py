@@ -6,13 +6,12 @@ from datetime import date
 
 from flask import Response, redirect, render_template, request, stream_with_context, url_for
 
-from kb.audit import AuditQuery
 from kb.errors import ValidationFailed
 from kb.store import ArticleQuery
 from kb.web.change_pages import open_changes
 from kb.web.current import kb, principal
 from kb.web.pages import pages
-from kb.web.requests import int_arg
+from kb.web.requests import audit_query
 
 
 @pages.post("/articles/<slug>/status")
@@ -82,17 +81,10 @@ def purge(slug: str) -> Response:
     return redirect(url_for("pages.audit"), code=303)
 
 
-def _audit_query(per_page: int = 50) -> AuditQuery:
-    article = request.args.get("article_id", "")
-    return AuditQuery(actor=request.args.get("actor") or None, action=request.args.get("action") or None,
-                      article_id=int(article) if article.isascii() and article.isdigit() else None,
-                      page=int_arg("page", 1), per_page=per_page)
-
-
 @pages.get("/admin/audit")
 def audit() -> str:
     """The audit log, newest first, filterable by user, action and article."""
-    query = _audit_query()
+    query = audit_query()
     entries, total = kb().audit.list(query)
     pages_total = max(1, -(-total // query.per_page))
     return render_template("audit.html", entries=entries, total=total, query=query, pages_total=pages_total)
@@ -101,6 +93,6 @@ def audit() -> str:
 @pages.get("/admin/audit.csv")
 def audit_csv() -> Response:
     """The (filtered) audit log as CSV, oldest first."""
-    rows = kb().audit.csv_rows(_audit_query())
+    rows = kb().audit.csv_rows(audit_query())
     return Response(stream_with_context(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
