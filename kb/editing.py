@@ -70,8 +70,7 @@ class ArticleEditing:
         """An old revision made current again, under the same rules as a save."""
         before = self.readable(principal, ref)
         old = self.store.revision(before.id, number)
-        require_save(principal, before.to_dict(include_body=False), self.changed_fields(before, old.editable_fields()))
-        check_transition(before.status, old.status)
+        require_save(principal, before.to_dict(include_body=False), self.changed_fields(before, old.content_fields()))
         base = before.revision if base_revision is None else base_revision  # what the check above saw
         return self.store.restore(before.id, number, author=principal.actor, base_revision=base)
 

@@ -294,7 +294,7 @@ class ArticleStore:
         """Make an old revision current again, as a new revision."""
         old = self.revision(ref, number)
         current = self.get(ref)
-        return self.update(current.id, old.editable_fields(), author=author,
+        return self.update(current.id, old.content_fields(), author=author,
                            base_revision=current.revision if base_revision is None else base_revision,
                            message=f"Restored revision {number}")
 

@@ -100,10 +100,13 @@ class RevisionView:
             created_at=revision.created_at, meta=dict(revision.meta or {}),
         )
 
-    def editable_fields(self) -> dict[str, Any]:
-        """The article as this revision saved it, as fields a save takes (restoring and reviewing use it)."""
-        return {"title": self.title, "body": self.body, "tags": list(self.tags), "status": self.status,
-                "language": self.language, "owner": self.owner, "team": self.team, "review_by": self.review_by,
+    def content_fields(self) -> dict[str, Any]:
+        """What this revision said, as fields a save takes: a restore brings these back.
+
+        Status, owner, team and review date are where the article stands now, not what it said: restoring
+        an old draft's text must not take a live article offline or hand it back to its first owner.
+        """
+        return {"title": self.title, "body": self.body, "tags": list(self.tags), "language": self.language,
                 "meta": self.meta}
 
     def to_dict(self, *, include_body: bool = True) -> dict[str, Any]:

@@ -76,6 +76,15 @@ def test_restore_is_a_new_revision(store) -> None:
     assert store.revisions(article.id)[0].message == "Restored revision 1"
 
 
+def test_restore_brings_back_the_text_not_the_status_or_the_owner(store) -> None:
+    article = make(store, tags=["login"], owner="maja")  # revision 1: a draft
+    store.update(article.id, {"body": "v2", "status": "published", "owner": "tomasz", "team": "billing"},
+                 base_revision=1, author="x")
+    restored = store.restore(article.id, 1, author="x")
+    assert (restored.body, restored.tags) == (article.body, ("login",))
+    assert (restored.status, restored.owner, restored.team) == ("published", "tomasz", "billing")
+
+
 def test_archive_keeps_everything(store) -> None:
     article = make(store, status="published")
     archived = store.archive(article.slug, author="x")
