@@ -267,6 +267,9 @@ def clean_ticket(text: str, subject: str | None = None, channel: str | None = No
     except Exception:  # ticket intake must never fail; degrade to whitespace-normalised text
         paras, subj, idents = [WS.sub(" ", str(text or "")).strip()], "", ()
     out = "\n".join(_limit(paras)) if paras else ""
-    terms = tuple(dict.fromkeys(i.value for i in idents if i.kind != "ticket_ref"))
+    # Every reference is reported, wherever it was; but only codes in the subject and the newest message
+    # are matched exactly: an ERR-4012 in the quoted history belongs to another conversation.
+    asked = {i.value for i in extract_identifiers(f"{given}\n{subj}\n{out}")}
+    terms = tuple(dict.fromkeys(i.value for i in idents if i.kind != "ticket_ref" and i.value in asked))
     # Text without a single letter or digit ("<<<>>>", "--") carries no question.
     return CleanedTicket(out if any(c.isalnum() for c in out) else "", subj, idents, terms)
