@@ -16,6 +16,7 @@ from kb.store import valid_id
 from kb.suggestion_counts import add_counts, count_answers
 
 OUTCOMES = ("linked", "helpful", "not_related", "did_not_answer")
+RATINGS = frozenset({"helpful", "not_related", "did_not_answer"})  # one per suggestion; a link stands beside it
 MAX_LINK_BOOST = 0.10  # links nudge ranking by at most 10%: popularity must not bury a better match
 BOOST_REFRESH_SECONDS = 5.0
 
@@ -69,7 +70,11 @@ class FeedbackStore:
         return query_id
 
     def add(self, query_id: str, article_id: int, outcome: str, ticket_ref: str = "") -> Stats:
-        """Record feedback on a suggestion and return the article's new counts."""
+        """Record feedback on a suggestion and return the article's counts.
+
+        A repeat (a retry, a double click) changes nothing, and a new rating of the same suggestion replaces
+        the earlier one, so one ticket counts once however often a plugin reports it.
+        """
         if outcome not in OUTCOMES:
             raise ValidationFailed(f"'outcome' must be one of {', '.join(OUTCOMES)}", field="outcome")
         with self.db.session() as session:
@@ -77,12 +82,20 @@ class FeedbackStore:
                 raise NotFound(f"no suggestion query {query_id!r}")
             if not valid_id(article_id) or session.get(Article, article_id) is None:
                 raise NotFound(f"no article {article_id}")
-            session.add(Feedback(query_id=query_id, article_id=article_id, outcome=outcome,
-                                 ticket_ref=ticket_ref[:100], created_at=utcnow()))
             stats = session.get(ArticleStats, article_id) or ArticleStats(
                 article_id=article_id, links=0, helpful=0, not_related=0, did_not_answer=0)
-            setattr(stats, _column(outcome), getattr(stats, _column(outcome)) + 1)
-            session.add(stats)
+            earlier = session.scalars(select(Feedback).where(Feedback.query_id == query_id,
+                                                             Feedback.article_id == article_id)).all()
+            if not any(f.outcome == outcome for f in earlier):
+                replaced = next((f for f in earlier if outcome in RATINGS and f.outcome in RATINGS), None)
+                if replaced is None:
+                    session.add(Feedback(query_id=query_id, article_id=article_id, outcome=outcome,
+                                         ticket_ref=ticket_ref[:100], created_at=utcnow()))
+                else:
+                    _count(stats, replaced.outcome, -1)
+                    replaced.outcome, replaced.created_at = outcome, utcnow()
+                _count(stats, outcome, +1)
+                session.add(stats)
             result = Stats(stats.links, stats.helpful, stats.not_related, stats.did_not_answer)
         self._boosts_at = 0.0
         return result
@@ -116,5 +129,6 @@ class FeedbackStore:
         return self._boosts
 
 
-def _column(outcome: str) -> str:
-    return "links" if outcome == "linked" else outcome
+def _count(stats: ArticleStats, outcome: str, delta: int) -> None:
+    column = "links" if outcome == "linked" else outcome
+    setattr(stats, column, max(0, getattr(stats, column) + delta))

@@ -41,6 +41,16 @@ def test_ticket_noise_does_not_decide_the_answer(kb) -> None:
     assert len(result.query_id) == 36
 
 
+def test_a_code_in_the_quoted_history_does_not_steer_the_answer(kb) -> None:
+    ticket = ("Hello, the password reset page does not open for me. What can I do?\n\n"
+              "-----Original Message-----\nFrom: Support\nSent: Monday\n\n"
+              "Your printer showed PRN-6004; please update it.")
+    result = kb.suggester.suggest(ticket)
+    assert "PRN-6004" in [i.value for i in result.cleaned.identifiers]  # reported ...
+    assert result.cleaned.search_terms == ()  # ... but not matched
+    assert result.suggestions[0].title == "Reset your password"
+
+
 def test_confidences_are_ordered_probabilities(kb) -> None:
     result = kb.suggester.suggest(TICKET, limit=2)
     values = [s.confidence for s in result.suggestions]
@@ -71,6 +81,19 @@ def test_feedback_counts_and_boost_is_bounded(kb) -> None:
     assert kb.feedback.boosts() == {article_id: link_boost(1)}
     assert link_boost(0) == 1.0 and 1.0 < link_boost(1) < link_boost(50) <= 1.0 + MAX_LINK_BOOST
     assert link_boost(10**9) == 1.0 + MAX_LINK_BOOST
+
+
+def test_repeated_feedback_counts_once_and_a_new_rating_replaces_the_old(kb) -> None:
+    result = kb.suggester.suggest(TICKET)
+    article_id = result.suggestions[0].id
+    for _ in range(3):  # a plugin's retries, an agent's double click
+        stats = kb.feedback.add(result.query_id, article_id, "linked", "ZD-1")
+    assert stats.links == 1
+    kb.feedback.add(result.query_id, article_id, "helpful")
+    stats = kb.feedback.add(result.query_id, article_id, "did_not_answer")  # changed their mind
+    assert (stats.links, stats.helpful, stats.did_not_answer) == (1, 0, 1)
+    other = kb.suggester.suggest(TICKET)  # another ticket's verdict counts on its own
+    assert kb.feedback.add(other.query_id, article_id, "linked").links == 2
 
 
 def test_the_stored_query_is_masked(kb) -> None:
