@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from kb.errors import NotFound
 from kb.models import Article, ArticleReadCount, ArticleStats, Change, Revision, utcnow
-from kb.permissions import Principal, can_read, require, require_save
+from kb.permissions import Forbidden, Principal, can_read, require, require_save
 from kb.store import ArticleStore
 from kb.validation import validate_article_fields
 from kb.views import ArticleView, RevisionView
@@ -73,6 +73,14 @@ class ArticleEditing:
         require_save(principal, before.to_dict(include_body=False), self.changed_fields(before, old.content_fields()))
         base = before.revision if base_revision is None else base_revision  # what the check above saw
         return self.store.restore(before.id, number, author=principal.actor, base_revision=base)
+
+    def may_restore(self, principal: Principal, article: ArticleView) -> bool:
+        """True when this principal may bring back an old text of this article (the history page asks)."""
+        try:
+            require_save(principal, article.to_dict(include_body=False), {"body": ""})
+        except Forbidden:
+            return False
+        return True
 
     def archive(self, principal: Principal, ref: int | str, *, base_revision: int | None = None) -> ArticleView:
         """Archive instead of deleting."""

@@ -193,3 +193,33 @@ def test_purging_an_article_drops_its_reads(client, knowledge_base, store) -> No
     client.get(f"/articles/{article.slug}")
     knowledge_base.editing.purge(Principal("root", "admin"), article.id)
     assert knowledge_base.reads.counts(date.min, date.max) == {}
+
+
+def test_history_links_the_revisions_each_reader_may_see_and_offers_restore_only_to_who_may(app, store) -> None:
+    from conftest import sign_in
+    from flask.testing import FlaskClient
+
+    article = publish(store)  # 1 published
+    store.update(article.id, {"body": "draft text", "status": "draft"}, base_revision=1, author="x")  # 2
+    store.update(article.id, {"body": "v3", "status": "published"}, base_revision=2, author="x")  # 3
+
+    def history(role: str) -> str:
+        client = FlaskClient(app, app.response_class)
+        sign_in(client, f"a-{role}", role)
+        return client.get(f"/articles/{article.slug}/history").get_data(as_text=True)
+
+    reader = history("reader")
+    assert "diff with 1" in reader and "diff with 2" not in reader and "Restore" not in reader
+    assert "Analytics" not in reader and "Analytics" in history("reviewer")
+    assert "Restore" not in history("author")  # a published article changes through a reviewer
+    assert "diff with 2" in history("reviewer") and "Restore" in history("reviewer")
+
+
+def test_a_restore_from_a_stale_history_page_is_refused(client, store) -> None:
+    article = publish(store)
+    store.update(article.id, {"body": "v2"}, base_revision=1, author="x")
+    page = client.get(f"/articles/{article.slug}/history").get_data(as_text=True)
+    store.update(article.id, {"body": "v3 by someone else"}, base_revision=2, author="y")
+    stale = client.post(f"/articles/{article.slug}/revisions/1/restore",
+                        data={"csrf_token": csrf_from(page), "base_revision": "2"})
+    assert stale.status_code == 409 and store.get(article.id).body == "v3 by someone else"

@@ -102,6 +102,8 @@ def preview() -> Response:
 
 @pages.post("/articles/<slug>/revisions/<int:number>/restore")
 def restore(slug: str, number: int) -> Response:
-    """Restore an old revision as a new one."""
-    article = kb().editing.restore(principal(), slug, number)
+    """Restore an old revision as a new one (refused if the article changed since the history page showed it)."""
+    base = request.form.get("base_revision", "")
+    article = kb().editing.restore(principal(), slug, number,
+                                   base_revision=int(base) if base.isascii() and base.isdigit() else None)
     return redirect(url_for("pages.history", slug=article.slug), code=303)

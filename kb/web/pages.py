@@ -107,7 +107,8 @@ def helpful(slug: str) -> Response:
 def history(slug: str) -> str:
     """Revision list with links to diffs."""
     item = kb().editing.readable(principal(), slug)
-    return render_template("history.html", article=item, revisions=kb().editing.revisions(principal(), item.id))
+    return render_template("history.html", article=item, revisions=kb().editing.revisions(principal(), item.id),
+                           may_restore=kb().editing.may_restore(principal(), item))
 
 
 @pages.get("/articles/<slug>/diff")
