@@ -45,6 +45,12 @@
         region.innerHTML = await response.text();  // server-rendered, escaped
         active = -1;
         if (region.querySelector("#results a.title")) remember(params.get("q")); else showRecent();
+      } else {  // say so: an agent on a call must never be left looking at the old results
+        const note = document.createElement("p");
+        note.className = "notice"; note.setAttribute("role", "alert");
+        note.textContent = `The search failed (${response.status} ${response.statusText}). Try again or reload the page.`;
+        region.replaceChildren(note);
+        active = -1;
       }
     } catch (err) { if (err.name !== "AbortError") throw err; }
   }
@@ -62,9 +68,19 @@
   });
   form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 150); });
   form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); run(); });
+  box.addEventListener("focus", () => {  // back in the box: the next ArrowDown starts at the first result
+    active = -1;
+    links().forEach((a) => a.closest("li").classList.remove("active"));
+  });
   document.addEventListener("keydown", (event) => {
-    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
-    if (event.key === "/" && !typing) { event.preventDefault(); box.focus(); box.select(); return; }
+    const focused = document.activeElement;
+    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(focused.tagName);
+    // "/" in the (autofocused) empty box is the shortcut, not the start of a query.
+    if (event.key === "/" && (!typing || (focused === box && !box.value))) {
+      event.preventDefault(); box.focus(); box.select(); return;
+    }
+    // Arrow keys belong to the filters' own inputs and selects; only the box and the results hand them over.
+    if (focused !== box && !region.contains(focused)) return;
     if (event.key === "ArrowDown" && links().length) { event.preventDefault(); mark(Math.min(active + 1, links().length - 1)); }
     if (event.key === "ArrowUp" && active >= 0) {
       event.preventDefault();

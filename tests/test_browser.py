@@ -65,6 +65,22 @@ def test_type_a_query_and_open_the_article_at_its_section(page, server) -> None:
     shot(page, "home")
 
 
+def test_slash_in_the_empty_box_arrows_in_the_filters_and_a_pasted_thread(page, server) -> None:
+    url, _ = server
+    page.goto(url + "/")  # the box has focus already
+    page.keyboard.press("/")
+    page.keyboard.type("blank")
+    assert page.input_value("#q") == "blank"  # the shortcut, not a slash in the query
+    page.locator("#results a.title").first.wait_for()
+    page.click("details.more-filters summary")
+    page.focus("select[name=mode]")
+    page.keyboard.press("ArrowDown")  # changes the mode; focus stays in the filters, not in the results
+    assert page.evaluate("document.activeElement.name") == "mode" and page.input_value("select[name=mode]") == "keyword"
+    page.fill("#q", "printer " * 1300)  # 10,400 characters: a whole e-mail thread
+    page.locator("#too-long").wait_for()
+    assert "Paste a ticket" in page.inner_text("#too-long")
+
+
 def test_create_from_template_preview_save_edit_diff_restore(page, server) -> None:
     url, kb = server
     page.goto(url + "/articles/new")

@@ -223,3 +223,12 @@ def test_a_restore_from_a_stale_history_page_is_refused(client, store) -> None:
     stale = client.post(f"/articles/{article.slug}/revisions/1/restore",
                         data={"csrf_token": csrf_from(page), "base_revision": "2"})
     assert stale.status_code == 409 and store.get(article.id).body == "v3 by someone else"
+
+
+def test_a_pasted_thread_too_long_to_search_points_to_the_ticket_page(search_client) -> None:
+    too_long = search_client.get("/search/results", query_string={"q": "printer " * 1300})
+    assert too_long.status_code == 200 and 'id="too-long"' in too_long.get_data(as_text=True)
+    assert "/tickets" in too_long.get_data(as_text=True)
+    search_client.get("/search/results", query_string={"q": "printer offline " * 600})  # 9,600 characters
+    cookie = search_client.get_cookie("session")
+    assert cookie is not None and len(cookie.value) < 1000  # a browser drops a cookie over 4 KB

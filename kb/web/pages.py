@@ -22,17 +22,19 @@ READS_DAYS = 30  # the article page shows its reads over this many days
 
 def _search_context() -> dict:
     from kb.web.query_logging import log_search
-    from kb.web.search_api import filters_from_args, run_search
+    from kb.web.search_api import MAX_QUERY_CHARS, filters_from_args, run_search
 
     query = request.args.get("q", "").strip()
     mode = request.args.get("mode", "hybrid")
     filters = filters_from_args()
-    response = run_search(query, mode, 20, filters) if query and kb().search else None
+    # A whole pasted e-mail thread is not an error on the page: it says where such text goes instead.
+    too_long = len(query) if len(query) > MAX_QUERY_CHARS else 0
+    response = run_search(query, mode, 20, filters) if query and kb().search and not too_long else None
     log_id = log_search(query, mode, filters, response, "page") if response else None
     popular = kb().search_counts.popular() if not query else []
     return {"q": query, "mode": mode, "response": response, "lang": request.args.get("lang", ""),
             "tag": request.args.get("tag", ""), "team": request.args.get("team", ""), "popular": popular,
-            "log_id": log_id}
+            "log_id": log_id, "too_long": too_long, "max_query_chars": MAX_QUERY_CHARS}
 
 
 @pages.get("/")

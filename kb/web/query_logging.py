@@ -21,6 +21,7 @@ from kb.web.current import actor, kb
 
 log = logging.getLogger(__name__)
 TYPING_SECONDS = 10.0  # a page search refined within this long is the same search still being typed
+TYPED_KEY_CHARS = 200  # of a query kept in the session cookie to tell refinements: a pasted e-mail would burst it
 LAST_SEARCH = "kb_last_search"
 
 
@@ -34,7 +35,7 @@ def _still_typing(key: str) -> str | None:
     last = session.get(LAST_SEARCH)
     if not isinstance(last, list) or len(last) != 3 or time.time() - float(last[2]) > TYPING_SECONDS:
         return None
-    previous = str(last[1])
+    previous, key = str(last[1]), key[:TYPED_KEY_CHARS]
     return str(last[0]) if key.startswith(previous) or previous.startswith(key) else None
 
 
@@ -79,7 +80,7 @@ def log_search(query: str, mode: str, filters: Filters, response: SearchResponse
                                   log_id=fresh))
     if source == "page":
         # The cookie is signed, not encrypted: it keeps the masked form, never what was typed.
-        session[LAST_SEARCH] = [log_id, key, time.time()]
+        session[LAST_SEARCH] = [log_id, key[:TYPED_KEY_CHARS], time.time()]
     return log_id
 
 
