@@ -130,6 +130,11 @@ class ArticleStore:
             items = tuple(ArticleView.from_model(a) for a in rows)
         return Page(items=items, total=total, page=query.page, per_page=query.per_page)
 
+    def languages(self) -> list[str]:
+        """Every article language in use (language filters are matched against these)."""
+        with self.db.session() as session:
+            return list(session.scalars(select(Article.language).distinct().order_by(Article.language)))
+
     def tags(self) -> list[str]:
         """Every tag in use, alphabetically (editor completion)."""
         with self.db.session() as session:

@@ -91,12 +91,12 @@ class Suggester:
                                   boosts=self.feedback.boosts())
 
     def suggest(self, text: str, *, subject: str | None = None, channel: str | None = None, limit: int = 5,
-                tags: Sequence[str] = (), language: str | None = None, min_score: float | None = None,
+                tags: Sequence[str] = (), languages: Sequence[str] = (), min_score: float | None = None,
                 token_id: int | None = None) -> SuggestResult:
         """Suggest articles for a raw ticket; abstain (still listing candidates) when none is a good match."""
         started = time.perf_counter()
         cleaned = clean_ticket(text, subject, channel)
-        filters = Filters(tags=tuple(tags), languages=(language,) if language else ())
+        filters = Filters(tags=tuple(tags), languages=tuple(languages))
         response = self.rank(cleaned, limit=limit, filters=filters)
         model = self.engine.indexes.embedder.name
         rank = {article_id: i for i, article_id in enumerate(response.article_ranking)}

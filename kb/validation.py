@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -20,6 +20,24 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _NAME = re.compile(r"^[\w.@+-]{0,100}$", re.UNICODE)
+
+
+_LANGUAGE_FILTER = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
+
+
+def resolve_languages(requested: Iterable[str], known: Iterable[str], field: str = "lang") -> tuple[str, ...]:
+    """Language filters as the articles spell them: "EN" finds "en", "en-US" (a helpdesk's locale) finds "en"
+    and "en-GB", "pt" finds "pt-BR"; a code no article uses is kept (it finds nothing), a non-code is refused."""
+    known = tuple(known)
+    resolved: list[str] = []
+    for value in (v.strip() for v in requested if v.strip()):
+        if not _LANGUAGE_FILTER.fullmatch(value):
+            raise ValidationFailed(f"'{field}' must be a language code like en, da or pt-BR", field=field)
+        code = value.replace("_", "-").lower()
+        base = code.split("-")[0]
+        resolved += ([k for k in known if k.lower() == code]
+                     or [k for k in known if k.split("-")[0].lower() == base] or [code])
+    return tuple(dict.fromkeys(resolved))
 
 
 def normalise_tag(tag: str) -> str:

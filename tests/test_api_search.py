@@ -33,6 +33,18 @@ def test_modes_and_language_filter(client, mode: str) -> None:
     assert [r["language"] for r in results] == ["da"]
 
 
+@pytest.mark.parametrize("lang", ["DA", "da-DK", "da_dk"])
+def test_language_filters_take_locales_and_any_case(client, lang: str) -> None:
+    results = client.get(f"/api/v1/search?q=skuffen&mode=keyword&lang={lang}").json["results"]
+    assert [r["language"] for r in results] == ["da"]
+
+
+def test_a_language_filter_that_is_no_language_code_is_422(client) -> None:
+    response = client.get("/api/v1/search?q=drawer&lang=klingon")
+    assert response.status_code == 422 and "language code" in response.json["error"]["message"]
+    assert client.get("/api/v1/search?q=drawer&lang=fr").json["results"] == []  # a code no article uses
+
+
 def test_tag_filter(client) -> None:
     assert client.get("/api/v1/search?q=drawer&tag=hardware").json["total"] == 1
     assert client.get("/api/v1/search?q=drawer&tag=billing").json["results"] == []

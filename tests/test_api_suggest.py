@@ -30,6 +30,12 @@ def test_contract(client) -> None:
     assert isinstance(body["abstained"], bool) and 0 <= first["confidence"] <= 1
 
 
+def test_a_helpdesk_locale_finds_the_base_language(client) -> None:
+    for language in ("en-US", "EN", "en"):
+        body = post(client, {"text": "printer prints blank receipts", "language": language}).json
+        assert body["suggestions"][0]["title"] == "Printer prints blank receipts", language
+
+
 def test_feedback_updates_the_article_counts(client) -> None:
     body = post(client, {"text": "printer prints blank receipts"}).json
     article_id = body["suggestions"][0]["id"]
@@ -44,6 +50,8 @@ def test_feedback_updates_the_article_counts(client) -> None:
     ({"text": "x", "limit": 0}, 422), ({"text": "x", "limit": "5"}, 422), ({"text": "x", "limit": True}, 422),
     ({"text": "x", "channel": "fax"}, 422), ({"text": "x", "tags": "a"}, 422), ({"text": "x", "tags": [1]}, 422),
     ({"text": "x", "min_score": 2}, 422), ({"text": "x", "language": 3}, 422), ({"text": "x", "extra": 1}, 422),
+    ({"text": "x", "language": "klingon"}, 422), ({"text": "x", "tags": ["t"] * 21}, 422),
+    ({"text": "x", "tags": ["x" * 41]}, 422),
     ({"text": "x" * (70 * 1024)}, 413),
 ])
 def test_bad_suggest_input(client, payload, status: int) -> None:

@@ -173,3 +173,15 @@ def test_changes_committed_out_of_order_are_not_skipped(store) -> None:
         session.add(Change(id=generation - 2, article_id=a.id, at=utcnow()))
     later, changed = store.changed_since(generation, seen)
     assert changed == [a.id] and later == generation
+
+
+def test_language_filters_are_resolved_against_the_languages_in_use() -> None:
+    from kb.validation import resolve_languages
+
+    known = ["da", "en", "en-GB", "pt-BR"]
+    assert resolve_languages(["EN"], known) == ("en",)
+    assert resolve_languages(["en-us"], known) == ("en", "en-GB")
+    assert resolve_languages(["en-GB", "pt"], known) == ("en-GB", "pt-BR")
+    assert resolve_languages(["fi", " "], known) == ("fi",)
+    with pytest.raises(ValidationFailed, match="language code"):
+        resolve_languages(["english please"], known)

@@ -162,7 +162,8 @@ SuggestRequestSchema = _schema("SuggestRequest", f"A ticket (at most {MAX_SUGGES
     "channel": fields.Str(allow_none=True, validate=validate.OneOf(CHANNELS)),
     "limit": fields.Int(load_default=5, validate=validate.Range(min=1, max=20)),
     "tags": _tags("Only articles with these tags.", allow_none=True),
-    "language": fields.Str(allow_none=True, metadata=_doc("Only articles in this language.")),
+    "language": fields.Str(allow_none=True, metadata=_doc(
+        "Only articles in this language; a locale such as en-US or pt_BR also finds en or pt-BR articles.")),
     "min_score": fields.Float(allow_none=True, validate=validate.Range(min=0, max=1),
                               metadata=_doc("Drop suggestions whose confidence is lower."))})
 SuggestionSchema = _schema("Suggestion", "One suggested article, pointing at its best section.", {
@@ -233,7 +234,7 @@ SearchQuerySchema = _schema("SearchQuery", "GET /search; tag, team and lang repe
     "limit": fields.Int(load_default=10, validate=validate.Range(min=1, max=100)),
     "tag": _strings(metadata=_doc("Only articles with these tags.")),
     "team": _strings(metadata=_doc("Only articles of these teams.")),
-    "lang": _strings(metadata=_doc("Only articles in these languages.")),
+    "lang": _strings(metadata=_doc("Only articles in these languages (any case; en-US also finds en).")),
     "language": _strings(metadata=_doc("Same as lang (used when lang is absent)."))})
 DiffQuerySchema = _schema("DiffQuery", "Which revisions to compare; default the previous against the current.", {
     "from": fields.Int(validate=validate.Range(min=1), metadata=_doc("Older revision; default: to - 1.")),

@@ -7,7 +7,7 @@ from flask import Response, jsonify, request
 from kb.errors import KBError
 from kb.index.base import Filters
 from kb.search import MODES, SearchResponse
-from kb.validation import normalise_tag
+from kb.validation import normalise_tag, resolve_languages
 from kb.web.api import api
 from kb.web.current import kb
 from kb.web.errors import BadRequest, register_status
@@ -30,8 +30,9 @@ def filters_from_args() -> Filters:
     """Filters from repeated or comma-separated tag, team and lang parameters; readers see published only."""
     def values(name: str) -> tuple[str, ...]:
         return tuple(v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip())
+    languages = values("lang") or values("language")
     return Filters(tags=tuple(normalise_tag(t) for t in values("tag")), teams=values("team"),
-                   languages=values("lang") or values("language"))
+                   languages=resolve_languages(languages, kb().store.languages()) if languages else ())
 
 
 def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchResponse:

@@ -8,7 +8,7 @@ from flask import Response, g, jsonify, request
 
 from kb.errors import TooLarge, ValidationFailed
 from kb.store import valid_id
-from kb.validation import normalise_tag
+from kb.validation import MAX_TAG_LENGTH, MAX_TAGS, normalise_tag, resolve_languages
 from kb.web.api import api
 from kb.web.current import kb, principal
 from kb.web.query_logging import log_suggestion
@@ -47,12 +47,17 @@ def parse_suggest_request(data: dict[str, Any]) -> dict[str, Any]:
     tags = data.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ValidationFailed("'tags' must be a list of strings", field="tags")
+    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG_LENGTH for t in tags):
+        raise ValidationFailed(f"'tags' holds at most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters",
+                               field="tags")
+    language = _optional_str(data, "language")
     min_score = data.get("min_score")
     if min_score is not None and (isinstance(min_score, bool) or not isinstance(min_score, int | float)
                                   or not 0 <= min_score <= 1):
         raise ValidationFailed("'min_score' must be a number from 0 to 1 or null", field="min_score")
     return {"text": text, "subject": _optional_str(data, "subject"), "channel": channel, "limit": limit,
-            "tags": [normalise_tag(t) for t in tags if t.strip()], "language": _optional_str(data, "language"),
+            "tags": [normalise_tag(t) for t in tags if t.strip()],
+            "languages": resolve_languages([language], kb().store.languages(), "language") if language else (),
             "min_score": min_score}
 
 
@@ -65,7 +70,7 @@ def suggest() -> Response:
         raise SearchUnavailable("search is not enabled on this instance")
     token = getattr(g, "token", None)
     result = kb().suggester.suggest(params.pop("text"), token_id=token.id if token else None, **params)
-    log_suggestion(result, {k: params[k] for k in ("channel", "tags", "language", "min_score", "limit")})
+    log_suggestion(result, {k: params[k] for k in ("channel", "tags", "languages", "min_score", "limit")})
     return jsonify({"query_id": result.query_id, "suggestions": [s.to_dict() for s in result.suggestions],
                     "abstained": result.abstained, "took_ms": result.took_ms,
                     "translation": result.translation.to_dict() if result.translation else None})
