@@ -232,3 +232,10 @@ def test_a_pasted_thread_too_long_to_search_points_to_the_ticket_page(search_cli
     search_client.get("/search/results", query_string={"q": "printer offline " * 600})  # 9,600 characters
     cookie = search_client.get_cookie("session")
     assert cookie is not None and len(cookie.value) < 1000  # a browser drops a cookie over 4 KB
+
+
+def test_a_half_typed_language_filter_is_named_not_an_error_page(search_client, searchable_kb) -> None:
+    publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
+    page = search_client.get("/search/results?q=printer&lang=d")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="bad-filter"' in html and "reset-a-password" in html

@@ -7,6 +7,8 @@ from datetime import date
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from kb.diff import diff_rows
+from kb.errors import ValidationFailed
+from kb.index.base import Filters
 from kb.markdown_render import render_markdown
 from kb.permissions import can_read
 from kb.store import ArticleQuery
@@ -26,7 +28,10 @@ def _search_context() -> dict:
 
     query = request.args.get("q", "").strip()
     mode = request.args.get("mode", "hybrid")
-    filters = filters_from_args()
+    try:
+        filters, bad_filter = filters_from_args(), ""
+    except ValidationFailed as exc:  # a language code half typed into the filter: say so, search without it
+        filters, bad_filter = Filters(), exc.message
     # A whole pasted e-mail thread is not an error on the page: it says where such text goes instead.
     too_long = len(query) if len(query) > MAX_QUERY_CHARS else 0
     response = run_search(query, mode, 20, filters) if query and kb().search and not too_long else None
@@ -34,7 +39,7 @@ def _search_context() -> dict:
     popular = kb().search_counts.popular() if not query else []
     return {"q": query, "mode": mode, "response": response, "lang": request.args.get("lang", ""),
             "tag": request.args.get("tag", ""), "team": request.args.get("team", ""), "popular": popular,
-            "log_id": log_id, "too_long": too_long, "max_query_chars": MAX_QUERY_CHARS}
+            "log_id": log_id, "too_long": too_long, "max_query_chars": MAX_QUERY_CHARS, "bad_filter": bad_filter}
 
 
 @pages.get("/")
