@@ -239,3 +239,27 @@ def test_a_half_typed_language_filter_is_named_not_an_error_page(search_client, 
     page = search_client.get("/search/results?q=printer&lang=d")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="bad-filter"' in html and "reset-a-password" in html
+
+
+def test_a_reviewer_hands_an_article_over_in_the_editor_an_author_only_sees_the_owner(app, store) -> None:
+    from conftest import sign_in
+    from flask.testing import FlaskClient
+
+    article = store.create({"title": "Scanner beeps", "body": "x", "owner": "maja"}, author="maja")
+
+    def editor(username: str, role: str) -> tuple[FlaskClient, str]:
+        client = FlaskClient(app, app.response_class)
+        sign_in(client, username, role)
+        return client, client.get(f"/articles/{article.slug}/edit").get_data(as_text=True)
+
+    def save(client: FlaskClient, page: str, owner: str, base: int):
+        return client.post(f"/articles/{article.slug}/edit", data={
+            "csrf_token": csrf_from(page), "base_revision": str(base), "title": "Scanner beeps", "body": "x",
+            "status": "draft", "language": "en", "owner": owner})
+
+    author, page = editor("maja", "author")
+    assert 'name="owner" value="maja"' in page and "readonly" in page.split('name="owner"')[1].split(">")[0]
+    assert save(author, page, "tomasz", 1).status_code == 403 and store.get(article.id).owner == "maja"
+    reviewer, page = editor("rita", "reviewer")
+    assert '<option value="maja">' in page  # the people one can hand it to
+    assert save(reviewer, page, "tomasz", 1).status_code == 303 and store.get(article.id).owner == "tomasz"

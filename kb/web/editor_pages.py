@@ -21,7 +21,8 @@ def _form_fields() -> dict[str, Any]:
     return {"title": form.get("title", ""), "body": form.get("body", ""),
             "tags": [t for t in form.get("tags", "").split(",") if t.strip()],
             "status": form.get("status", "draft"), "language": form.get("language", "en").strip() or "en",
-            "team": form.get("team", "").strip(), "review_by": form.get("review_by") or None}
+            "team": form.get("team", "").strip(), "review_by": form.get("review_by") or None,
+            **({"owner": form.get("owner", "").strip()} if "owner" in form else {})}
 
 
 def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: dict | None = None,
@@ -29,6 +30,7 @@ def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: 
     return render_template("edit.html", article=article, fields=fields, error=error,
                            statuses=allowed_statuses(principal(), article), conflict=conflict,
                            templates=TEMPLATES.values(), known_tags=kb().store.tags(),
+                           people=[u.username for u in kb().users.list() if not u.disabled],
                            via_review=article is not None and _needs_a_reviewer(article),
                            message=request.form.get("message", "")), status
 
@@ -39,7 +41,8 @@ def new() -> tuple[str, int]:
     template = TEMPLATES.get(request.args.get("template", ""))
     body = request.args.get("body", "")[: kb().settings.max_body_bytes]  # prefilled, e.g. from a content gap
     fields = {"title": request.args.get("title", "")[:200], "body": body or (template.body if template else ""),
-              "tags": [], "status": "draft", "language": "en", "team": principal().team, "review_by": None}
+              "tags": [], "status": "draft", "language": "en", "team": principal().team, "review_by": None,
+              "owner": principal().name}
     return _render(None, fields)
 
 
@@ -60,7 +63,8 @@ def edit(slug: str) -> tuple[str, int]:
     article = kb().editing.readable(principal(), slug)
     require(principal(), "edit", team=article.team)
     fields = {"title": article.title, "body": article.body, "tags": list(article.tags), "status": article.status,
-              "language": article.language, "team": article.team, "review_by": article.review_by}
+              "language": article.language, "team": article.team, "review_by": article.review_by,
+              "owner": article.owner}
     return _render(article, fields)
 
 
