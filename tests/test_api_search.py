@@ -45,6 +45,19 @@ def test_a_language_filter_that_is_no_language_code_is_422(client) -> None:
     assert client.get("/api/v1/search?q=drawer&lang=fr").json["results"] == []  # a code no article uses
 
 
+def test_the_readers_language_comes_first_among_equals(client, searchable_kb) -> None:
+    for language in ("en", "da"):
+        searchable_kb.store.create({"title": f"Printer offline ({language})", "status": "published",
+                                    "language": language, "body": "printer offline"}, author="maja")
+
+    def first(accept: str) -> str:
+        results = client.get("/api/v1/search?q=printer+offline", headers={"Accept-Language": accept}).json
+        return results["results"][0]["language"]
+
+    assert first("da-DK,da;q=0.9,en;q=0.3") == "da"
+    assert first("en-GB,en;q=0.9") == "en"
+
+
 def test_tag_filter(client) -> None:
     assert client.get("/api/v1/search?q=drawer&tag=hardware").json["total"] == 1
     assert client.get("/api/v1/search?q=drawer&tag=billing").json["results"] == []

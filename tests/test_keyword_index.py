@@ -133,6 +133,20 @@ def test_typo_match_weighs_less_than_exact_match(index):
     assert hits[1].matched_terms == ("pasword",) and hits[0].matched_terms == ("refund",)
 
 
+def test_among_chunks_holding_a_code_the_one_titled_with_it_comes_first(index):
+    index.upsert(
+        [
+            chunk(1, "Known issues: ERR-4012, ERR-5000 and a slow start.", title="Known issues this month"),
+            chunk(2, "Open the reset link again; it expires after an hour.", title="Reset link shows ERR-4012"),
+            chunk(3, "Error ERR-4013 means the printer is out of paper.", title="Printer errors"),
+            *FILLER,
+        ],
+        [1, 2, 3],
+    )
+    assert ids(index.search("ERR-4012")) == [2, 1]
+    assert ids(index.search("err-4012")) == [2, 1]
+
+
 def test_identifiers_match_exactly(index):
     index.upsert(
         [

@@ -158,6 +158,7 @@ class _Plan:
         self.terms: dict[tuple[str, str], tuple[float, bool]] = {}
         self.origin: dict[tuple[str, str], set[str]] = {}
         self.words: list[str] = []  # in query order, for Hit.matched_terms
+        self.tiebreak: list[tuple[str, str]] = []  # scored only in chunks that matched an exact term
 
     def add(self, key: tuple[str, str], boost: float, word: str, exact: bool = False) -> None:
         self.terms[key] = max((boost, exact), self.terms.get(key, (0.0, False)))
@@ -174,6 +175,9 @@ def _plan(view: _View, text: str, language: str | None, exact_terms: Sequence[st
         if rare and len(plan.terms) < MAX_TERMS:
             plan.add(("ident", token), IDENT_SCORE, token, exact=True)
             plan.words.append(token)
+            # Among the chunks that all hold the code, the one with it in its title or headings comes first.
+            plan.tiebreak += [key for w in _words(token) for lang in view.languages
+                              if view.df(*(key := ("stem", f"{lang}:{_stemmer(lang)(w)}")))]
         else:
             words += _words(token)
     for term in (t.strip().lower() for t in exact_terms if t.strip()):
@@ -218,6 +222,13 @@ def _near_terms(view: _View, term: str) -> list[str]:
     return sorted(found, key=lambda t: -view.df("stem", t))[:3]
 
 
+def _bm25(view: _View, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
+    """BM25F of one term in the chunks `ids` (tf is already weighted by field)."""
+    idf = math.log(1.0 + (view.size - len(ids) + 0.5) / (len(ids) + 0.5))
+    norm = K1 * (1.0 - B + B * view.dl[ids] / view.avgdl)
+    return idf * (K1 + 1.0) * tf / (tf + norm)
+
+
 def _rank(view: _View, plan: _Plan, mask: np.ndarray, limit: int) -> list[tuple[int, float, list[str]]]:
     """BM25F over whole posting lists with numpy: the best (docnum, score, matched words)."""
     scores, used = np.zeros(view.size, np.float32), []
@@ -226,10 +237,13 @@ def _rank(view: _View, plan: _Plan, mask: np.ndarray, limit: int) -> list[tuple[
         if exact:
             scores[ids] += boost
         elif len(ids):
-            idf = math.log(1.0 + (view.size - len(ids) + 0.5) / (len(ids) + 0.5))
-            norm = K1 * (1.0 - B + B * view.dl[ids] / view.avgdl)
-            scores[ids] += boost * idf * (K1 + 1.0) * tf / (tf + norm)
+            scores[ids] += boost * _bm25(view, ids, tf)
         used += [(plan.origin[key], ids)] if len(ids) else []
+    exact = scores >= IDENT_SCORE
+    for key in dict.fromkeys(plan.tiebreak) if exact.any() else ():
+        ids, tf = view.postings(*key)
+        keep = exact[ids]
+        scores[ids[keep]] += _bm25(view, ids, tf)[keep]
     candidates = np.flatnonzero((scores > 0) & mask)
     if len(candidates) > limit:
         candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]

@@ -44,7 +44,13 @@ def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchRes
     engine = kb().search
     if engine is None:
         raise SearchUnavailable("search is not enabled on this instance")
-    return engine.search(query, mode=mode, limit=limit, filters=filters)
+    return engine.search(query, mode=mode, limit=limit, filters=filters, prefer_languages=preferred_languages())
+
+
+def preferred_languages() -> tuple[str, ...]:
+    """The reader's languages from Accept-Language (at most three, each liked at least half as much as the first)."""
+    ranked = [(code, quality) for code, quality in request.accept_languages if code != "*"]
+    return tuple(code for code, quality in ranked[:3] if quality >= 0.5 * ranked[0][1])
 
 
 @api.get("/search")
