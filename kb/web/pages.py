@@ -21,7 +21,6 @@ pages = Blueprint("pages", __name__)
 READS_DAYS = 30  # the article page shows its reads over this many days
 
 
-
 def _search_context() -> dict:
     from kb.web.query_logging import log_search
     from kb.web.search_api import MAX_QUERY_CHARS, filters_from_args, run_search
