@@ -261,6 +261,10 @@ def test_single_sign_on_header_is_refused_from_an_address_that_is_not_the_proxy(
     assert outsider.get("/login").status_code == 200  # without the header the address may still sign in
     local = _anonymous(site)  # the test client connects from 127.0.0.1, the default trusted proxy
     assert local.get("/", headers={"X-Remote-User": "maria"}).status_code == 200
+    for peer in ("::ffff:127.0.0.1", "::1", ""):  # dual-stack listener, IPv6 loopback, a Unix socket
+        client = _anonymous(site)
+        client.environ_base = {"REMOTE_ADDR": peer}
+        assert client.get("/", headers={"X-Remote-User": "maria"}).status_code == 200, peer
 
 
 def test_single_sign_on_trusts_the_configured_proxy_even_behind_proxy_fix(knowledge_base) -> None:
@@ -278,6 +282,7 @@ def test_single_sign_on_trusts_the_configured_proxy_even_behind_proxy_fix(knowle
     assert get("10.0.0.5", "198.51.100.20").status_code == 200  # the proxy, passing on a client's address
     assert get("127.0.0.1", "10.0.0.5").status_code == 403  # loopback is no longer trusted
     assert get("198.51.100.20", "10.0.0.5").status_code == 403  # a forged X-Forwarded-For does not help
+    assert get("", "198.51.100.20").status_code == 200  # a Unix socket: the client's address is not the peer
 
 
 def test_trusted_proxies_are_read_from_the_environment(monkeypatch) -> None:

@@ -46,15 +46,21 @@ class SingleSignOnRefused(KBError):
 
 def _peer_address() -> str:
     """The address that opened this connection: the proxy's own, before ProxyFix put the client's in its place."""
-    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
-    return original.get("REMOTE_ADDR") or request.environ.get("REMOTE_ADDR") or ""
+    environ = request.environ
+    original = environ.get("werkzeug.proxy_fix.orig")
+    # Over a Unix socket the original is "" and must stay so: the rewritten one is the client's.
+    return (original.get("REMOTE_ADDR") if original is not None else environ.get("REMOTE_ADDR")) or ""
 
 
 def _from_trusted_proxy() -> bool:
+    address = _peer_address()
+    if not address:  # a Unix socket: only a process on this machine, the proxy, can reach it
+        return True
     try:
-        peer = ipaddress.ip_address(_peer_address().split("%")[0])
-    except ValueError:  # a Unix socket has no address: only a local proxy can reach it
-        return not _peer_address()
+        peer = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    peer = getattr(peer, "ipv4_mapped", None) or peer  # a dual-stack listener sees 127.0.0.1 as ::ffff:127.0.0.1
     networks = current_app.config.get("KB_TRUSTED_PROXIES", ())
     return any(peer in ipaddress.ip_network(network, strict=False) for network in networks)
 
