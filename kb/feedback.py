@@ -7,16 +7,17 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session
 
-from kb.db import Database
+from kb.db import Database, upsert
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Article, ArticleStats, Feedback, SuggestQuery, utcnow
 from kb.store import valid_id
 from kb.suggestion_counts import add_counts, count_answers
 
 OUTCOMES = ("linked", "helpful", "not_related", "did_not_answer")
-RATINGS = frozenset({"helpful", "not_related", "did_not_answer"})  # one per suggestion; a link stands beside it
+NEGATIVE = frozenset({"not_related", "did_not_answer"})  # takes back every other verdict; the others, these
 MAX_LINK_BOOST = 0.10  # links nudge ranking by at most 10%: popularity must not bury a better match
 BOOST_REFRESH_SECONDS = 5.0
 
@@ -70,33 +71,28 @@ class FeedbackStore:
         return query_id
 
     def add(self, query_id: str, article_id: int, outcome: str, ticket_ref: str = "") -> Stats:
-        """Record feedback on a suggestion and return the article's counts.
-
-        A repeat (a retry, a double click) changes nothing, and a new rating of the same suggestion replaces
-        the earlier one, so one ticket counts once however often a plugin reports it.
-        """
+        """Record a verdict on a suggestion (a repeat counts once, a contrary one replaces); return the counts."""
         if outcome not in OUTCOMES:
             raise ValidationFailed(f"'outcome' must be one of {', '.join(OUTCOMES)}", field="outcome")
         with self.db.session() as session:
-            if session.get(SuggestQuery, query_id) is None:
+            # Write to the query's row first: reports on one suggestion then take turns (a row lock in
+            # PostgreSQL, the write lock in SQLite), so a plugin's retry sees the first report.
+            touched = session.execute(update(SuggestQuery).where(SuggestQuery.id == query_id)
+                                      .values(id=SuggestQuery.id)).rowcount
+            if not touched:
                 raise NotFound(f"no suggestion query {query_id!r}")
             if not valid_id(article_id) or session.get(Article, article_id) is None:
                 raise NotFound(f"no article {article_id}")
-            stats = session.get(ArticleStats, article_id) or ArticleStats(
-                article_id=article_id, links=0, helpful=0, not_related=0, did_not_answer=0)
-            earlier = session.scalars(select(Feedback).where(Feedback.query_id == query_id,
-                                                             Feedback.article_id == article_id)).all()
-            if not any(f.outcome == outcome for f in earlier):
-                replaced = next((f for f in earlier if outcome in RATINGS and f.outcome in RATINGS), None)
-                if replaced is None:
-                    session.add(Feedback(query_id=query_id, article_id=article_id, outcome=outcome,
-                                         ticket_ref=ticket_ref[:100], created_at=utcnow()))
-                else:
-                    _count(stats, replaced.outcome, -1)
-                    replaced.outcome, replaced.created_at = outcome, utcnow()
-                _count(stats, outcome, +1)
-                session.add(stats)
-            result = Stats(stats.links, stats.helpful, stats.not_related, stats.did_not_answer)
+            earlier = {f.outcome: f for f in session.scalars(select(Feedback).where(
+                Feedback.query_id == query_id, Feedback.article_id == article_id))}
+            if outcome not in earlier:
+                for taken_back in _overruled(outcome) & earlier.keys():
+                    session.delete(earlier[taken_back])
+                    _count(session, article_id, taken_back, -1)
+                session.add(Feedback(query_id=query_id, article_id=article_id, outcome=outcome,
+                                     ticket_ref=ticket_ref[:100], created_at=utcnow()))
+                _count(session, article_id, outcome, +1)
+            result = _stats(session, article_id)
         self._boosts_at = 0.0
         return result
 
@@ -105,18 +101,13 @@ class FeedbackStore:
         with self.db.session() as session:
             if not valid_id(article_id) or session.get(Article, article_id) is None:
                 raise NotFound(f"no article {article_id}")
-            stats = session.get(ArticleStats, article_id) or ArticleStats(
-                article_id=article_id, links=0, helpful=0, not_related=0, did_not_answer=0)
-            column = "helpful" if helpful else "did_not_answer"
-            setattr(stats, column, getattr(stats, column) + 1)
-            session.add(stats)
-            return Stats(stats.links, stats.helpful, stats.not_related, stats.did_not_answer)
+            _count(session, article_id, "helpful" if helpful else "did_not_answer", +1)
+            return _stats(session, article_id)
 
     def stats(self, article_id: int) -> Stats:
         """The counts of one article (zeros when it never got feedback)."""
         with self.db.session() as session:
-            row = session.get(ArticleStats, article_id)
-            return Stats(row.links, row.helpful, row.not_related, row.did_not_answer) if row else Stats()
+            return _stats(session, article_id)
 
     def boosts(self) -> dict[int, float]:
         """Ranking multipliers of articles with links, refreshed every few seconds."""
@@ -129,6 +120,22 @@ class FeedbackStore:
         return self._boosts
 
 
-def _count(stats: ArticleStats, outcome: str, delta: int) -> None:
-    column = "links" if outcome == "linked" else outcome
-    setattr(stats, column, max(0, getattr(stats, column) + delta))
+def _overruled(outcome: str) -> frozenset[str]:
+    """Earlier verdicts a new one takes back: "not related" takes back a link; a link, "not related"."""
+    return frozenset(OUTCOMES) - {outcome} if outcome in NEGATIVE else NEGATIVE
+
+
+def _count(session: Session, article_id: int, outcome: str, delta: int) -> None:
+    """Add to one of an article's counters in the database itself: parallel reports never lose one."""
+    session.execute(upsert(session, ArticleStats).values(
+        article_id=article_id, links=0, helpful=0, not_related=0, did_not_answer=0)
+        .on_conflict_do_nothing(index_elements=["article_id"]))
+    column = getattr(ArticleStats, "links" if outcome == "linked" else outcome)
+    session.execute(update(ArticleStats).where(ArticleStats.article_id == article_id)
+                    .values({column: case((column + delta < 0, 0), else_=column + delta)}))
+
+
+def _stats(session: Session, article_id: int) -> Stats:
+    row = session.execute(select(ArticleStats.links, ArticleStats.helpful, ArticleStats.not_related,
+                                 ArticleStats.did_not_answer).where(ArticleStats.article_id == article_id)).first()
+    return Stats(*row) if row else Stats()

@@ -7,13 +7,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from kb.db import upsert
 from kb.models import SuggestionCount
-
-_INSERTS = {"sqlite": sqlite_insert, "postgresql": pg_insert}
 
 
 def add_daily_counts(session: Session, model: type[Any], column: str,
@@ -22,7 +19,7 @@ def add_daily_counts(session: Session, model: type[Any], column: str,
     rows = [{"day": day, "article_id": article_id, column: n} for day, article_id, n in counts]
     if not rows:
         return
-    insert = _INSERTS[session.get_bind().dialect.name](model)
+    insert = upsert(session, model)
     # One statement either way: parallel workers never lose a count to a read-then-write race.
     session.execute(insert.values(rows).on_conflict_do_update(
         index_elements=["day", "article_id"], set_={column: getattr(model, column) + insert.excluded[column]}))

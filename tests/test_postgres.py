@@ -89,8 +89,12 @@ def test_api_with_search_on_postgres(pg_settings) -> None:
         for _ in range(3):  # suggestions (daily counts upserted) and rejections: drift on PostgreSQL's SQL
             answer = client.post("/api/v1/suggest", json={"text": "the zebra label prints offset"}).json
             assert answer["suggestions"][0]["id"] == article
-            client.post(f"/api/v1/suggest/{answer['query_id']}/feedback",
-                        json={"article_id": article, "outcome": "not_related"})
+            for outcome in ("linked", "not_related", "not_related"):  # a slip taken back, then a retry
+                stats = client.post(f"/api/v1/suggest/{answer['query_id']}/feedback",
+                                    json={"article_id": article, "outcome": outcome}).json["stats"]
+        assert (stats["links"], stats["not_related"]) == (0, 3)  # counters updated in PostgreSQL's own SQL
+        client.get(f"/articles/{created.json['slug']}")
+        assert kb.reads.recent(article) == 1  # the daily reads upsert, on PostgreSQL
         for report in REPORTS:
             assert client.get(f"/api/v1/analytics/{report}").status_code == 200, report
         assert client.get("/api/v1/analytics/drift").json["rows"] == []  # verdicts the same second as the save

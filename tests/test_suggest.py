@@ -76,24 +76,37 @@ def test_feedback_counts_and_boost_is_bounded(kb) -> None:
     result = kb.suggester.suggest(TICKET)
     article_id = result.suggestions[0].id
     kb.feedback.add(result.query_id, article_id, "linked", "ZD-1")
-    stats = kb.feedback.add(result.query_id, article_id, "not_related")
+    stats = kb.feedback.add(kb.suggester.suggest(TICKET).query_id, article_id, "not_related")  # another ticket
     assert (stats.links, stats.not_related, stats.helpfulness) == (1, 1, 0.5)
     assert kb.feedback.boosts() == {article_id: link_boost(1)}
     assert link_boost(0) == 1.0 and 1.0 < link_boost(1) < link_boost(50) <= 1.0 + MAX_LINK_BOOST
     assert link_boost(10**9) == 1.0 + MAX_LINK_BOOST
 
 
-def test_repeated_feedback_counts_once_and_a_new_rating_replaces_the_old(kb) -> None:
+def test_repeated_feedback_counts_once_and_a_contrary_verdict_takes_the_earlier_back(kb) -> None:
     result = kb.suggester.suggest(TICKET)
     article_id = result.suggestions[0].id
     for _ in range(3):  # a plugin's retries, an agent's double click
         stats = kb.feedback.add(result.query_id, article_id, "linked", "ZD-1")
     assert stats.links == 1
-    kb.feedback.add(result.query_id, article_id, "helpful")
-    stats = kb.feedback.add(result.query_id, article_id, "did_not_answer")  # changed their mind
-    assert (stats.links, stats.helpful, stats.did_not_answer) == (1, 0, 1)
+    stats = kb.feedback.add(result.query_id, article_id, "helpful")  # a link and a rating stand together
+    assert (stats.links, stats.helpful) == (1, 1)
+    stats = kb.feedback.add(result.query_id, article_id, "did_not_answer")  # "Solved it" was a slip
+    assert (stats.links, stats.helpful, stats.did_not_answer) == (0, 0, 1) and kb.feedback.boosts() == {}
+    stats = kb.feedback.add(result.query_id, article_id, "linked")  # ... or this was
+    assert (stats.links, stats.did_not_answer) == (1, 0)
     other = kb.suggester.suggest(TICKET)  # another ticket's verdict counts on its own
     assert kb.feedback.add(other.query_id, article_id, "linked").links == 2
+
+
+def test_parallel_reports_of_one_verdict_count_once(kb) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    result = kb.suggester.suggest(TICKET)
+    article_id = result.suggestions[0].id
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: kb.feedback.add(result.query_id, article_id, "linked"), range(8)))
+    assert kb.feedback.stats(article_id).links == 1
 
 
 def test_the_stored_query_is_masked(kb) -> None:
