@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from kb.errors import NotFound
+from kb.errors import NotFound, ValidationFailed
 from kb.models import Article, ArticleReadCount, ArticleStats, Change, Revision, utcnow
 from kb.permissions import Forbidden, Principal, can_read, require, require_save
 from kb.store import ArticleStore
@@ -60,7 +60,10 @@ class ArticleEditing:
              message: str = "") -> ArticleView:
         """A new revision, if this principal may change this article and move it to that status."""
         before = self.readable(principal, ref)
-        require_save(principal, before.to_dict(include_body=False), self.changed_fields(before, data))
+        changed = self.changed_fields(before, data)
+        if "owner" in changed and not changed["owner"]:  # someone must answer for a stale article
+            raise ValidationFailed("'owner' may not be emptied: hand the article to someone", field="owner")
+        require_save(principal, before.to_dict(include_body=False), changed)
         check_transition(before.status, data.get("status", before.status))
         return self.store.update(before.id, data, base_revision=base_revision, author=principal.actor,
                                  message=message)

@@ -224,6 +224,7 @@ class SearchEngine:
                semantic_queries: Sequence[str] | None = None, boosts: Mapping[int, float] | None = None,
                prefer_languages: Sequence[str] = ()) -> SearchResponse:
         """Search, returning up to `limit` articles with their best section and a highlighted snippet."""
+        # prefer_languages are base codes ("da", not "da-DK"): their articles get the preference nudge.
         started = time.perf_counter()
         self.indexes.sync()
         keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
@@ -234,7 +235,7 @@ class SearchEngine:
         weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
         ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight,
                                                      (translated_keyword, translated_semantic),
-                                                     frozenset(code.split("-")[0].lower() for code in prefer_languages))
+                                                     frozenset(prefer_languages))
         matched = {h.chunk_id: h.matched_terms for h in [*translated_keyword, *keyword] if h.matched_terms}
         results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
                         for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)

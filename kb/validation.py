@@ -26,8 +26,8 @@ _LANGUAGE_FILTER = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 
 
 def resolve_languages(requested: Iterable[str], known: Iterable[str], field: str = "lang") -> tuple[str, ...]:
-    """Language filters as the articles spell them: "EN" finds "en", "en-US" (a helpdesk's locale) finds "en"
-    and "en-GB", "pt" finds "pt-BR"; a code no article uses is kept (it finds nothing), a non-code is refused."""
+    """Language filters as the articles spell them ("EN" → en, "en-US" → en and en-GB); a non-code is refused."""
+    # A helpdesk sends its locale; a code no article uses is kept and finds nothing, as a filter should.
     known = tuple(known)
     resolved: list[str] = []
     for value in (v.strip() for v in requested if v.strip()):

@@ -101,11 +101,9 @@ class RevisionView:
         )
 
     def content_fields(self) -> dict[str, Any]:
-        """What this revision said, as fields a save takes: a restore brings these back.
-
-        Status, owner, team and review date are where the article stands now, not what it said: restoring
-        an old draft's text must not take a live article offline or hand it back to its first owner.
-        """
+        """What this revision said, as fields a save takes: what a restore brings back."""
+        # Status, owner, team and review date are where the article stands now, not what it said: restoring
+        # an old draft's text must not take a live article offline or hand it back to its first owner.
         return {"title": self.title, "body": self.body, "tags": list(self.tags), "language": self.language,
                 "meta": self.meta}
 

@@ -6,6 +6,7 @@
   const region = document.getElementById("results-region");
   if (!form || !box || !region) return;
   let timer = null, inflight = null, active = -1;
+  const MAX_URL = 4000;
 
   const RECENT = "kb.recentSearches";
   function remember(query) {  // per browser: an agent's own recent searches never leave the machine
@@ -36,8 +37,14 @@
     for (const [key, value] of new FormData(form)) {  // keep the shared URL short: only what is set
       if (value && !(key === "mode" && value === "hybrid")) params.append(key, value);
     }
-    history.replaceState(null, "", params.get("q") ? `?${params}` : location.pathname);
     if (inflight) inflight.abort();
+    // Servers refuse request lines over 4 KB (gunicorn, nginx): a pasted thread goes to the ticket page.
+    if (`/search/results?${params}`.length > MAX_URL) {
+      region.replaceChildren(document.getElementById("too-long-note").content.cloneNode(true));
+      active = -1;
+      return;
+    }
+    history.replaceState(null, "", params.get("q") ? `?${params}` : location.pathname);
     inflight = new AbortController();
     try {
       const response = await fetch(`/search/results?${params}`, {signal: inflight.signal});

@@ -56,6 +56,8 @@ def test_the_readers_language_comes_first_among_equals(client, searchable_kb) ->
 
     assert first("da-DK,da;q=0.9,en;q=0.3") == "da"
     assert first("en-GB,en;q=0.9") == "en"
+    assert first("da;q=0,en;q=0.5") == "en"  # q=0: "not Danish"
+    assert first("da_DK") == "da"
 
 
 def test_tag_filter(client) -> None:

@@ -259,7 +259,9 @@ def test_a_reviewer_hands_an_article_over_in_the_editor_an_author_only_sees_the_
 
     author, page = editor("maja", "author")
     assert 'name="owner" value="maja"' in page and "readonly" in page.split('name="owner"')[1].split(">")[0]
+    assert "<option value=" not in page.split('id="people-list"')[1].split("</datalist>")[0]
     assert save(author, page, "tomasz", 1).status_code == 403 and store.get(article.id).owner == "maja"
     reviewer, page = editor("rita", "reviewer")
     assert '<option value="maja">' in page  # the people one can hand it to
     assert save(reviewer, page, "tomasz", 1).status_code == 303 and store.get(article.id).owner == "tomasz"
+    assert save(reviewer, page, "", 2).status_code == 422 and store.get(article.id).owner == "tomasz"

@@ -175,9 +175,7 @@ def _plan(view: _View, text: str, language: str | None, exact_terms: Sequence[st
         if rare and len(plan.terms) < MAX_TERMS:
             plan.add(("ident", token), IDENT_SCORE, token, exact=True)
             plan.words.append(token)
-            # Among the chunks that all hold the code, the one with it in its title or headings comes first.
-            plan.tiebreak += [key for w in _words(token) for lang in view.languages
-                              if view.df(*(key := ("stem", f"{lang}:{_stemmer(lang)(w)}")))]
+            plan.tiebreak += _parts(view, token)
         else:
             words += _words(token)
     for term in (t.strip().lower() for t in exact_terms if t.strip()):
@@ -207,6 +205,12 @@ def _plan(view: _View, text: str, language: str | None, exact_terms: Sequence[st
                 plan.add(("stem", near), FUZZY_W, word)
     plan.words = list(dict.fromkeys(plan.words))
     return plan
+
+
+def _parts(view: _View, code: str) -> list[tuple[str, str]]:
+    """The indexed stems of a code's parts: among chunks that all hold it, the one titled with it comes first."""
+    return [key for w in _words(code) for lang in view.languages
+            if view.df(*(key := ("stem", f"{lang}:{_stemmer(lang)(w)}")))]
 
 
 def _near_terms(view: _View, term: str) -> list[str]:

@@ -30,7 +30,8 @@ def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: 
     return render_template("edit.html", article=article, fields=fields, error=error,
                            statuses=allowed_statuses(principal(), article), conflict=conflict,
                            templates=TEMPLATES.values(), known_tags=kb().store.tags(),
-                           people=[u.username for u in kb().users.list() if not u.disabled],
+                           people=[u.username for u in kb().users.list() if not u.disabled]
+                           if role_allows(principal().role, "publish") else [],
                            via_review=article is not None and _needs_a_reviewer(article),
                            message=request.form.get("message", "")), status
 

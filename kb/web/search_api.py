@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify, request
 
 from kb.errors import KBError
@@ -48,9 +50,14 @@ def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchRes
 
 
 def preferred_languages() -> tuple[str, ...]:
-    """The reader's languages from Accept-Language (at most three, each liked at least half as much as the first)."""
-    ranked = [(code, quality) for code, quality in request.accept_languages if code != "*"]
-    return tuple(code for code, quality in ranked[:3] if quality >= 0.5 * ranked[0][1])
+    """The reader's languages from Accept-Language: up to three, each liked at least half as much as the first."""
+    best: dict[str, float] = {}
+    for code, quality in request.accept_languages:  # sorted by quality; "en-US,en" is one language
+        base = re.split(r"[-_]", code)[0].lower()
+        if code != "*" and quality > 0 and base not in best:
+            best[base] = quality
+    top = max(best.values(), default=0.0)
+    return tuple(base for base, quality in best.items() if quality >= 0.5 * top)[:3]
 
 
 @api.get("/search")
