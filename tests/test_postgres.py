@@ -5,15 +5,18 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 
 from kb.analytics import REPORTS
+from kb.analytics.drift import REJECTED
 from kb.content_io import export_directory, import_directory
 from kb.errors import Conflict
 from kb.knowledge_base import open_knowledge_base
+from kb.models import Article, utcnow
 from kb.store import ArticleQuery
 from kb.web import create_app
 
@@ -86,18 +89,24 @@ def test_api_with_search_on_postgres(pg_settings) -> None:
         assert results[0]["url"] == "/articles/zebra-label-offset#fix"
         assert client.get("/healthz").json["database"]["dialect"] == "postgresql"
         article = created.json["id"]
+        with kb.db.session() as session:  # saved an hour ago: the verdicts below come after it, whatever the clock
+            session.execute(update(Article).where(Article.id == article).values(
+                updated_at=utcnow() - timedelta(hours=1)))
         for _ in range(3):  # suggestions (daily counts upserted) and rejections: drift on PostgreSQL's SQL
             answer = client.post("/api/v1/suggest", json={"text": "the zebra label prints offset"}).json
             assert answer["suggestions"][0]["id"] == article
-            for outcome in ("linked", "not_related", "not_related"):  # a slip taken back, then a retry
-                stats = client.post(f"/api/v1/suggest/{answer['query_id']}/feedback",
-                                    json={"article_id": article, "outcome": outcome}).json["stats"]
+            client.post(f"/api/v1/suggest/{answer['query_id']}/feedback",
+                        json={"article_id": article, "outcome": "not_related"})
+        for report in REPORTS:
+            assert client.get(f"/api/v1/analytics/{report}").status_code == 200, report
+        drift = client.get("/api/v1/analytics/drift").json["rows"]  # PostgreSQL's date and time SQL
+        assert [(r["id"], r["rejected"], r["reason"]) for r in drift] == [(article, 3, REJECTED)]
+        for outcome in ("linked", "linked", "not_related"):  # a retry, then the slip taken back
+            stats = client.post(f"/api/v1/suggest/{answer['query_id']}/feedback",
+                                json={"article_id": article, "outcome": outcome}).json["stats"]
         assert (stats["links"], stats["not_related"]) == (0, 3)  # counters updated in PostgreSQL's own SQL
         client.get(f"/articles/{created.json['slug']}")
         assert kb.reads.recent(article) == 1  # the daily reads upsert, on PostgreSQL
-        for report in REPORTS:
-            assert client.get(f"/api/v1/analytics/{report}").status_code == 200, report
-        assert client.get("/api/v1/analytics/drift").json["rows"] == []  # verdicts the same second as the save
         assert client.get("/analytics").status_code == 200 and client.get("/admin/audit").status_code == 200
         kb.users.create("pg-author", role="author", password="correct horse battery", team="ops", by="t")
         assert kb.users.authenticate("pg-author", "correct horse battery").role == "author"
