@@ -72,6 +72,8 @@ class ChangeRequests:
             require(principal, "publish", why="handing an article to another team or owner is a reviewer's call")
         if not changed:
             raise ValidationFailed("nothing changed")
+        # A proposal on an old revision could never be approved: say so now, with what changed since.
+        self.editing.store.check_base(before.id, base_revision)
         with self.db.session() as session:
             row = ChangeRequest(article_id=before.id, base_revision=base_revision, fields=_json_ready(changed),
                                 author=principal.actor, message=" ".join(message.split())[:500],
@@ -116,6 +118,7 @@ class ChangeRequests:
     def _open(self, principal: Principal, request_id: int) -> ChangeRequestView:
         proposal = self.get(request_id)
         require(principal, "publish")
+        require(principal, "publish", team=self.editing.store.get(proposal.article_id).team)
         if proposal.state != "open":
             raise Conflict(f"change request {request_id} is already {proposal.state}")
         return proposal

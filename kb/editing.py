@@ -109,6 +109,7 @@ class ArticleEditing:
         """Delete an article and its revisions for good (admins only); the audit log keeps the record."""
         require(principal, "purge")
         article = self.store.get(ref)
+        require(principal, "purge", team=article.team)  # a team-bound admin token purges its team's only
         db = self.store.db
         with db.session() as session:
             session.execute(delete(Revision).where(Revision.article_id == article.id))

@@ -275,6 +275,11 @@ class ArticleStore:
         self._notify([view.id])
         return view
 
+    def check_base(self, ref: int | str, base_revision: int) -> None:
+        """Raise Conflict (with what changed since) unless `base_revision` is the article's current one."""
+        with self.db.session() as session:
+            self._check_base(session, self._load(session, ref), base_revision)
+
     def _check_base(self, session: Session, article: Article, base_revision: int) -> None:
         if base_revision == article.revision:
             return

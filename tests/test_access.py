@@ -210,6 +210,35 @@ def test_authors_change_only_their_own_teams_articles(walk_app, knowledge_base) 
     assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."
 
 
+def test_a_team_bound_token_purges_and_decides_for_its_own_team_only(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    _, admin_secret = knowledge_base.tokens.create("billing-admin", "admin", team="billing")
+    _, write_secret = knowledge_base.tokens.create("billing-writer", "write", team="billing")
+    client = FlaskClient(app, app.response_class)
+
+    def call(url: str, secret: str) -> int:
+        return client.post(url, json={}, headers={"Authorization": f"Bearer {secret}"}).status_code
+
+    proposal = knowledge_base.change_requests.open(article.id)[0]
+    assert call(f"/api/v1/change-requests/{proposal.id}/reject", write_secret) == 403
+    assert call(f"/api/v1/change-requests/{proposal.id}/approve", write_secret) == 403
+    assert call(f"/api/v1/articles/{article.id}/purge", admin_secret) == 403
+    assert knowledge_base.store.get(article.id).status == "published"
+    assert knowledge_base.change_requests.get(proposal.id).state == "open"
+
+
+def test_a_change_proposed_on_an_old_revision_is_a_409(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    knowledge_base.store.update(article.id, {"body": "Replug, then restart."}, base_revision=1, author="rev")
+    author = _client(app, "author")
+    stale = author.post(f"/api/v1/articles/{article.id}/change-requests",
+                        json={"body": "Mine", "base_revision": 1})
+    assert stale.status_code == 409 and stale.json["error"]["changes"][0]["number"] == 2
+    assert author.post(f"/api/v1/articles/{article.id}/change-requests",
+                       json={"body": "Mine", "base_revision": 9}).status_code == 422
+    assert len(knowledge_base.change_requests.open(article.id)) == 1  # only the seed's
+
+
 def test_authors_submit_and_reviewers_publish(walk_app, knowledge_base) -> None:
     app, _ = walk_app
     author, reviewer = _client(app, "author"), _client(app, "reviewer")

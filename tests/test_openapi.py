@@ -235,6 +235,8 @@ def _change_requests(c: Contract, ref: int) -> None:
                                            "base_revision": live["revision"]}).json
     assert first["state"] == "open" and set(first["fields"]) == {"body"}
     c.call("POST", url, 428, json={"body": "no base"})
+    assert live["revision"] > 1  # the contract walk saved it more than once
+    c.call("POST", url, 409, json={"body": "stale", "base_revision": live["revision"] - 1})
     c.call("POST", url, 422, json={"body": live["body"], "base_revision": live["revision"]})  # nothing changed
     c.call("POST", "/api/v1/articles/no-such-article/change-requests", 404, json={"body": "x", "base_revision": 1})
     assert [r["id"] for r in c.call("GET", "/api/v1/change-requests", 200).json["change_requests"]] == [first["id"]]

@@ -85,7 +85,7 @@ def operations(operation: type) -> dict[str, object]:
         "api.review_queue": operation("review", "ArticleQueue"),
         "api.stale_articles": operation("review", "ArticleQueue"),
         "api.propose_change": operation("review", "ChangeRequest", 201, "ChangeRequestCreate",
-                                        errors=(404, 422, 428)),
+                                        errors=(404, 409, 422, 428)),
         "api.list_change_requests": operation("review", "ChangeRequestList", query=ChangeRequestQuerySchema,
                                               errors=(422,)),
         "api.get_change_request": operation("review", "ChangeRequest", errors=(404,)),
