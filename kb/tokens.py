@@ -16,7 +16,7 @@ from kb.db import Database
 from kb.errors import NotFound, ValidationFailed
 from kb.models import ApiToken, utcnow
 from kb.store import valid_id
-from kb.validation import clean_text
+from kb.validation import clean_team, clean_text
 from kb.views import iso
 
 SCOPES = ("suggest", "read", "write", "admin")  # weakest first: a token may do anything at or below its scope
@@ -83,7 +83,7 @@ class TokenStore:
     def create(self, name: str, scope: str, team: str = "", *, by: str = "system") -> tuple[TokenView, str]:
         """Make a token; the secret is returned here once and cannot be recovered later."""
         name = clean_text("name", name, limit=MAX_NAME, required=True)
-        team = clean_text("team", team, limit=MAX_NAME, required=False)
+        team = clean_team(team)
         if scope not in SCOPES:
             raise ValidationFailed(f"'scope' must be one of {', '.join(SCOPES)}", field="scope")
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)

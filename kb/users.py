@@ -15,6 +15,7 @@ from kb.audit import AuditLog
 from kb.db import Database
 from kb.errors import Conflict, KBError, NotFound, ValidationFailed
 from kb.models import ROLES, User, utcnow
+from kb.validation import clean_team
 from kb.views import iso
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
@@ -84,9 +85,10 @@ class UserStore:
         """Add an account; password None makes an SSO-only account."""
         username = username.strip().lower()
         _check(username, role, password)
+        team = clean_team(team)
         with self.db.session() as session:
             user = User(username=username, display_name=display_name.strip()[:200], role=role,
-                        team=team.strip()[:100], created_at=utcnow(),
+                        team=team, created_at=utcnow(),
                         password_hash=generate_password_hash(password) if password else "")
             session.add(user)
             try:
@@ -167,8 +169,8 @@ class UserStore:
             changes: dict[str, Any] = {}
             if role is not None and role != user.role:
                 changes["role"], user.role = [user.role, role], role
-            if team is not None and team.strip() != user.team:
-                changes["team"], user.team = [user.team, team.strip()[:100]], team.strip()[:100]
+            if team is not None and (new_team := clean_team(team)) != user.team:
+                changes["team"], user.team = [user.team, new_team], new_team
             if password is not None:
                 user.password_hash, user.locked_until, user.failed_logins = generate_password_hash(password), None, 0
                 changes["password"] = "changed"

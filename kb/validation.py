@@ -87,6 +87,11 @@ def _review_by(value: Any) -> date | None:
         raise ValidationFailed("'review_by' must be a date like 2027-03-31", field="review_by") from None
 
 
+def clean_team(value: Any) -> str:
+    """A team name as articles take it (letters, digits and . _ @ + -): users and tokens must match them."""
+    return _field("team", value, 0)
+
+
 def _field(name: str, value: Any, max_body_bytes: int) -> Any:
     if name == "title":
         return clean_text(name, value, limit=MAX_TITLE, required=True)

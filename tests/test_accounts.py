@@ -361,3 +361,26 @@ def test_the_audit_page_and_api_read_their_filters_alike(site, knowledge_base) -
         assert client.get(url).status_code == 422, url
     assert client.get("/admin/audit?per_page=501").status_code == 400
     assert client.get("/api/v1/audit?per_page=501").get_json()["error"]["code"] == "bad_request"
+
+
+def test_team_names_for_people_and_tokens_are_ones_articles_accept(knowledge_base) -> None:
+    from kb.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="team"):
+        knowledge_base.users.create("spacey", role="author", password=None, team="Support Team", by="t")
+    user = knowledge_base.users.create("tidy", role="author", password=None, team=" support ", by="t")
+    assert user.team == "support"
+    with pytest.raises(ValidationFailed, match="team"):
+        knowledge_base.users.update("tidy", by="t", team="Support Team")
+    with pytest.raises(ValidationFailed, match="team"):
+        knowledge_base.tokens.create("billing", "write", team="Billing Team")
+
+
+def test_the_settings_page_never_shows_credentials(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    sign_in(client, "root", "admin")
+    # As read from KB_RATELIMIT_STORAGE_URI (the limiter itself is not started on it here: no redis client).
+    knowledge_base.settings = knowledge_base.settings.with_overrides(
+        ratelimit_storage_uri="redis://:S3cretPass@redis.internal:6379/0")
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert "S3cretPass" not in page and "redis://…@redis.internal:6379/0" in page

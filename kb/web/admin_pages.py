@@ -74,8 +74,8 @@ def settings() -> str:
         value = getattr(current, field.name)
         if field.name in HIDDEN_SETTINGS:
             value = "(set)" if value else "(not set)"
-        elif field.name == "database_url" and "@" in str(value):
+        elif "://" in str(value) and "@" in str(value):  # database, limiter store: never the credentials
             scheme, _, rest = str(value).partition("://")
-            value = f"{scheme}://…@{rest.rpartition('@')[2]}"  # never the password
+            value = f"{scheme}://…@{rest.rpartition('@')[2]}"
         shown.append((field.name, value))
     return render_template("settings.html", settings=shown)
