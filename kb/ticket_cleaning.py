@@ -131,13 +131,23 @@ def _is_signoff(line: str) -> bool:
     return bool(m) and (not (rest := line[m.end():].strip(" ,.!-–")) or _name_like(rest))
 
 
+LINK = re.compile(r"https?://\S+")
+
+
 def _is_sig_line(line: str, strict: bool) -> bool:
     """A signature line: contact details, or (strict) a bare name, title or company."""
     words = len(line.split())
     if "?" in line or words > 8:
         return False
     return (strict and _name_like(line)) or bool(SIG_DELIM.match(line)) or _is_signoff(line) or (
-        line[-1] not in ".!" and bool(CONTACT.search(line) or ("@" in line and words <= 3)))
+        line[-1] not in ".!" and (_contact_line(line) or ("@" in line and words <= 3)))
+
+
+def _contact_line(line: str) -> bool:
+    """Phone, "tel:", "|" mark a signature line; a link only when it is most of the line ("Web: https://…")."""
+    # "Receipts print blank since the update https://shop.example/till" is the customer's whole question.
+    without_links = LINK.sub(" ", line)
+    return bool(CONTACT.search(without_links)) or (without_links != line and len(without_links.split()) <= 3)
 
 
 def _cut_signature(lines: list[str], strict: bool, cut: bool) -> list[str]:

@@ -397,3 +397,10 @@ def test_long_ticket_keeps_opening_and_late_question_with_code() -> None:
     assert result.text.startswith("Our rollout log follows.")
     assert "Why does step 150 now fail with ERR-7788 on every node?" in result.text
     assert "ERR-7788" in result.search_terms
+
+
+def test_a_link_in_the_question_is_not_a_signature_but_a_web_line_is() -> None:
+    one_line = clean_ticket("Receipts print blank since the update https://shop.example.com/till")
+    assert one_line.text == "Receipts print blank since the update https://shop.example.com/till"
+    signed = clean_ticket("Hi,\nthe drawer is stuck.\n\nAnna Jensen\nWeb: https://jensen.example\nTel: +45 20 30 40 50")
+    assert signed.text == "the drawer is stuck."
