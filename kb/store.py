@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -263,6 +263,8 @@ class ArticleStore:
                 self._apply(article, fields)
                 if (after["title"], after["body"]) != (before["title"], before["body"]):
                     article.review_requested_at, article.review_reason = None, ""  # the owner acted on it
+                    if "review_by" not in fields and article.review_by and article.review_by < date.today():
+                        article.review_by = None  # the passed date was what asked for this edit
                 article.revision += 1
                 article.updated_at = at
                 self._record(session, article, author, message or "Edited", at, before["status"])

@@ -71,13 +71,16 @@ class Workflow:
 
     def mark_reviewed(self, ref: int | str, *, by: str, review_by: date | None = None) -> ArticleView:
         """A reviewer confirmed the article is still right: clear the flag, optionally set the next date."""
+        today = date.today()
+        if review_by is not None and review_by <= today:
+            raise ValidationFailed("'review_by' must be a date after today", field="review_by")
         with self.db.session() as session:
             article = self.store._load(session, ref)
             detail = {"reason": article.review_reason, "review_by": review_by.isoformat() if review_by else None}
             article.review_requested_at = None
             article.review_reason = ""
-            if review_by is not None:
-                article.review_by = review_by
+            if review_by is not None or (article.review_by is not None and article.review_by < today):
+                article.review_by = review_by  # a passed date was what asked for this review: it goes
             self.audit.add(session, actor=by, action="review.done", article=article, detail=detail)
             return ArticleView.from_model(article)
 

@@ -185,3 +185,20 @@ def test_language_filters_are_resolved_against_the_languages_in_use() -> None:
     assert resolve_languages(["fi", " "], known) == ("fi",)
     with pytest.raises(ValidationFailed, match="language code"):
         resolve_languages(["english please"], known)
+
+
+def test_a_passed_review_date_goes_with_a_review_or_a_content_edit(knowledge_base) -> None:
+    from datetime import date, timedelta
+
+    store, workflow = knowledge_base.store, knowledge_base.workflow
+    passed, later = date.today() - timedelta(days=1), date.today() + timedelta(days=90)
+    reviewed = make(store, status="published", review_by=passed.isoformat())
+    assert reviewed.needs_review(date.today())
+    after = workflow.mark_reviewed(reviewed.id, by="rita")  # no new date given
+    assert after.review_by is None and not after.needs_review(date.today())
+    assert workflow.mark_reviewed(reviewed.id, by="rita", review_by=later).review_by == later
+    with pytest.raises(ValidationFailed, match="after today"):
+        workflow.mark_reviewed(reviewed.id, by="rita", review_by=passed)
+    edited = store.create({"title": "Edited", "body": "v1", "status": "published",
+                           "review_by": passed.isoformat()}, author="maja")
+    assert store.update(edited.id, {"body": "v2"}, base_revision=1, author="maja").review_by is None
