@@ -70,6 +70,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 @command("export", "write every article to DIR as <slug>.md", _dir_arg)
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.directory.exists() and not args.directory.is_dir():
+        print(f"error: {args.directory} is a file, not a folder", file=sys.stderr)
+        return 2
     kb = _open(with_search=False)
     written = export_directory(kb.store, args.directory)
     print(f"{len(written)} articles written to {args.directory}")

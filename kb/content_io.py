@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -11,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from kb.errors import KBError
+from kb.errors import KBError, ValidationFailed
+from kb.slugs import is_valid_slug, slugify
 from kb.store import ArticleStore
 from kb.views import ArticleView
 
@@ -49,7 +51,7 @@ def parse_markdown_file(text: str) -> tuple[dict[str, Any], str]:
     return meta, text[end + 5:].removeprefix("\n")
 
 
-def _timestamp(value: Any) -> datetime | None:
+def _timestamp(value: Any, field: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -57,7 +59,11 @@ def _timestamp(value: Any) -> datetime | None:
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
     else:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationFailed(f"'{field}' must be a date and time like 2026-11-23T09:30:00Z, not {value!r}",
+                                   field=field) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -79,8 +85,8 @@ def fields_from_front_matter(meta: dict[str, Any], body: str, stem: str) -> dict
     for key in ("title", "slug", "status", "language", "owner", "team"):
         if key in fields and not isinstance(fields[key], str):
             fields[key] = str(fields[key])  # YAML reads `slug: 2024` as a number
-    fields.setdefault("title", stem.replace("-", " ").capitalize())
-    fields.setdefault("slug", stem)
+    fields.setdefault("title", re.sub(r"[-_\s]+", " ", stem).strip().capitalize())
+    fields.setdefault("slug", stem if is_valid_slug(stem) else slugify(stem))  # "Printer Setup.md" too
     if "review_by" in meta:
         fields["review_by"] = meta["review_by"]
     tags = fields.get("tags") or []
@@ -92,20 +98,23 @@ def fields_from_front_matter(meta: dict[str, Any], body: str, stem: str) -> dict
 
 def import_directory(store: ArticleStore, folder: Path) -> ImportReport:
     """Load every *.md file: new slugs are created, changed ones get a revision, equal ones are skipped."""
-    report = ImportReport()
+    report, seen = ImportReport(), {}
     with store.batch():
         for path in sorted(folder.glob("*.md")):
             try:
-                _import_file(store, path, report)
+                _import_file(store, path, report, seen)
             except (KBError, ValueError, TypeError, yaml.YAMLError) as exc:
                 report.errors.append((path.name, str(exc)))
     return report
 
 
-def _import_file(store: ArticleStore, path: Path, report: ImportReport) -> None:
+def _import_file(store: ArticleStore, path: Path, report: ImportReport, seen: dict[str, str]) -> None:
     meta, body = parse_markdown_file(path.read_text(encoding="utf-8"))
     fields = fields_from_front_matter(meta, body, path.stem)
-    created, updated = _timestamp(meta.get("created")), _timestamp(meta.get("updated"))
+    if fields["slug"] in seen:  # two files for one article: the second would silently replace the first
+        raise ValidationFailed(f"slug {fields['slug']!r} is also the slug of {seen[fields['slug']]}", field="slug")
+    seen[fields["slug"]] = path.name
+    created, updated = _timestamp(meta.get("created"), "created"), _timestamp(meta.get("updated"), "updated")
     existing = store.find_slug(fields["slug"])
     if existing is None:
         store.create(fields, author=IMPORT_AUTHOR, message=f"Imported from {path.name}",

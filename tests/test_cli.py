@@ -42,3 +42,9 @@ def test_app_module_builds_the_app_from_the_environment(env: Path) -> None:
     application = importlib.reload(app_module).app
     assert application.test_client().get("/healthz").status_code == 200
     assert (env / "instance" / "secret_key").exists()
+
+
+def test_export_onto_a_file_fails_clearly(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (env / "afile").write_text("x")
+    assert main(["export", str(env / "afile")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

@@ -123,3 +123,18 @@ def test_shipped_content_round_trips_byte_for_byte(store, tmp_path: Path) -> Non
     export_directory(store, tmp_path)
     for path in files:
         assert (tmp_path / path.name).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), path.name
+
+
+def test_any_file_name_gives_a_slug_and_duplicate_slugs_or_bad_dates_are_named(store, tmp_path: Path) -> None:
+    (tmp_path / "Printer Setup.md").write_text("Plug it in.\n", encoding="utf-8")
+    (tmp_path / "kvitteringsprinter_opsætning.md").write_text("Sæt den i.\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text("---\nslug: same\n---\nFirst.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("---\nslug: same\n---\nSecond.\n", encoding="utf-8")
+    (tmp_path / "c.md").write_text("---\nupdated: yesterday\n---\nWhen?\n", encoding="utf-8")
+    report = import_directory(store, tmp_path)
+    assert store.get("printer-setup").title == "Printer setup"
+    assert store.get("kvitteringsprinter-opsaetning").title == "Kvitteringsprinter opsætning"
+    assert store.get("same").body.strip() == "First."
+    errors = dict(report.errors)
+    assert "also the slug of a.md" in errors["b.md"] and "'updated' must be a date and time" in errors["c.md"]
+    assert sorted(report.created) == ["Printer Setup.md", "a.md", "kvitteringsprinter_opsætning.md"]
