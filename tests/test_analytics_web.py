@@ -134,3 +134,18 @@ def test_cli_purges_logs_and_flags_drift(cli_env, capsys) -> None:
     assert "purged 1 logged queries and 0 suggestions" in capsys.readouterr().out
     assert main(["analytics-drift", "--dry-run"]) == 0
     assert "0 drifting, 0 newly flagged" in capsys.readouterr().out
+
+
+def test_a_hybrid_search_whose_best_article_is_not_credible_is_logged_as_finding_nothing() -> None:
+    from kb.search import SearchResponse
+    from kb.web.query_logging import credible_total
+
+    def response(mode: str, evidence: dict[int, tuple[float, float]]) -> SearchResponse:
+        return SearchResponse((), len(evidence), 1.0, mode, tuple(evidence), evidence)
+
+    answered = {1: (12.0, 0.93), 2: (3.0, 0.82)}  # matched words, a close meaning, well ahead of the next
+    vague = {1: (0.0, 0.80), 2: (0.0, 0.799)}  # no word matched, a middling cosine, no lead
+    model = "multilingual-e5-small"
+    assert credible_total(response("hybrid", answered), model) == 2
+    assert credible_total(response("hybrid", vague), model) == 0
+    assert credible_total(response("semantic", vague), model) == 2  # other modes log what they listed
