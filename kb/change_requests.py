@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kb.audit import AuditLog
 from kb.editing import ArticleEditing
 from kb.errors import Conflict, NotFound, ValidationFailed
-from kb.models import ChangeRequest, utcnow
+from kb.models import Article, ChangeRequest, utcnow
 from kb.permissions import Principal, require
 from kb.views import ArticleView, iso
 
@@ -127,7 +127,8 @@ class ChangeRequests:
         with self.db.session() as session:
             row = session.get(ChangeRequest, proposal.id)
             row.state, row.decided_by, row.decided_at, row.note = state, principal.actor, utcnow(), note[:500]
+            slug = session.scalar(select(Article.slug).where(Article.id == row.article_id)) or ""
             self.audit.add(session, actor=principal.actor, action=f"change.{state}", article_id=row.article_id,
-                           before=row.base_revision, detail={"change_request": row.id, "author": row.author,
+                           slug=slug, before=row.base_revision, detail={"change_request": row.id, "author": row.author,
                                                              "note": row.note})
             return ChangeRequestView.from_model(row)

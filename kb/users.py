@@ -175,6 +175,8 @@ class UserStore:
                 user.password_hash, user.locked_until, user.failed_logins = generate_password_hash(password), None, 0
                 changes["password"] = "changed"
             if disabled is not None and disabled != (user.disabled_at is not None):
+                if disabled and by == user.username:  # the last admin could lock everyone out
+                    raise ValidationFailed("you cannot disable your own account", field="disabled")
                 user.disabled_at = utcnow() if disabled else None
                 changes["disabled"] = disabled
             if changes:

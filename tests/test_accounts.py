@@ -384,3 +384,23 @@ def test_the_settings_page_never_shows_credentials(site, knowledge_base) -> None
         ratelimit_storage_uri="redis://:S3cretPass@redis.internal:6379/0")
     page = client.get("/admin/settings").get_data(as_text=True)
     assert "S3cretPass" not in page and "redis://…@redis.internal:6379/0" in page
+
+
+def test_an_admin_cannot_disable_their_own_account(knowledge_base) -> None:
+    from kb.errors import ValidationFailed
+
+    knowledge_base.users.create("boss", role="admin", password=None, by="t")
+    with pytest.raises(ValidationFailed, match="your own account"):
+        knowledge_base.users.update("boss", by="boss", disabled=True)
+    assert knowledge_base.users.update("boss", by="other-admin", disabled=True).disabled
+
+
+def test_change_decisions_are_audited_with_the_articles_slug(knowledge_base) -> None:
+    from kb.permissions import Principal
+
+    article = knowledge_base.store.create({"title": "Drawer", "body": "v1", "status": "published"}, author="t")
+    proposal = knowledge_base.change_requests.propose(Principal("amy", "author"), article.id, {"body": "v2"},
+                                                      base_revision=1)
+    knowledge_base.change_requests.reject(Principal("rita", "reviewer"), proposal.id, "no")
+    entries, _ = knowledge_base.audit.list()
+    assert [e.article_slug for e in entries if e.action == "change.rejected"] == ["drawer"]
