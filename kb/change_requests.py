@@ -101,6 +101,13 @@ class ChangeRequests:
         with self.db.session() as session:
             return [ChangeRequestView.from_model(r) for r in session.scalars(stmt.order_by(ChangeRequest.id))]
 
+    def decided_for(self, author: str, limit: int = 20) -> list[ChangeRequestView]:
+        """An author's latest decided requests, newest first: what became of them, with the reviewer's note."""
+        stmt = (select(ChangeRequest).where(ChangeRequest.author == author, ChangeRequest.state != "open")
+                .order_by(ChangeRequest.decided_at.desc(), ChangeRequest.id.desc()).limit(limit))
+        with self.db.session() as session:
+            return [ChangeRequestView.from_model(r) for r in session.scalars(stmt)]
+
     def approve(self, principal: Principal, request_id: int) -> ArticleView:
         """Apply the change as a new revision (a stale base is a 409, as for any save)."""
         proposal = self._open(principal, request_id)

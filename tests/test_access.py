@@ -336,3 +336,13 @@ def test_an_authors_edit_of_a_live_article_waits_for_a_reviewer(walk_app, knowle
     actions = [e.action for e in knowledge_base.audit.list()[0]]
     assert {"change.proposed", "change.approved", "change.rejected"} <= set(actions)
     assert _client(app, "reader").get(change_url).status_code == 403
+
+
+def test_authors_see_what_became_of_their_proposed_changes(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    proposal = knowledge_base.change_requests.open(article.id)[0]
+    knowledge_base.change_requests.reject(Principal("rita", "reviewer", TEAM), proposal.id, "Say which cable.")
+    author = FlaskClient(app, app.response_class)
+    sign_in(author, "seed-author", "author", team=TEAM)
+    page = author.get("/my").get_data(as_text=True)
+    assert "My proposed changes, decided" in page and "Say which cable." in page and "rejected" in page

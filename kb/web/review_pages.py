@@ -63,8 +63,9 @@ def my_articles() -> str:
     mine = [a for status in ("in_review", "draft")
             for a in kb().store.list(ArticleQuery(owner=me, status=status, per_page=100)).items]
     changes = [c for c in open_changes() if c.author == principal().actor]
+    decided = _with_articles(kb().change_requests.decided_for(principal().actor))
     return render_template("review.html", stale=workflow.stale(date.today(), owner=me), queue=mine,
-                           changes=_with_articles(changes), title="My articles")
+                           changes=_with_articles(changes), decided=decided, title="My articles")
 
 
 def _with_articles(changes: list) -> list[tuple]:
