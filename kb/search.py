@@ -22,6 +22,7 @@ from kb.index.keyword import match_spans, query_terms
 from kb.index.manager import IndexManager
 from kb.snippets import make_snippet
 from kb.translation import TARGET, QueryTranslator, Translation
+from kb.validation import base_language
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -245,7 +246,7 @@ class SearchEngine:
 
     def _preference(self, article_id: int, prefer: frozenset[str]) -> float:
         meta = self.indexes.articles.get(article_id) if prefer else None
-        liked = meta is not None and meta.language.split("-")[0].lower() in prefer
+        liked = meta is not None and base_language(meta.language) in prefer
         return self.config.preferred_language_boost if liked else 1.0
 
     def related(self, article_id: int, limit: int = 5, filters: Filters = Filters()) -> list[SearchResult]:

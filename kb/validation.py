@@ -25,6 +25,11 @@ _NAME = re.compile(r"^[\w.@+-]{0,100}$", re.UNICODE)
 _LANGUAGE_FILTER = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 
 
+def base_language(code: str | None) -> str:
+    """The language of a code without its region, lowercase: "en-GB", "EN" and "en_us" are all "en"."""
+    return (code or "").lower().replace("_", "-").split("-")[0]
+
+
 def resolve_languages(requested: Iterable[str], known: Iterable[str], field: str = "lang") -> tuple[str, ...]:
     """Language filters as the articles spell them ("EN" → en, "en-US" → en and en-GB); a non-code is refused."""
     # A helpdesk sends its locale; a code no article uses is kept and finds nothing, as a filter should.
@@ -33,10 +38,9 @@ def resolve_languages(requested: Iterable[str], known: Iterable[str], field: str
     for value in (v.strip() for v in requested if v.strip()):
         if not _LANGUAGE_FILTER.fullmatch(value):
             raise ValidationFailed(f"'{field}' must be a language code like en, da or pt-BR", field=field)
-        code = value.replace("_", "-").lower()
-        base = code.split("-")[0]
+        code, base = value.replace("_", "-").lower(), base_language(value)
         resolved += ([k for k in known if k.lower() == code]
-                     or [k for k in known if k.split("-")[0].lower() == base] or [code])
+                     or [k for k in known if base_language(k) == base] or [code])
     return tuple(dict.fromkeys(resolved))
 
 

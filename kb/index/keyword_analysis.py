@@ -9,6 +9,8 @@ from functools import lru_cache
 from whoosh.lang import NoStemmer, stemmer_for_language, two_letter_code
 from whoosh.lang.stopwords import stoplists
 
+from kb.validation import base_language
+
 PL_PREFIX = 6
 
 _WORD = re.compile(r"[^\W_]+")
@@ -34,7 +36,7 @@ _PL_SUFFIXES = sorted(
 
 def _lang(code: str | None) -> str:
     """Two-letter language code: "en-GB" -> "en", "nb" -> "no"; unknown codes pass through."""
-    primary = (code or "").lower().replace("_", "-").split("-")[0]
+    primary = base_language(code)
     return {"nb": "no", "nn": "no"}.get(primary) or two_letter_code(primary) or primary
 
 

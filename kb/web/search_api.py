@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, jsonify, request
 
 from kb.errors import KBError
 from kb.index.base import Filters
 from kb.search import MODES, SearchResponse
-from kb.validation import normalise_tag, resolve_languages
+from kb.validation import base_language, normalise_tag, resolve_languages
 from kb.web.api import api
 from kb.web.current import kb
 from kb.web.errors import BadRequest, register_status
@@ -53,7 +51,7 @@ def preferred_languages() -> tuple[str, ...]:
     """The reader's languages from Accept-Language: up to three, each liked at least half as much as the first."""
     best: dict[str, float] = {}
     for code, quality in request.accept_languages:  # sorted by quality; "en-US,en" is one language
-        base = re.split(r"[-_]", code)[0].lower()
+        base = base_language(code)
         if code != "*" and quality > 0 and base not in best:
             best[base] = quality
     top = max(best.values(), default=0.0)
