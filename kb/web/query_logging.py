@@ -38,7 +38,7 @@ def _still_typing(key: str) -> str | None:
     last = session.get(LAST_SEARCH)
     if not isinstance(last, list) or len(last) != 3 or time.time() - float(last[2]) > TYPING_SECONDS:
         return None
-    previous, key = str(last[1]), key[:TYPED_KEY_CHARS]
+    previous = str(last[1])
     return str(last[0]) if key.startswith(previous) or previous.startswith(key) else None
 
 
@@ -71,7 +71,7 @@ def log_search(query: str, mode: str, filters: Filters, response: SearchResponse
     analytics = kb().analytics
     if analytics is None or not analytics.log.enabled:
         return None
-    key = " ".join(mask_personal_data(query).lower().split())
+    key = " ".join(mask_personal_data(query).lower().split())[:TYPED_KEY_CHARS]
     if not key:
         return None  # an empty box is not a search (and must not count as one that found nothing)
     replaces = _still_typing(key) if source == "page" else None
@@ -84,7 +84,7 @@ def log_search(query: str, mode: str, filters: Filters, response: SearchResponse
                                   log_id=fresh))
     if source == "page":
         # The cookie is signed, not encrypted: it keeps the masked form, never what was typed.
-        session[LAST_SEARCH] = [log_id, key[:TYPED_KEY_CHARS], time.time()]
+        session[LAST_SEARCH] = [log_id, key, time.time()]
     return log_id
 
 
