@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kb.audit import AuditLog
 from kb.editing import ArticleEditing
 from kb.errors import Conflict, NotFound, ValidationFailed
-from kb.models import Article, ChangeRequest, utcnow
+from kb.models import ChangeRequest, utcnow
 from kb.permissions import Principal, require
 from kb.views import ArticleView, iso
 
@@ -110,31 +110,32 @@ class ChangeRequests:
 
     def approve(self, principal: Principal, request_id: int) -> ArticleView:
         """Apply the change as a new revision (a stale base is a 409, as for any save)."""
-        proposal = self._open(principal, request_id)
+        proposal, live = self._open(principal, request_id)
         message = f"{proposal.message or 'Change'} (proposed by {proposal.author}, approved by {principal.actor})"
         article = self.editing.save(principal, proposal.article_id, proposal.fields,
                                     base_revision=proposal.base_revision, message=message)
-        self._decide(principal, proposal, "approved", "")
+        self._decide(principal, proposal, "approved", "", live.slug)
         return article
 
     def reject(self, principal: Principal, request_id: int, note: str = "") -> ChangeRequestView:
         """Decline the change, with a note for its author."""
-        proposal = self._open(principal, request_id)
-        return self._decide(principal, proposal, "rejected", note)
+        proposal, live = self._open(principal, request_id)
+        return self._decide(principal, proposal, "rejected", note, live.slug)
 
-    def _open(self, principal: Principal, request_id: int) -> ChangeRequestView:
+    def _open(self, principal: Principal, request_id: int) -> tuple[ChangeRequestView, ArticleView]:
         proposal = self.get(request_id)
-        require(principal, "publish")
-        require(principal, "publish", team=self.editing.store.get(proposal.article_id).team)
+        require(principal, "publish")  # before the article is looked up: no 404-or-403 hint to others
+        live = self.editing.store.get(proposal.article_id)
+        require(principal, "publish", team=live.team)
         if proposal.state != "open":
             raise Conflict(f"change request {request_id} is already {proposal.state}")
-        return proposal
+        return proposal, live
 
-    def _decide(self, principal: Principal, proposal: ChangeRequestView, state: str, note: str) -> ChangeRequestView:
+    def _decide(self, principal: Principal, proposal: ChangeRequestView, state: str, note: str,
+                slug: str) -> ChangeRequestView:
         with self.db.session() as session:
             row = session.get(ChangeRequest, proposal.id)
             row.state, row.decided_by, row.decided_at, row.note = state, principal.actor, utcnow(), note[:500]
-            slug = session.scalar(select(Article.slug).where(Article.id == row.article_id)) or ""
             self.audit.add(session, actor=principal.actor, action=f"change.{state}", article_id=row.article_id,
                            slug=slug, before=row.base_revision, detail={"change_request": row.id, "author": row.author,
                                                              "note": row.note})
