@@ -10,7 +10,7 @@ from kb.index.base import Chunk
 from kb.markdown_render import render_markdown
 from kb.views import ArticleView
 
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3  # 3: non-Latin headings anchor on their own letters
 MAX_CHARS = 1000  # about what MiniLM's 256 word pieces hold
 OVERLAP_CHARS = 200
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}

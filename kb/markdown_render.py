@@ -8,8 +8,9 @@ from functools import lru_cache
 
 import markdown
 import nh3
+from markdown.extensions.toc import slugify_unicode
 
-from kb.slugs import slugify
+from kb.slugs import is_latin, slugify
 
 _TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map"}
 _ATTRIBUTES = {
@@ -41,7 +42,10 @@ class Rendered:
 
 
 def _anchor(value: str, separator: str) -> str:
-    # Transliterated ASCII ids stay readable in shared links for every language.
+    # Transliterated ASCII ids stay readable in shared links for Latin-script languages; a Russian or
+    # Greek heading keeps its own letters, or every section of the article would be "#article_N".
+    if not is_latin(value) and (own := slugify_unicode(value, separator)[:60].strip(separator)):
+        return own
     return slugify(value, max_length=60).replace("-", separator)
 
 

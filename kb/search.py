@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from urllib.parse import quote
 
 import numpy as np
 
@@ -262,7 +263,7 @@ class SearchEngine:
         meta = self.indexes.articles[article_id]
         chunk = self.indexes.chunks[chunk_id]
         spans = match_spans(chunk.text, query, chunk.language)
-        anchor = f"#{chunk.anchor}" if chunk.anchor else ""
+        anchor = f"#{quote(chunk.anchor)}" if chunk.anchor else ""  # a Russian heading's id, percent-encoded
         return SearchResult(
             id=meta.id, slug=meta.slug, title=meta.title, url=f"{self.url_prefix}{meta.slug}{anchor}",
             section=chunk.heading, anchor=chunk.anchor, snippet=make_snippet(chunk.text, spans), score=score,

@@ -18,14 +18,22 @@ RESERVED = frozenset({"new"})
 
 def slugify(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
     """Turn a title in any Latin-script language into a slug; 'article' when nothing is left."""
-    ascii_text = unicodedata.normalize("NFKD", title.translate(_SPECIAL))
-    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
+    ascii_text = _fold(title).lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
     slug = slug or "article"
     # An all-digit slug would read as an article id; a reserved one would hide a page.
     return f"{slug}-article" if slug.isdigit() or slug in RESERVED else slug
+
+
+def is_latin(text: str) -> bool:
+    """True when every letter of `text` survives the ASCII folding slugs use (no Cyrillic, Greek, CJK...)."""
+    return all(not ch.isalpha() or _fold(ch) for ch in text)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.translate(_SPECIAL)).encode("ascii", "ignore").decode("ascii")
 
 
 def is_valid_slug(value: str) -> bool:

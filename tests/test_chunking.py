@@ -84,3 +84,10 @@ def test_empty_body_still_has_a_chunk_for_the_title() -> None:
 def test_passage_text_carries_title_and_heading_path() -> None:
     chunk = chunk_article(article(BODY))[2]
     assert passage_text(chunk).startswith("Printer prints blank receipts › Symptoms › On Windows\n")
+
+
+def test_non_latin_headings_keep_their_own_letters_in_anchors() -> None:
+    body = "## Настройка принтера\n\ntext\n\n## Ошибка ERR-4012\n\nmore\n\n## Zażółć gęślą\n\nlatin\n"
+    anchors = [c.anchor for c in chunk_article(article(body)) if c.anchor]
+    assert anchors == ["настройка-принтера", "ошибка-err-4012", "zazolc-gesla"]
+    assert set(anchors) == {entry.anchor for entry in render_markdown(body).toc}

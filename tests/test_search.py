@@ -64,6 +64,14 @@ def test_result_points_at_the_best_section_with_marked_snippet(kb) -> None:
     assert result.tags == ("printers", "hardware") and result.language == "en" and result.updated
 
 
+def test_a_cyrillic_section_links_to_its_own_heading(kb) -> None:
+    kb.store.create({"title": "Принтер печатает пустые чеки", "body": "## Решение\n\nОбновите `PRN-7001`.\n",
+                     "status": "published", "language": "ru"}, author="x")
+    result = kb.search.search("PRN-7001", mode="keyword").results[0]
+    assert result.anchor == "решение"
+    assert result.url.endswith("#%D1%80%D0%B5%D1%88%D0%B5%D0%BD%D0%B8%D0%B5")  # a plain-ASCII link for plugins
+
+
 def test_identifiers_match_exactly(kb) -> None:
     kb.store.create({"title": "Two-factor code rejected", "body": "The app shows `ERR-4013` when the clock drifts.",
                      "status": "published"}, author="x")
