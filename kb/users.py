@@ -118,10 +118,12 @@ class UserStore:
             return UserView.from_model(user) if user else None
 
     def session_user(self, user_id: int) -> tuple[UserView, str] | None:
-        """An account and its password hash, for checking a session; None if it is gone."""
+        """An account and what its sessions are keyed on (password hash, last disabling); None if it is gone."""
         with self.db.session() as session:
             user = session.get(User, user_id)
-            return (UserView.from_model(user), user.password_hash) if user else None
+            if user is None:
+                return None
+            return UserView.from_model(user), f"{user.password_hash}|{iso(user.sessions_ended_at)}"
 
     def list(self) -> list[UserView]:
         """Every account, by username."""
@@ -178,6 +180,7 @@ class UserStore:
                 if disabled and by == user.username:  # the last admin could lock everyone out
                     raise ValidationFailed("you cannot disable your own account", field="disabled")
                 user.disabled_at = utcnow() if disabled else None
+                user.sessions_ended_at = user.disabled_at or user.sessions_ended_at
                 changes["disabled"] = disabled
             if changes:
                 self.audit.add(session, actor=by, action="user.updated",

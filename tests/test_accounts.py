@@ -98,6 +98,17 @@ def test_a_new_password_or_disabling_ends_sessions(site, knowledge_base) -> None
     assert _login(client, "another long password").status_code == 401
 
 
+def test_enabling_an_account_again_does_not_revive_its_old_sessions(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    _login(client)
+    assert client.get("/").status_code == 200
+    knowledge_base.users.update("maria", by="admin", disabled=True)
+    knowledge_base.users.update("maria", by="admin", disabled=False)  # before the old session is used again
+    assert client.get("/").status_code == 302
+    _login(client)
+    assert client.get("/").status_code == 200
+
+
 def test_single_sign_on_by_trusted_header_is_off_by_default(site, knowledge_base) -> None:
     client = _anonymous(site)
     assert client.get("/", headers={"X-Remote-User": "maria"}).status_code == 302

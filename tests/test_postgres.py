@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text, update
 
 from kb.analytics import REPORTS
@@ -16,7 +18,7 @@ from kb.analytics.drift import REJECTED
 from kb.content_io import export_directory, import_directory
 from kb.errors import Conflict
 from kb.knowledge_base import open_knowledge_base
-from kb.models import Article, utcnow
+from kb.models import Article, Base, utcnow
 from kb.store import ArticleQuery
 from kb.web import create_app
 
@@ -54,6 +56,9 @@ def test_migrations_create_every_table(pg_kb) -> None:
         tables = set(connection.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
     assert {"articles", "article_tags", "revisions", "changes", "alembic_version"} <= tables
+    with pg_kb.db.engine.connect() as connection:  # and exactly the schema the models describe
+        assert compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
+                                Base.metadata) == []
 
 
 def test_revisions_conflicts_and_filters(pg_kb) -> None:

@@ -16,14 +16,14 @@ from kb.web.auth import current_token
 
 
 class SessionUser(UserMixin):
-    """Flask-Login's view of an account; its id changes with the password, which ends older sessions."""
+    """Flask-Login's view of an account; its id changes with the password or a disabling, ending older sessions."""
 
-    def __init__(self, user: UserView, password_hash: str) -> None:
+    def __init__(self, user: UserView, session_key: str) -> None:
         self.user = user
-        self.session_id = f"{user.id}:{hashlib.sha256(password_hash.encode()).hexdigest()[:16]}"
+        self.session_id = f"{user.id}:{hashlib.sha256(session_key.encode()).hexdigest()[:16]}"
 
     def get_id(self) -> str:
-        """The session key: the user id and a fingerprint of the password hash."""
+        """The session key: the user id and a fingerprint of the password hash and the last disabling."""
         return self.session_id
 
 
