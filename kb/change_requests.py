@@ -52,7 +52,7 @@ def _json_ready(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class ChangeRequests:
-    """Propose, list, approve and reject changes to published articles; every step is audited."""
+    """Propose, list, approve, reject and withdraw changes to published articles; every step is audited."""
 
     def __init__(self, editing: ArticleEditing) -> None:
         self.editing = editing
@@ -121,6 +121,17 @@ class ChangeRequests:
         """Decline the change, with a note for its author."""
         proposal, live = self._open(principal, request_id)
         return self._decide(principal, proposal, "rejected", note, live.slug)
+
+    def withdraw(self, principal: Principal, request_id: int) -> ChangeRequestView:
+        """Take back an open change: its author may, and anyone who could approve or reject it."""
+        proposal = self.get(request_id)
+        require(principal, "edit")
+        live = self.editing.store.get(proposal.article_id)
+        if proposal.author != principal.actor:
+            require(principal, "publish", team=live.team, why="only its author or a reviewer can withdraw a change")
+        if proposal.state != "open":
+            raise Conflict(f"change request {request_id} is already {proposal.state}")
+        return self._decide(principal, proposal, "withdrawn", "", live.slug)
 
     def _open(self, principal: Principal, request_id: int) -> tuple[ChangeRequestView, ArticleView]:
         proposal = self.get(request_id)

@@ -49,6 +49,7 @@ REQUESTS: dict[str, tuple[str, str, str, dict | None]] = {
     "pages.change_request": ("unpublished", "GET", "/changes/1", None),
     "pages.approve_change": ("review", "POST", "/changes/1/approve", None),
     "pages.reject_change": ("review", "POST", "/changes/1/reject", {"note": "no"}),
+    "pages.withdraw_change": ("review", "POST", "/changes/1/withdraw", None),  # someone else's: reviewers only
     "pages.purge": ("admin", "POST", "/articles/{slug}/purge", {"confirm": "{slug}"}),
     "pages.audit": ("admin", "GET", "/admin/audit", None),
     "pages.audit_csv": ("admin", "GET", "/admin/audit.csv", None),
@@ -95,6 +96,7 @@ REQUESTS: dict[str, tuple[str, str, str, dict | None]] = {
     "api.get_change_request": ("edit", "GET", "/api/v1/change-requests/1", None),
     "api.approve_change_request": ("review", "POST", "/api/v1/change-requests/1/approve", None),
     "api.reject_change_request": ("review", "POST", "/api/v1/change-requests/1/reject", {"note": "no"}),
+    "api.withdraw_change_request": ("review", "POST", "/api/v1/change-requests/1/withdraw", None),
 }
 PUBLIC = {"static", "healthz", "pages.login", "pages.logout", "api.api_health", "api.openapi_json"}
 
@@ -346,3 +348,21 @@ def test_authors_see_what_became_of_their_proposed_changes(walk_app, knowledge_b
     sign_in(author, "seed-author", "author", team=TEAM)
     page = author.get("/my").get_data(as_text=True)
     assert "My proposed changes, decided" in page and "Say which cable." in page and "rejected" in page
+
+
+def test_an_author_withdraws_their_own_open_change_and_nobody_elses(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    proposal = knowledge_base.change_requests.open(article.id)[0]
+    other = _client(app, "author")  # same team, not the proposer
+    assert other.post(f"/api/v1/change-requests/{proposal.id}/withdraw").status_code == 403
+    author = FlaskClient(app, app.response_class)
+    sign_in(author, "seed-author", "author", team=TEAM)
+    assert "Withdraw my change" in author.get(f"/changes/{proposal.id}").get_data(as_text=True)
+    assert "Withdraw my change" not in other.get(f"/changes/{proposal.id}").get_data(as_text=True)
+    assert author.post(f"/changes/{proposal.id}/withdraw").status_code == 303
+    assert knowledge_base.change_requests.get(proposal.id).state == "withdrawn"
+    assert knowledge_base.change_requests.open(article.id) == []
+    assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."  # the live text is untouched
+    again = author.post(f"/api/v1/change-requests/{proposal.id}/withdraw")
+    assert again.status_code == 409 and again.json["error"]["code"] == "conflict"
+    assert "change.withdrawn" in [e.action for e in knowledge_base.audit.list()[0]]

@@ -254,6 +254,10 @@ def _change_requests(c: Contract, ref: int) -> None:
     assert rejected["state"] == "rejected" and rejected["note"] == "stale"
     c.call("POST", f"/api/v1/change-requests/{second['id']}/reject", 409)
     c.call("POST", "/api/v1/change-requests/9999/reject", 404)
+    third = c.call("POST", url, 201, json={"title": "Drawer jammed", "base_revision": approved["revision"]}).json
+    assert c.call("POST", f"/api/v1/change-requests/{third['id']}/withdraw", 200).json["state"] == "withdrawn"
+    c.call("POST", f"/api/v1/change-requests/{third['id']}/withdraw", 409)
+    c.call("POST", "/api/v1/change-requests/9999/withdraw", 404)
 
 
 def _suggestions_and_feedback(c: Contract, ref: int) -> None:

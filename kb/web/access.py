@@ -27,6 +27,7 @@ ENDPOINT_ACTIONS: dict[str, str] = {
     "pages.request_review": "edit", "pages.my_articles": "edit",
     "pages.review_queue": "review", "pages.mark_reviewed": "review",
     "pages.change_request": "edit", "pages.approve_change": "publish", "pages.reject_change": "publish",
+    "pages.withdraw_change": "edit",  # the core lets its author or a reviewer
     "pages.purge": "purge", "pages.audit": "view_audit", "pages.audit_csv": "view_audit",
     "pages.users": "manage_users", "pages.create_user": "manage_users", "pages.update_user": "manage_users",
     "pages.teams": "manage_users", "pages.settings": "manage_users",
@@ -44,6 +45,7 @@ ENDPOINT_ACTIONS: dict[str, str] = {
     "api.audit_log": "view_audit",
     "api.propose_change": "edit", "api.list_change_requests": "edit", "api.get_change_request": "edit",
     "api.approve_change_request": "publish", "api.reject_change_request": "publish",
+    "api.withdraw_change_request": "edit",
 }
 # Whole families of endpoints that share one action.
 PREFIX_ACTIONS = (("pages.analytics", "view_analytics"), ("api.analytics_", "view_analytics"))

@@ -50,7 +50,7 @@ ChangeRequestSchema = _schema("ChangeRequest", "A proposed change to a published
     "id": Int(), "article_id": Int(), "base_revision": Int(metadata=_doc("The revision the change was made on.")),
     "fields": fields.Dict(required=True, metadata=_doc("Only the fields that change, normalised.")),
     "author": Str(), "message": Str(), "created_at": DateTime(),
-    "state": Str(validate=validate.OneOf(("open", "approved", "rejected"))), "decided_by": Str(),
+    "state": Str(validate=validate.OneOf(("open", "approved", "rejected", "withdrawn"))), "decided_by": Str(),
     "decided_at": DateTime(allow_none=True), "note": Str()})
 ChangeRequestListSchema = _schema("ChangeRequestList", "Open change requests, oldest first.", {
     "change_requests": fields.List(fields.Nested(ChangeRequestSchema), required=True), "total": Int()})
@@ -92,4 +92,5 @@ def operations(operation: type) -> dict[str, object]:
         "api.approve_change_request": operation("review", "Article", errors=(404, 409, 422), headers=("ETag",)),
         "api.reject_change_request": operation("review", "ChangeRequest", body="Reject", body_required=False,
                                                errors=(404, 409, 422)),
+        "api.withdraw_change_request": operation("review", "ChangeRequest", errors=(404, 409)),
     }

@@ -1,4 +1,4 @@
-"""API for change requests: propose a change to a published article, list, approve or reject it."""
+"""API for change requests: propose a change to a published article, list, approve, reject or withdraw it."""
 
 from __future__ import annotations
 
@@ -52,3 +52,9 @@ def reject_change_request(request_id: int) -> Response:
     if not isinstance(note, str):
         raise ValidationFailed("'note' must be a string", field="note")
     return jsonify(kb().change_requests.reject(principal(), request_id, note).to_dict())
+
+
+@api.post("/change-requests/<int:request_id>/withdraw")
+def withdraw_change_request(request_id: int) -> Response:
+    """Take back an open change (its author, or a reviewer); the live article stays as it is."""
+    return jsonify(kb().change_requests.withdraw(principal(), request_id).to_dict())

@@ -1,4 +1,4 @@
-"""Change requests on published articles: see the proposed change, approve or reject it."""
+"""Change requests on published articles: see the proposed change, approve, reject or withdraw it."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def approve_change(request_id: int) -> Response:
 def reject_change(request_id: int) -> Response:
     """Decline the change, with a note for its author."""
     proposal = kb().change_requests.reject(principal(), request_id, request.form.get("note", ""))
+    return redirect(url_for("pages.change_request", request_id=proposal.id), code=303)
+
+
+@pages.post("/changes/<int:request_id>/withdraw")
+def withdraw_change(request_id: int) -> Response:
+    """Take back an open change; the article's live text stays as it is."""
+    proposal = kb().change_requests.withdraw(principal(), request_id)
     return redirect(url_for("pages.change_request", request_id=proposal.id), code=303)
 
 
