@@ -31,6 +31,8 @@ ACTION_ROLES: dict[str, str] = {
     "purge": "admin",
 }
 PLUGIN_ACTIONS = frozenset({"suggest", "feedback"})
+# Powers over the whole installation: a token bound to one team must not mint wider tokens or admins.
+INSTALLATION_ACTIONS = frozenset({"manage_users", "manage_tokens"})
 TEAM_BOUND_ROLES = frozenset({"author"})
 STATUS_ACTIONS = {"published": "publish", "archived": "archive", "in_review": "submit", "draft": "edit"}
 
@@ -84,6 +86,14 @@ def require(principal: Principal, action: str, *, team: str | None = None, why: 
     if team is not None and not team_allows(principal, team):
         raise Forbidden(f"only members of team '{team}' (or reviewers) may change this article",
                         action=action, team=team)
+
+
+def team_bound_token_refuses(principal: Principal, action: str) -> str | None:
+    """Why a team-bound token may not do this installation-wide action (None when it may)."""
+    if principal.kind == "token" and principal.team and action in INSTALLATION_ACTIONS:
+        return (f"this token is bound to team '{principal.team}', so it cannot {action.replace('_', ' ')}; "
+                "use a token without a team")
+    return None
 
 
 def require_save(principal: Principal, before: Mapping[str, Any] | None, changed: Mapping[str, Any]) -> None:

@@ -170,6 +170,8 @@ class UserStore:
             _check(user.username, user.role if role is None else role, password)
             changes: dict[str, Any] = {}
             if role is not None and role != user.role:
+                if by == user.username and user.role == "admin":  # like disabling: the last admin could lock all out
+                    raise ValidationFailed("you cannot take the admin role from your own account", field="role")
                 changes["role"], user.role = [user.role, role], role
             if team is not None and (new_team := clean_team(team)) != user.team:
                 changes["team"], user.team = [user.team, new_team], new_team

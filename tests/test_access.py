@@ -229,6 +229,21 @@ def test_a_team_bound_token_purges_and_decides_for_its_own_team_only(walk_app, k
     assert knowledge_base.change_requests.get(proposal.id).state == "open"
 
 
+def test_a_team_bound_admin_token_cannot_mint_tokens_or_accounts(walk_app, knowledge_base) -> None:
+    app, _ = walk_app
+    _, secret = knowledge_base.tokens.create("billing-admin", "admin", team="billing")
+    client = FlaskClient(app, app.response_class)
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    before = (len(knowledge_base.tokens.list()), knowledge_base.users.count())
+    minted = client.post("/api/v1/tokens", json={"name": "escalated", "scope": "admin"})
+    assert minted.status_code == 403 and "bound to team 'billing'" in minted.json["error"]["message"]
+    made = client.post("/api/v1/users", json={"username": "evil", "role": "admin", "password": "x" * 20})
+    assert made.status_code == 403 and made.json["error"]["code"] == "forbidden"
+    assert client.get("/api/v1/tokens").status_code == 403
+    assert (len(knowledge_base.tokens.list()), knowledge_base.users.count()) == before
+    assert client.get("/api/v1/audit").status_code == 200  # its other admin powers stay
+
+
 def test_a_change_proposed_on_an_old_revision_is_a_409(walk_app, knowledge_base) -> None:
     app, article = walk_app
     knowledge_base.store.update(article.id, {"body": "Replug, then restart."}, base_revision=1, author="rev")

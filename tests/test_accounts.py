@@ -10,6 +10,7 @@ from conftest import sign_in
 from flask.testing import FlaskClient
 
 from kb.cli import main
+from kb.errors import ValidationFailed
 from kb.web import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -398,12 +399,18 @@ def test_the_settings_page_never_shows_credentials(site, knowledge_base) -> None
 
 
 def test_an_admin_cannot_disable_their_own_account(knowledge_base) -> None:
-    from kb.errors import ValidationFailed
-
     knowledge_base.users.create("boss", role="admin", password=None, by="t")
     with pytest.raises(ValidationFailed, match="your own account"):
         knowledge_base.users.update("boss", by="boss", disabled=True)
     assert knowledge_base.users.update("boss", by="other-admin", disabled=True).disabled
+
+
+def test_an_admin_cannot_demote_their_own_account(knowledge_base) -> None:
+    knowledge_base.users.create("chief", role="admin", password=None, by="test")
+    with pytest.raises(ValidationFailed, match="admin role from your own account"):
+        knowledge_base.users.update("chief", by="chief", role="reader")
+    assert knowledge_base.users.get("chief").role == "admin"
+    assert knowledge_base.users.update("chief", by="other-admin", role="reviewer").role == "reviewer"
 
 
 def test_change_decisions_are_audited_with_the_articles_slug(knowledge_base) -> None:

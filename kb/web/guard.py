@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
-from kb.permissions import role_allows
+from kb.permissions import role_allows, team_bound_token_refuses
 from kb.web.access import PUBLIC_ENDPOINTS, api_denied_for_user, page_denied, required_action
 from kb.web.auth import API_BLUEPRINT, current_token, forbidden, scope_for_action, unauthorized
+from kb.web.errors import error_response
 from kb.web.identity import current_principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -26,6 +27,8 @@ def _api_guard(action: str) -> Response | None:
         principal = current_principal()
         if principal is None or not role_allows(principal.role, action):
             return forbidden(token.scope, scope_for_action(action))
+        if why := team_bound_token_refuses(principal, action):
+            return error_response(403, "forbidden", why, action=action, team=principal.team)
         return None
     principal = current_principal()  # a signed-in user calling the API from the browser
     if principal is None:
