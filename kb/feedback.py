@@ -81,8 +81,9 @@ class FeedbackStore:
                                       .values(id=SuggestQuery.id)).rowcount
             if not touched:
                 raise NotFound(f"no suggestion query {query_id!r}")
-            if not valid_id(article_id) or session.get(Article, article_id) is None:
-                raise NotFound(f"no article {article_id}")
+            article = session.get(Article, article_id) if valid_id(article_id) else None
+            if article is None or article.status != "published":  # suggestions are published ones: no probing
+                raise NotFound(f"no published article {article_id}")
             earlier = {f.outcome: f for f in session.scalars(select(Feedback).where(
                 Feedback.query_id == query_id, Feedback.article_id == article_id))}
             if outcome not in earlier:

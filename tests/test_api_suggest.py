@@ -77,6 +77,16 @@ def test_bad_feedback(client, payload, status: int) -> None:
     assert client.post(f"/api/v1/suggest/{query_id}/feedback", json=payload).status_code == status
 
 
+def test_feedback_on_a_draft_is_the_same_404_as_on_no_article(client, searchable_kb) -> None:
+    draft = searchable_kb.store.create({"title": "Unreleased pricing", "body": "secret"}, author="x")
+    query_id = post(client, {"text": "printer blank"}).json["query_id"]
+    answers = [client.post(f"/api/v1/suggest/{query_id}/feedback", json={"article_id": ref, "outcome": "linked"})
+               for ref in (draft.id, 999)]
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].json["error"]["message"] == f"no published article {draft.id}"
+    assert searchable_kb.feedback.stats(draft.id).links == 0
+
+
 def test_feedback_on_an_unknown_query_is_404(client) -> None:
     response = client.post("/api/v1/suggest/nope/feedback", json={"article_id": 1, "outcome": "linked"})
     assert response.status_code == 404
