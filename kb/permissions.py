@@ -112,6 +112,10 @@ def require_save(principal: Principal, before: Mapping[str, Any] | None, changed
     if old_status == "published" and changed.keys() - {"status"}:
         require(principal, "publish", why="a published article is live, so it changes through a reviewer "
                 "(propose it as a change request: the editor does that for you)")
+    if old_status == "archived" and changed.keys() - {"status"}:
+        # Unreviewed text would go live with the next republish.
+        require(principal, "publish", why="an archived article changes through a reviewer: ask one to return "
+                "it to draft first")
     new_status = changed.get("status", old_status)
     if new_status == old_status:
         return

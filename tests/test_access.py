@@ -381,3 +381,19 @@ def test_an_author_withdraws_their_own_open_change_and_nobody_elses(walk_app, kn
     again = author.post(f"/api/v1/change-requests/{proposal.id}/withdraw")
     assert again.status_code == 409 and again.json["error"]["code"] == "conflict"
     assert "change.withdrawn" in [e.action for e in knowledge_base.audit.list()[0]]
+
+
+def test_authors_cannot_rewrite_an_archived_article(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    reviewer = _client(app, "reviewer")
+    assert reviewer.delete(f"/api/v1/articles/{article.id}").json["status"] == "archived"
+    author = _client(app, "author")  # same team
+    patch = author.patch(f"/api/v1/articles/{article.id}", json={"body": "Unreviewed.", "base_revision": 1})
+    assert patch.status_code == 403 and "ask one to return it to draft" in patch.json["error"]["message"]
+    assert author.get(f"/articles/{article.slug}/edit").status_code == 403
+    assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."
+    moved = reviewer.post(f"/articles/{article.slug}/status", data={"status": "draft"})
+    assert moved.status_code == 303
+    base = knowledge_base.store.get(article.id).revision
+    assert author.patch(f"/api/v1/articles/{article.id}", json={"body": "Reworked.", "base_revision": base}
+                        ).status_code == 200

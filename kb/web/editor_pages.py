@@ -63,6 +63,9 @@ def edit(slug: str) -> tuple[str, int]:
     """The editor on the current revision."""
     article = kb().editing.readable(principal(), slug)
     require(principal(), "edit", team=article.team)
+    if article.status == "archived":  # the save would be refused: say so before any typing
+        require(principal(), "publish", why="an archived article changes through a reviewer: ask one to "
+                "return it to draft first")
     fields = {"title": article.title, "body": article.body, "tags": list(article.tags), "status": article.status,
               "language": article.language, "team": article.team, "review_by": article.review_by,
               "owner": article.owner}
