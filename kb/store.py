@@ -263,8 +263,10 @@ class ArticleStore:
                 self._apply(article, fields)
                 if (after["title"], after["body"]) != (before["title"], before["body"]):
                     article.review_requested_at, article.review_reason = None, ""  # the owner acted on it
-                    if "review_by" not in fields and article.review_by and article.review_by < date.today():
-                        article.review_by = None  # the passed date was what asked for this edit
+                    # The passed date was what asked for this edit; the editor sends it back unchanged.
+                    if after["review_by"] == before["review_by"] and article.review_by and \
+                            article.review_by < date.today():
+                        article.review_by = None
                 article.revision += 1
                 article.updated_at = at
                 self._record(session, article, author, message or "Edited", at, before["status"])

@@ -202,3 +202,10 @@ def test_a_passed_review_date_goes_with_a_review_or_a_content_edit(knowledge_bas
     edited = store.create({"title": "Edited", "body": "v1", "status": "published",
                            "review_by": passed.isoformat()}, author="maja")
     assert store.update(edited.id, {"body": "v2"}, base_revision=1, author="maja").review_by is None
+    echoed = store.create({"title": "Edited in the editor", "body": "v1", "status": "published",
+                           "review_by": passed.isoformat()}, author="maja")
+    # The editor (and a PUT) sends every field back, the passed date unchanged: the edit still clears it.
+    saved = store.update(echoed.id, {"body": "v2", "review_by": passed.isoformat()}, base_revision=1, author="maja")
+    assert saved.review_by is None and not saved.needs_review(date.today())
+    kept = store.update(echoed.id, {"body": "v3", "review_by": later.isoformat()}, base_revision=2, author="maja")
+    assert kept.review_by == later  # a new date given with the edit stays
