@@ -16,9 +16,10 @@ from kb.errors import KBError, ValidationFailed
 from kb.slugs import is_valid_slug, slugify
 from kb.store import ArticleStore
 from kb.views import ArticleView
+from kb.workflow import Workflow
 
 FIELD_ORDER = ("title", "slug", "status", "language", "owner", "team", "tags")
-TRAILING_FIELDS = ("review_by", "created", "updated")
+TRAILING_FIELDS = ("review_by", "review_requested", "review_reason", "created", "updated")
 IMPORT_AUTHOR = "import"
 
 
@@ -115,18 +116,22 @@ def _import_file(store: ArticleStore, path: Path, report: ImportReport, seen: di
         raise ValidationFailed(f"slug {fields['slug']!r} is also the slug of {seen[fields['slug']]}", field="slug")
     seen[fields["slug"]] = path.name
     created, updated = _timestamp(meta.get("created"), "created"), _timestamp(meta.get("updated"), "updated")
+    asked = _timestamp(meta.get("review_requested"), "review_requested")
     existing = store.find_slug(fields["slug"])
     if existing is None:
-        store.create(fields, author=IMPORT_AUTHOR, message=f"Imported from {path.name}",
-                     created_at=created, updated_at=updated)
+        saved = store.create(fields, author=IMPORT_AUTHOR, message=f"Imported from {path.name}",
+                             created_at=created, updated_at=updated)
         report.created.append(path.name)
-        return
-    fields.pop("slug")
-    # A file edited by hand often keeps its old 'updated' stamp; the change is still new.
-    stamp = updated if updated and updated > existing.updated_at else None
-    saved = store.update(existing.id, fields, base_revision=existing.revision, author=IMPORT_AUTHOR,
-                         message=f"Imported from {path.name}", updated_at=stamp)
-    (report.updated if saved.revision != existing.revision else report.unchanged).append(path.name)
+    else:
+        fields.pop("slug")
+        # A file edited by hand often keeps its old 'updated' stamp; the change is still new.
+        stamp = updated if updated and updated > existing.updated_at else None
+        saved = store.update(existing.id, fields, base_revision=existing.revision, author=IMPORT_AUTHOR,
+                             message=f"Imported from {path.name}", updated_at=stamp)
+        (report.updated if saved.revision != existing.revision else report.unchanged).append(path.name)
+    if asked is not None:  # "needs review" is not part of a revision, but it must survive the round trip
+        Workflow(store.db, store).request_review(saved.id, by=IMPORT_AUTHOR, at=asked,
+                                                 reason=str(meta.get("review_reason") or ""))
 
 
 class _Stamp(str):
@@ -155,6 +160,9 @@ def to_markdown_file(article: ArticleView) -> str:
     }
     meta.update({k: v for k, v in article.meta.items() if k not in meta})  # real fields always win
     meta["review_by"] = article.review_by
+    if article.review_requested_at is not None:
+        meta["review_requested"] = _stamp(article.review_requested_at)
+        meta["review_reason"] = article.review_reason
     meta["created"] = _stamp(article.created_at)
     meta["updated"] = _stamp(article.updated_at)
     front = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
@@ -56,14 +56,14 @@ class Workflow:
         self.store = store
         self.audit = AuditLog(db)
 
-    def request_review(self, ref: int | str, *, by: str, reason: str) -> ArticleView:
-        """Flag an article "needs review" (its owner asked, or analytics saw it fail)."""
+    def request_review(self, ref: int | str, *, by: str, reason: str, at: datetime | None = None) -> ArticleView:
+        """Flag an article "needs review" (its owner asked, or analytics saw it fail; an import keeps `at`)."""
         reason = " ".join(reason.split())[:300]
         with self.db.session() as session:
             article = self.store._load(session, ref)
             already = article.review_requested_at is not None and article.review_reason == reason
             if not already:
-                article.review_requested_at = utcnow()
+                article.review_requested_at = at or utcnow()
                 article.review_reason = reason
                 self.audit.add(session, actor=by, action="review.requested", article=article,
                                detail={"reason": reason})

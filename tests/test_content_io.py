@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from kb.config import PROJECT_ROOT
 from kb.content_io import export_directory, import_directory
+from kb.knowledge_base import open_knowledge_base
 
 ARTICLE = """---
 title: 'Printer prints blank receipts: fix'
@@ -138,3 +140,26 @@ def test_any_file_name_gives_a_slug_and_duplicate_slugs_or_bad_dates_are_named(s
     errors = dict(report.errors)
     assert "also the slug of a.md" in errors["b.md"] and "'updated' must be a date and time" in errors["c.md"]
     assert sorted(report.created) == ["Printer Setup.md", "a.md", "kvitteringsprinter_opsætning.md"]
+
+
+def test_needs_review_survives_export_and_import(knowledge_base, tmp_path: Path) -> None:
+    store = knowledge_base.store
+    write(tmp_path / "in", "good.md", ARTICLE)
+    import_directory(store, tmp_path / "in")
+    knowledge_base.workflow.request_review("printer-prints-blank-receipts", by="maja", reason="pricing changed in Q4")
+    asked = store.get("printer-prints-blank-receipts").review_requested_at
+    export_directory(store, tmp_path / "out")
+    text = (tmp_path / "out" / "printer-prints-blank-receipts.md").read_text(encoding="utf-8")
+    assert "review_reason: pricing changed in Q4" in text
+    fresh = open_knowledge_base(knowledge_base.settings.with_overrides(
+        database_url=f"sqlite:///{tmp_path / 'fresh.sqlite'}"), with_search=False)
+    try:
+        import_directory(fresh.store, tmp_path / "out")
+        copy = fresh.store.get("printer-prints-blank-receipts")
+        assert copy.review_reason == "pricing changed in Q4" and copy.needs_review(date.today())
+        assert copy.review_requested_at == asked.replace(microsecond=0)
+        assert "review_reason" not in copy.meta
+        export_directory(fresh.store, tmp_path / "again")
+        assert (tmp_path / "again" / "printer-prints-blank-receipts.md").read_text(encoding="utf-8") == text
+    finally:
+        fresh.close()
