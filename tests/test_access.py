@@ -397,3 +397,14 @@ def test_authors_cannot_rewrite_an_archived_article(walk_app, knowledge_base) ->
     base = knowledge_base.store.get(article.id).revision
     assert author.patch(f"/api/v1/articles/{article.id}", json={"body": "Reworked.", "base_revision": base}
                         ).status_code == 200
+
+
+def test_a_change_request_page_diffs_against_the_revision_it_was_made_on(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    proposal = knowledge_base.change_requests.open(article.id)[0]  # body "... replug the cable." on revision 1
+    knowledge_base.store.update(article.id, {"body": "Stuck drawer: replug.\n\nLater: check the fuse."},
+                                base_revision=1, author="rita")
+    page = _client(app, "reviewer").get(f"/changes/{proposal.id}").get_data(as_text=True)
+    assert "Revision 1, which it was based on" in page and "(live)" not in page
+    assert "check the fuse" not in page  # a later edit is not shown as something the proposal removes
+    assert "changed since" in page

@@ -12,13 +12,15 @@ from kb.web.pages import pages
 
 @pages.get("/changes/<int:request_id>")
 def change_request(request_id: int) -> str:
-    """The proposed change beside the live text, with approve and reject for reviewers."""
+    """The proposed change beside the revision it was made on, with approve and reject for reviewers."""
     proposal = kb().change_requests.get(request_id)
     article = kb().editing.readable(principal(), proposal.article_id)
-    proposed_body = proposal.fields.get("body", article.body)
+    # Against the live text, later edits would read as if the proposal took them back.
+    base = kb().editing.revision(principal(), article.id, proposal.base_revision)
+    proposed_body = proposal.fields.get("body", base.body)
     others = {k: v for k, v in proposal.fields.items() if k not in ("body",)}
-    return render_template("change_request.html", proposal=proposal, article=article, others=others,
-                           rows=diff_rows(article.body, proposed_body),
+    return render_template("change_request.html", proposal=proposal, article=article, base=base, others=others,
+                           rows=diff_rows(base.body, proposed_body),
                            stale=article.revision != proposal.base_revision)
 
 
