@@ -141,6 +141,18 @@ def test_a_stale_save_shows_the_other_change_and_keeps_mine(page, server) -> Non
     shot(page, "conflict")
 
 
+def test_a_title_only_save_keeps_a_body_that_starts_with_a_blank_line(page, server) -> None:
+    url, kb = server
+    article = kb.store.create({"title": "Leading blank", "body": "\nIndented start.\n"}, author="maja")
+    page.goto(url + f"/articles/{article.slug}/edit")
+    assert page.locator("#body").input_value() == "\nIndented start.\n"
+    page.locator("input[name=title]").fill("Leading blank line")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/articles/leading-blank")
+    saved = kb.store.get(article.id)
+    assert (saved.title, saved.body) == ("Leading blank line", "\nIndented start.\n")
+
+
 def test_author_submits_reviewer_publishes_admin_reads_the_audit_log(browser, server) -> None:
     url, kb = server
     kb.users.create("ana", role="author", password=PASSWORD, team="support", by="test")
