@@ -88,7 +88,7 @@ class SearchResponse:
     took_ms: float
     mode: str
     article_ranking: tuple[int, ...] = field(default=(), repr=False)  # every ranked article id, for eval
-    # Per article: (keyword score, semantic cosine) — the raw evidence behind the fused rank.
+    # Per article: (keyword score, semantic cosine), each the better of the query's and its translation's.
     evidence: Mapping[int, tuple[float, float]] = field(default_factory=dict, repr=False)
     translation: Translation | None = None  # how a question in another language was also searched in English
 
@@ -218,7 +218,9 @@ class SearchEngine:
         fused = {a: score * boosts.get(a, 1.0) * self._preference(a, prefer) for a, score in fused.items()}
         # The section: a keyword engine's when it found the article (it can say why), else a semantic one's.
         best = {**u_best, **s_best, **t_best, **k_best}
-        evidence = {a: (k_scores.get(a, 0.0), s_scores.get(a, 0.0)) for a in fused}
+        # A Danish ticket's English article is matched by the English runs: its evidence is the better of each.
+        evidence = {a: (max(k_scores.get(a, 0.0), t_scores.get(a, 0.0)),
+                        max(s_scores.get(a, 0.0), u_scores.get(a, 0.0))) for a in fused}
         return top_keys(fused, len(fused)), fused, best, evidence
 
     def search(self, query: str, *, mode: str = "hybrid", limit: int = 10, filters: Filters = Filters(),

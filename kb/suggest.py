@@ -106,12 +106,12 @@ class Suggester:
             for r in response.results)
         if min_score is not None:
             suggestions = tuple(s for s in suggestions if s.confidence >= min_score)
-        threshold = max(ABSTAIN_BELOW, min_score or 0.0)
-        abstained = not suggestions or suggestions[0].confidence < threshold
+        # The best confidence anywhere in the list, not the first one's: a confident second is still an answer.
+        top_confidence = max((s.confidence for s in suggestions), default=0.0)
+        abstained = top_confidence < max(ABSTAIN_BELOW, min_score or 0.0)
         query_id = self.feedback.record_query(
             query_text=mask_personal_data("\n".join(p for p in (cleaned.subject, cleaned.text) if p)),
-            shown=[s.id for s in suggestions], abstained=abstained,
-            top_confidence=suggestions[0].confidence if suggestions else 0.0, channel=channel or "",
-            token_id=token_id)
+            shown=[s.id for s in suggestions], abstained=abstained, top_confidence=top_confidence,
+            channel=channel or "", token_id=token_id)
         took = round((time.perf_counter() - started) * 1000, 2)
         return SuggestResult(query_id, suggestions, abstained, took, cleaned, response.translation)

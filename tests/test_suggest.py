@@ -125,3 +125,10 @@ def test_long_tickets_keep_their_asking_sentences_for_the_semantic_query() -> No
     assert len(short) <= DIGEST_CHARS and "Why does the drawer stay shut after ERR-4012?" in short
     assert short.startswith("We opened shop number 0")
     assert digest("short question?") == "short question?"
+
+
+def test_a_confident_second_suggestion_is_still_an_answer(kb, monkeypatch) -> None:
+    monkeypatch.setattr("kb.suggest.confidence", lambda response, rank, model="": (0.2, 0.8)[rank] if rank < 2 else 0.0)
+    result = kb.suggester.suggest(TICKET, limit=2)
+    assert [s.confidence for s in result.suggestions] == [0.2, 0.8] and not result.abstained
+    assert kb.suggester.suggest(TICKET, limit=2, min_score=0.9).abstained

@@ -154,6 +154,20 @@ def test_a_danish_question_finds_the_english_article_through_its_translation(tra
     assert "<mark>" in receipt.snippet or "<mark>" in receipt.title or receipt.section == ""
 
 
+def test_an_english_article_found_through_the_translation_carries_that_evidence(translating_kb) -> None:
+    engine = translating_kb.search
+    question = "Printeren giver en tom kvittering"
+    keyword = engine._keyword(question, Filters(), None, ())
+    english, _, _ = engine._translated(question, Filters(), None, True)
+    response = engine.search(question)
+    printer = next(r.id for r in response.results if r.title == "Printer prints blank receipts")
+    direct = max((h.score for h in keyword if h.article_id == printer), default=0.0)
+    through = max(h.score for h in english if h.article_id == printer)
+    assert through > direct  # the English words match it better than the Danish ones
+    # Suggestion confidence reads this evidence: the English article is judged by its English match.
+    assert response.evidence[printer][0] == through
+
+
 def test_a_long_foreign_ticket_is_embedded_from_its_digest(translating_kb) -> None:
     filler = " ".join(["Printeren giver en tom kvittering, og kassen åbner ikke."] * 20)
     ticket = f"Hej. {filler} Hvordan nulstiller jeg min adgangskode?"
