@@ -10,7 +10,7 @@ from kb.index.base import Chunk
 from kb.markdown_render import render_markdown
 from kb.views import ArticleView
 
-CHUNKER_VERSION = 3  # 3: non-Latin headings anchor on their own letters
+CHUNKER_VERSION = 3  # 3: non-Latin headings anchor on their own letters; annotated link lists left out
 MAX_CHARS = 1000  # about what MiniLM's 256 word pieces hold
 OVERLAP_CHARS = 200
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -24,11 +24,19 @@ class _Section:
     heading_path: tuple[str, ...]
     parts: list[str] = field(default_factory=list)
     link_chars: int = 0
+    items: int = 0  # list items
+    link_items: int = 0  # list items that open with a link
+    loose_chars: int = 0  # text outside any list item
 
     def is_navigation(self) -> bool:
-        """Mostly links ("Related", "See also"): it points at other articles, it does not answer."""
+        """Links to other articles ("Related", "See also"): it points elsewhere, it does not answer.
+
+        Either mostly link text, or a list whose every item opens with a link, however long the note
+        after it ("[Subscription payment failed](…) — for failed payments of the subscription itself").
+        """
         total = sum(len(p.strip()) for p in self.parts)
-        return total > 0 and self.link_chars >= 0.6 * total
+        link_list = self.level > 0 and self.items > 0 and self.link_items == self.items and self.loose_chars <= 40
+        return total > 0 and (self.link_chars >= 0.6 * total or link_list)
 
 
 class _SectionParser(HTMLParser):
@@ -41,6 +49,8 @@ class _SectionParser(HTMLParser):
         self._heading_text: list[str] = []
         self._skip = 0  # inside a heading's permalink
         self._in_link = 0
+        self._item_opening = False  # inside a list item, before its first text
+        self._in_item = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -52,6 +62,9 @@ class _SectionParser(HTMLParser):
         elif tag == "a":
             self._in_link += 1
         elif tag in _BLOCKS or tag in ("td", "th"):
+            if tag == "li":
+                self.sections[-1].items += 1
+                self._item_opening, self._in_item = True, self._in_item + 1
             self._text(" ")
 
     def handle_endtag(self, tag: str) -> None:
@@ -67,6 +80,8 @@ class _SectionParser(HTMLParser):
         elif tag == "a" and self._in_link:
             self._in_link -= 1
         elif tag in _BLOCKS:
+            if tag == "li" and self._in_item:
+                self._in_item -= 1
             self._text("\n")
 
     def handle_data(self, data: str) -> None:
@@ -75,8 +90,14 @@ class _SectionParser(HTMLParser):
         if self._heading is not None:
             self._heading_text.append(data)
         else:
+            section = self.sections[-1]
             if self._in_link:
-                self.sections[-1].link_chars += len(data.strip())
+                section.link_chars += len(data.strip())
+            if data.strip() and self._item_opening:
+                section.link_items += bool(self._in_link)
+                self._item_opening = False
+            elif data.strip() and not self._in_item:
+                section.loose_chars += len(data.strip())
             self._text(data)
 
     def _text(self, data: str) -> None:

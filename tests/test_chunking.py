@@ -91,3 +91,11 @@ def test_non_latin_headings_keep_their_own_letters_in_anchors() -> None:
     anchors = [c.anchor for c in chunk_article(article(body)) if c.anchor]
     assert anchors == ["настройка-принтера", "ошибка-err-4012", "zazolc-gesla"]
     assert set(anchors) == {entry.anchor for entry in render_markdown(body).toc}
+
+
+def test_a_link_list_with_notes_is_not_a_section_but_steps_with_a_link_are() -> None:
+    body = ("## Fix\n\n1. Open [Settings](settings) and turn sync off.\n2. Restart the app.\n\n"
+            "## Related\n\n- [Connect Stripe to accept card payments](connect-stripe)\n"
+            "- [Subscription payment failed with PAY-2051](pay-2051) — for failed payments of the Norbly "
+            "subscription itself, not the customer's card payments at the till.\n")
+    assert [c.heading for c in chunk_article(article(body))] == ["Fix"]
