@@ -55,9 +55,21 @@ def test_the_readers_language_comes_first_among_equals(client, searchable_kb) ->
         return results["results"][0]["language"]
 
     assert first("da-DK,da;q=0.9,en;q=0.3") == "da"
+    assert first("da-DK,da;q=0.9,en-US;q=0.8,en;q=0.7") == "da"  # Chrome's usual header: English as fallback
     assert first("en-GB,en;q=0.9") == "en"
     assert first("da;q=0,en;q=0.5") == "en"  # q=0: "not Danish"
     assert first("da_DK") == "da"
+
+
+@pytest.mark.parametrize(("accept", "preferred"), [
+    ("da-DK,da;q=0.9,en-US;q=0.8,en;q=0.7", ("da",)),  # Chrome's usual header: English is only the fallback
+    ("en-GB,en;q=0.9,da;q=0.8", ("en",)), ("da;q=0,pl;q=0.4", ("pl",)), ("*", ()), ("", ()),
+])
+def test_only_the_readers_first_language_is_preferred(search_client, accept: str, preferred: tuple) -> None:
+    from kb.web.search_api import preferred_languages
+
+    with search_client.application.test_request_context(headers={"Accept-Language": accept}):
+        assert preferred_languages() == preferred
 
 
 def test_tag_filter(client) -> None:

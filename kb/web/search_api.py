@@ -48,14 +48,15 @@ def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchRes
 
 
 def preferred_languages() -> tuple[str, ...]:
-    """The reader's languages from Accept-Language: up to three, each liked at least half as much as the first."""
-    best: dict[str, float] = {}
-    for code, quality in request.accept_languages:  # sorted by quality; "en-US,en" is one language
-        base = base_language(code)
-        if code != "*" and quality > 0 and base not in best:
-            best[base] = quality
-    top = max(best.values(), default=0.0)
-    return tuple(base for base, quality in best.items() if quality >= 0.5 * top)[:3]
+    """The reader's first language from Accept-Language (its base code), or none.
+
+    Only the first: browsers list English as a fallback ("da-DK,da;q=0.9,en;q=0.8"), and nudging the
+    fallback as well would cancel the nudge for the language the reader asked for.
+    """
+    for code, quality in request.accept_languages:  # sorted by quality
+        if code != "*" and quality > 0:
+            return (base_language(code),)
+    return ()
 
 
 @api.get("/search")
