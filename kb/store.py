@@ -39,7 +39,7 @@ class ArticleQuery:
 
     tag: str | None = None
     status: str | None = None
-    language: str | None = None
+    languages: tuple[str, ...] = ()  # as the articles spell them: kb.validation.resolve_languages
     team: str | None = None
     owner: str | None = None
     page: int = 1
@@ -117,8 +117,9 @@ class ArticleStore:
         stmt = select(Article)
         if query.tag:
             stmt = stmt.join(ArticleTag).where(ArticleTag.tag == query.tag)
-        for column, value in ((Article.status, query.status), (Article.language, query.language),
-                              (Article.team, query.team), (Article.owner, query.owner)):
+        if query.languages:
+            stmt = stmt.where(Article.language.in_(query.languages))
+        for column, value in ((Article.status, query.status), (Article.team, query.team), (Article.owner, query.owner)):
             if value:
                 stmt = stmt.where(column == value)
         with self.db.session() as session:

@@ -65,6 +65,12 @@ def test_put_patch_and_revisions(client) -> None:
     assert [r["number"] for r in revisions["revisions"]] == [3, 2, 1]
     assert revisions["revisions"][1]["message"] == "Rewrite"
     assert client.get(f"/api/v1/articles/{ref}/revisions/1").json["body"] == article["body"]
+    weak = client.patch(f"/api/v1/articles/{ref}", json={"tags": []}, headers={"If-Match": 'W/"3"'})
+    assert_error(weak, 400, "bad_request")  # If-Match compares strongly: a weak tag never matches
+    no_body = client.put(f"/api/v1/articles/{ref}", json={"title": "x", "base_revision": 3})
+    assert_error(no_body, 422, "validation_failed")
+    assert no_body.json["error"]["field"] == "body"
+    assert client.get(f"/api/v1/articles/{ref}").json["revision"] == 3
 
 
 def test_diff_and_restore(client) -> None:
@@ -147,7 +153,7 @@ def test_duplicate_explicit_slug_conflicts(client) -> None:
 def test_put_requires_the_whole_article(client) -> None:
     ref = create(client)["id"]
     assert_error(client.put(f"/api/v1/articles/{ref}", json={"title": "x", "base_revision": 1}),
-                 400, "bad_request")
+                 422, "validation_failed")  # as a POST without a title
 
 
 @pytest.mark.parametrize(("method", "path"), [

@@ -39,9 +39,11 @@ def test_language_filters_take_locales_and_any_case(client, lang: str) -> None:
     assert [r["language"] for r in results] == ["da"]
 
 
-def test_a_language_filter_that_is_no_language_code_is_422(client) -> None:
-    response = client.get("/api/v1/search?q=drawer&lang=klingon")
-    assert response.status_code == 422 and "language code" in response.json["error"]["message"]
+def test_a_language_filter_that_is_no_language_code_is_400_like_any_bad_parameter(client) -> None:
+    for url in ("/api/v1/search?q=drawer&lang=klingon", "/api/v1/articles?lang=klingon"):
+        response = client.get(url)
+        assert response.status_code == 400 and "language code" in response.json["error"]["message"], url
+        assert response.json["error"]["parameter"] == "lang"
     assert client.get("/api/v1/search?q=drawer&lang=fr").json["results"] == []  # a code no article uses
 
 
@@ -70,6 +72,17 @@ def test_only_the_readers_first_language_is_preferred(search_client, accept: str
 
     with search_client.application.test_request_context(headers={"Accept-Language": accept}):
         assert preferred_languages() == preferred
+
+
+def test_article_lists_read_tags_and_languages_as_search_does(client, searchable_kb) -> None:
+    searchable_kb.store.create({"title": "Pengeskuffen åbner ikke", "status": "published", "language": "da",
+                                "tags": ["hardware"], "body": "Skuffen."}, author="maja")
+    for url in ("/api/v1/articles?tag=Hardware&lang=DA", "/api/v1/articles?tag=hardware&lang=da-DK",
+                "/api/v1/articles?tag=%20HARDWARE%20&language=da_dk"):
+        assert [a["title"] for a in client.get(url).json["articles"]] == ["Pengeskuffen åbner ikke"], url
+    page = client.get("/articles?tag=Hardware&lang=DA").get_data(as_text=True)
+    assert "Pengeskuffen åbner ikke" in page and 'value="DA"' in page
+    assert client.get("/articles?lang=klingon").status_code == 400
 
 
 def test_tag_filter(client) -> None:

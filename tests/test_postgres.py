@@ -70,7 +70,7 @@ def test_revisions_conflicts_and_filters(pg_kb) -> None:
         store.update(article.id, {"body": "v3"}, base_revision=1, author="maja")
     restored = store.restore(article.id, 1, author="maja")
     assert (restored.revision, restored.body) == (3, "v1")
-    assert store.list(ArticleQuery(tag="hardware", language="da")).total == 1
+    assert store.list(ArticleQuery(tag="hardware", languages=("da",))).total == 1
     assert store.changed_since(0)[1] == [article.id]
 
 

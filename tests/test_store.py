@@ -124,7 +124,7 @@ def test_list_filters_and_pages(store) -> None:
         make(store, f"Article {i}", tags=["billing"] if i % 2 else ["login"], language="pl" if i == 4 else "en",
              team="sales" if i == 3 else "support", status="published" if i < 3 else "draft")
     assert store.list(ArticleQuery(tag="billing")).total == 2
-    assert store.list(ArticleQuery(language="pl")).items[0].title == "Article 4"
+    assert store.list(ArticleQuery(languages=("pl",))).items[0].title == "Article 4"
     assert store.list(ArticleQuery(team="sales")).total == 1
     assert store.list(ArticleQuery(status="published")).total == 3
     page = store.list(ArticleQuery(page=2, per_page=2))

@@ -7,13 +7,15 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from kb.diff import side_by_side_html, unified_diff
+from kb.errors import ValidationFailed
 from kb.models import STATUSES
 from kb.permissions import Forbidden, can_read
 from kb.store import ArticleQuery
+from kb.validation import normalise_tag
 from kb.views import ArticleView
 from kb.web.current import kb, principal
 from kb.web.errors import BadRequest
-from kb.web.requests import base_revision, int_arg, json_object, reject_unknown, text_field
+from kb.web.requests import base_revision, int_arg, json_object, languages_arg, reject_unknown, text_field
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -46,8 +48,8 @@ def list_articles() -> Response:
             raise Forbidden(f"your role may read published articles only, not '{status}' ones")
         status = "published"
     query = ArticleQuery(
-        tag=request.args.get("tag") or None, status=status,
-        language=request.args.get("language") or request.args.get("lang") or None,
+        tag=normalise_tag(request.args.get("tag", "")) or None, status=status,
+        languages=languages_arg(kb().store.languages()),
         team=request.args.get("team") or None, owner=request.args.get("owner") or None,
         page=int_arg("page", 1), per_page=int_arg("per_page", 20, maximum=100),
     )
@@ -84,8 +86,8 @@ def _save(ref: str, *, full: bool) -> Response:
     if full:
         missing = [name for name in ("title", "body") if name not in data]
         if missing:
-            raise BadRequest(f"PUT replaces the article: {', '.join(missing)} required; use PATCH "
-                             "to change some fields")
+            raise ValidationFailed(f"PUT replaces the article: {', '.join(missing)} required; use PATCH "
+                                   "to change some fields", field=missing[0])
     article = kb().editing.save(principal(), ref, data, base_revision=base, message=message)
     return article_response(article)
 

@@ -7,14 +7,15 @@ from datetime import date
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from kb.diff import diff_rows
-from kb.errors import ValidationFailed
 from kb.index.base import Filters
 from kb.markdown_render import render_markdown
 from kb.permissions import can_read
 from kb.store import ArticleQuery
+from kb.validation import normalise_tag
 from kb.web.current import kb, principal
+from kb.web.errors import BadRequest
 from kb.web.query_logging import after_response
-from kb.web.requests import int_arg
+from kb.web.requests import int_arg, languages_arg
 from kb.workflow import allowed_statuses
 
 pages = Blueprint("pages", __name__)
@@ -29,7 +30,7 @@ def _search_context() -> dict:
     mode = request.args.get("mode", "hybrid")
     try:
         filters, bad_filter = filters_from_args(), ""
-    except ValidationFailed as exc:  # a language code half typed into the filter: say so, search without it
+    except BadRequest as exc:  # a language code half typed into the filter: say so, search without it
         filters, bad_filter = Filters(), exc.message
     # A whole pasted e-mail thread is not an error on the page: it says where such text goes instead.
     too_long = len(query) if len(query) > MAX_QUERY_CHARS else 0
@@ -72,12 +73,13 @@ def _listable(status: str) -> str:
 def index() -> str:
     """Published articles, filterable by tag, language and team."""
     query = ArticleQuery(
-        tag=request.args.get("tag") or None, language=request.args.get("lang") or None,
+        tag=normalise_tag(request.args.get("tag", "")) or None, languages=languages_arg(kb().store.languages()),
         team=request.args.get("team") or None, status=_listable(request.args.get("status") or "published"),
         page=int_arg("page", 1), per_page=25,
     )
     page = kb().store.list(query)
-    return render_template("index.html", page=page, query=query, pages_total=page.pages)
+    return render_template("index.html", page=page, query=query, pages_total=page.pages,
+                           lang=request.args.get("lang", ""))
 
 
 @pages.get("/articles/<slug>")

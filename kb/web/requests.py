@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask import request
 
 from kb.audit import AuditQuery
 from kb.errors import PreconditionRequired, ValidationFailed
+from kb.validation import resolve_languages
 from kb.web.errors import BadRequest
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+_ETAG = re.compile(r'^"?(\d+)"?$')  # strong only: If-Match compares strongly (RFC 9110), a W/ tag never matches
 
 
 def json_object() -> dict[str, Any]:
@@ -39,11 +41,29 @@ def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 10_000)
 
 
 def id_arg(name: str) -> int | None:
-    """An optional id in the query string: None when absent or empty, 422 when not a whole number."""
+    """An optional id in the query string: None when absent or empty, 400 when not a whole number."""
     raw = request.args.get(name) or ""
     if raw and not (raw.isascii() and raw.isdigit()):
-        raise ValidationFailed(f"'{name}' must be a number", field=name)
+        raise BadRequest(f"'{name}' must be a number", parameter=name)
     return int(raw) if raw else None
+
+
+def list_arg(*names: str) -> tuple[str, ...]:
+    """A filter's values, repeated or comma-separated, from the first of `names` the query string has."""
+    for name in names:
+        found = tuple(v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip())
+        if found:
+            return found
+    return ()
+
+
+def languages_arg(known: Iterable[str]) -> tuple[str, ...]:
+    """The lang= (or language=) filter as the articles spell it ("EN", "da-DK" → en, da); 400 for a non-code."""
+    requested = list_arg("lang", "language")
+    try:
+        return resolve_languages(requested, known) if requested else ()
+    except ValidationFailed as exc:
+        raise BadRequest(exc.message, parameter="lang") from None
 
 
 def audit_query(per_page: int = 50) -> AuditQuery:
@@ -59,7 +79,7 @@ def base_revision(data: dict[str, Any], *, required: bool = True) -> int | None:
     if value is None and request.headers.get("If-Match"):
         match = _ETAG.match(request.headers["If-Match"].strip())
         if not match:
-            raise BadRequest('If-Match must be an ETag like "3"')
+            raise BadRequest('If-Match must be a strong ETag like "3"', parameter="If-Match")
         value = int(match.group(1))
     if value is None and not required:
         return None

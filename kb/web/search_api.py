@@ -7,12 +7,12 @@ from flask import Response, jsonify, request
 from kb.errors import KBError
 from kb.index.base import Filters
 from kb.search import MODES, SearchResponse
-from kb.validation import base_language, normalise_tag, resolve_languages
+from kb.validation import base_language, normalise_tag
 from kb.web.api import api
 from kb.web.current import kb
 from kb.web.errors import BadRequest, register_status
 from kb.web.query_logging import log_search
-from kb.web.requests import int_arg
+from kb.web.requests import int_arg, languages_arg, list_arg
 
 MAX_QUERY_CHARS = 10_000
 
@@ -28,11 +28,8 @@ register_status(SearchUnavailable, 503)
 
 def filters_from_args() -> Filters:
     """Filters from repeated or comma-separated tag, team and lang parameters; readers see published only."""
-    def values(name: str) -> tuple[str, ...]:
-        return tuple(v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip())
-    languages = values("lang") or values("language")
-    return Filters(tags=tuple(normalise_tag(t) for t in values("tag")), teams=values("team"),
-                   languages=resolve_languages(languages, kb().store.languages()) if languages else ())
+    return Filters(tags=tuple(normalise_tag(t) for t in list_arg("tag")), teams=list_arg("team"),
+                   languages=languages_arg(kb().store.languages()))
 
 
 def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchResponse:
