@@ -1,9 +1,11 @@
-"""URL slugs derived from titles: lowercase ASCII words joined by hyphens."""
+"""URL slugs derived from titles: lowercase ASCII words joined by hyphens, other scripts transliterated."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from anyascii import anyascii
 
 # Letters NFKD does not decompose into ASCII.
 _SPECIAL = str.maketrans({
@@ -17,8 +19,8 @@ RESERVED = frozenset({"new"})
 
 
 def slugify(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
-    """Turn a title in any Latin-script language into a slug; 'article' when nothing is left."""
-    ascii_text = _fold(title).lower()
+    """Turn a title in any language into a slug (Cyrillic, Greek, CJK transliterated); 'article' if none is left."""
+    ascii_text = anyascii(unicodedata.normalize("NFKC", _fold(title, keep=True))).lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
@@ -29,11 +31,16 @@ def slugify(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
 
 def is_latin(text: str) -> bool:
     """True when every letter of `text` survives the ASCII folding slugs use (no Cyrillic, Greek, CJK...)."""
-    return all(not ch.isalpha() or _fold(ch) for ch in text)
+    return all(not ch.isalpha() or _fold(ch).strip() for ch in text)
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text.translate(_SPECIAL)).encode("ascii", "ignore").decode("ascii")
+def _fold(text: str, keep: bool = False) -> str:
+    """Latin letters without their accents; other letters kept for anyascii if `keep`; the rest a space."""
+    def folded(char: str) -> str:
+        if char.isascii() or (keep and char.isalnum()):
+            return char
+        return "" if unicodedata.combining(char) else " "  # an accent goes, a dash or emoji separates words
+    return "".join(map(folded, unicodedata.normalize("NFKD", text.translate(_SPECIAL))))
 
 
 def is_valid_slug(value: str) -> bool:

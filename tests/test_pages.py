@@ -27,6 +27,18 @@ def test_article_page_renders_markdown_with_toc(client, store) -> None:
     assert "needs review" in html
 
 
+def test_every_id_on_an_article_page_is_unique(client, store) -> None:
+    import re
+    from collections import Counter
+
+    publish(store, body="## Main\n\nThe main till.\n\n## Page main\n\nx\n\n## Настройка\n\ny\n")
+    html = client.get("/articles/reset-a-password").get_data(as_text=True)
+    ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert ids["main"] == 1 and ids["page-main"] == 1 and ids["настройка"] == 1
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert 'href="#page--main"' in html and 'id="page--main"' in html  # the skip link still lands
+
+
 def test_titles_and_tags_are_escaped(client, store) -> None:
     publish(store, title="<img src=x onerror=alert(1)>", body="<script>alert(2)</script>")
     html = client.get("/articles").get_data(as_text=True)

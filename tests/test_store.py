@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.errors import Conflict, NotFound, TooLarge, ValidationFailed
+from kb.slugs import slugify
 from kb.store import ArticleQuery
 
 
@@ -20,6 +21,15 @@ def test_create_derives_a_unique_stable_slug(store) -> None:
     assert second.slug == "nulstil-din-adgangskode-trin-for-trin-2"
     renamed = store.update(first.id, {"title": "Completely new title"}, base_revision=1, author="x")
     assert renamed.slug == first.slug
+
+
+@pytest.mark.parametrize(("title", "slug"), [
+    ("Принтер не печатает чеки", "printer-ne-pechataet-cheki"), ("Εκτυπωτής", "ektypotis"),
+    ("打印机 设置", "dayinji-shezhi"), ("Zażółć gęślą jaźń", "zazolc-gesla-jazn"), ("Ærø — Ø", "aero-o"),
+    ("🚀 Launch checklist", "launch-checklist"), ("2024", "2024-article"), ("🚀", "article"),
+])
+def test_titles_in_any_script_give_a_readable_ascii_slug(title: str, slug: str) -> None:
+    assert slugify(title) == slug
 
 
 def test_defaults_and_fields(store) -> None:
