@@ -6,6 +6,7 @@
   const region = document.getElementById("results-region");
   if (!form || !box || !region) return;
   let timer = null, inflight = null, active = -1;
+  let focusFirst = false;  // ArrowDown pressed before the results for the newest text arrived
   const MAX_URL = 4000;
 
   const RECENT = "kb.recentSearches";
@@ -45,12 +46,16 @@
       return;
     }
     history.replaceState(null, "", params.get("q") ? `?${params}` : location.pathname);
-    inflight = new AbortController();
+    const request = inflight = new AbortController();
     try {
-      const response = await fetch(`/search/results?${params}`, {signal: inflight.signal});
+      const response = await fetch(`/search/results?${params}`, {signal: request.signal});
+      const hadFocus = region.contains(document.activeElement);
       if (response.ok) {
         region.innerHTML = await response.text();  // server-rendered, escaped
         active = -1;
+        // Focus was on a result that is gone now: put it on the new first result, or back in the box.
+        if (focusFirst && links().length) mark(0); else if (hadFocus) box.focus();
+        focusFirst = false;
         if (region.querySelector("#results a.title")) remember(params.get("q")); else showRecent();
       } else {  // say so: an agent on a call must never be left looking at the old results
         const note = document.createElement("p");
@@ -60,6 +65,7 @@
         active = -1;
       }
     } catch (err) { if (err.name !== "AbortError") throw err; }
+    finally { if (inflight === request) inflight = null; }
   }
   showRecent();
   // Searches count as popular when they led somewhere: an agent opened a result (and analytics logs the click).
@@ -73,8 +79,8 @@
     const token = document.querySelector("meta[name=csrf-token]").content;
     fetch("/search/opened", {method: "POST", body: data, keepalive: true, headers: {"X-CSRFToken": token}});
   });
-  form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 150); });
-  form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); run(); });
+  form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { timer = null; run(); }, 150); });
+  form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); timer = null; run(); });
   box.addEventListener("focus", () => {  // back in the box: the next ArrowDown starts at the first result
     active = -1;
     links().forEach((a) => a.closest("li").classList.remove("active"));
@@ -88,6 +94,12 @@
     }
     // Arrow keys belong to the filters' own inputs and selects; only the box and the results hand them over.
     if (focused !== box && !region.contains(focused)) return;
+    if (event.key === "ArrowDown" && focused === box && (timer || inflight)) {
+      // The results on screen are for older text: search now and land on the first of the new ones.
+      event.preventDefault(); focusFirst = true;
+      if (timer) { clearTimeout(timer); timer = null; run(); }
+      return;
+    }
     if (event.key === "ArrowDown" && links().length) { event.preventDefault(); mark(Math.min(active + 1, links().length - 1)); }
     if (event.key === "ArrowUp" && active >= 0) {
       event.preventDefault();

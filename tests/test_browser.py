@@ -65,6 +65,19 @@ def test_type_a_query_and_open_the_article_at_its_section(page, server) -> None:
     shot(page, "home")
 
 
+def test_arrow_down_before_the_new_results_lands_on_the_new_first_result(page, server) -> None:
+    url, _ = server
+    page.goto(url + "/")
+    page.keyboard.type("blank receipt")
+    page.locator("#results a.title", has_text="Printer prints blank receipts").wait_for()
+    page.fill("#q", "")
+    page.keyboard.type("forgot password")
+    page.keyboard.press("ArrowDown")  # at once: the results on screen are still the printer's
+    page.wait_for_function("document.activeElement.textContent.includes('Reset your password')")
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.id") == "q"
+
+
 def test_slash_in_the_empty_box_arrows_in_the_filters_and_a_pasted_thread(page, server) -> None:
     url, _ = server
     page.goto(url + "/")  # the box has focus already
