@@ -6,8 +6,14 @@ import difflib
 import re
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 _WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def revision_text(revision: Any) -> str:
+    """A revision as the text its diffs compare: title, tags and status too, not only the body."""
+    return f"# {revision.title}\ntags: {', '.join(revision.tags)}\nstatus: {revision.status}\n\n{revision.body}"
 
 
 def unified_diff(old: str, new: str, old_label: str = "old", new_label: str = "new") -> str:

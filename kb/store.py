@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kb.audit import AuditLog
 from kb.db import Database
-from kb.diff import unified_diff
+from kb.diff import revision_text, unified_diff
 from kb.errors import Conflict, NotFound, ValidationFailed
 from kb.models import Article, ArticleTag, Change, Revision, utcnow
 from kb.slugs import slugify
@@ -300,7 +300,7 @@ class ArticleStore:
             current_revision=article.revision,
             changes=[{"number": r.number, "author": r.author, "message": r.message,
                       "created_at": r.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")} for r in newer],
-            diff=unified_diff(base.body if base else "", article.body,
+            diff=unified_diff(revision_text(base), revision_text(newer[-1]),
                               f"revision {base_revision}", f"revision {article.revision}"),
         )
 

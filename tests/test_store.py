@@ -69,6 +69,10 @@ def test_stale_save_is_refused_and_says_what_changed(store) -> None:
     assert details["changes"][0]["author"] == "tomasz"
     assert "+Tomasz's fix" in details["diff"]
     assert store.get(article.id).body == "Tomasz's fix"
+    store.update(article.id, {"title": "Renamed by Rita", "tags": ["billing"]}, base_revision=2, author="rita")
+    with pytest.raises(Conflict) as renamed:  # a change to the title or tags only shows in the diff too
+        store.update(article.id, {"body": "Maja's edit"}, base_revision=2, author="maja")
+    assert "+# Renamed by Rita" in renamed.value.details["diff"] and "+tags: billing" in renamed.value.details["diff"]
 
 
 def test_base_revision_from_the_future_is_invalid(store) -> None:

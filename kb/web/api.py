@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from kb.diff import side_by_side_html, unified_diff
+from kb.diff import revision_text, side_by_side_html, unified_diff
 from kb.errors import ValidationFailed
 from kb.models import STATUSES
 from kb.permissions import Forbidden, can_read
@@ -146,14 +146,9 @@ def diff_revisions(ref: str) -> Response:
     labels = (f"revision {old_n}", f"revision {new_n}")
     return jsonify({
         "article_id": article.id, "from": old_n, "to": new_n,
-        "unified": unified_diff(_as_text(old), _as_text(new), *labels),
-        "html": side_by_side_html(_as_text(old), _as_text(new), *labels),
+        "unified": unified_diff(revision_text(old), revision_text(new), *labels),
+        "html": side_by_side_html(revision_text(old), revision_text(new), *labels),
     })
-
-
-def _as_text(revision: Any) -> str:
-    # Title and tags changes show in the diff too, not only the body.
-    return f"# {revision.title}\ntags: {', '.join(revision.tags)}\nstatus: {revision.status}\n\n{revision.body}"
 
 
 @api.get("/healthz")
