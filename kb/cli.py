@@ -60,7 +60,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"error: {args.directory} is not a folder", file=sys.stderr)
         return 2
     kb = _open()
-    report = import_directory(kb.store, args.directory)
+    report = import_directory(kb.store, args.directory, author=cli_actor())
     for name, message in report.errors:
         print(f"error: {name}: {message}", file=sys.stderr)
     print(report.summary())

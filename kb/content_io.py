@@ -20,7 +20,7 @@ from kb.workflow import Workflow
 
 FIELD_ORDER = ("title", "slug", "status", "language", "owner", "team", "tags")
 TRAILING_FIELDS = ("review_by", "review_requested", "review_reason", "created", "updated")
-IMPORT_AUTHOR = "import"
+IMPORT_AUTHOR = "system:import"  # the first start's import; `kb import` records who ran it
 
 
 @dataclass
@@ -97,19 +97,19 @@ def fields_from_front_matter(meta: dict[str, Any], body: str, stem: str) -> dict
     return fields
 
 
-def import_directory(store: ArticleStore, folder: Path) -> ImportReport:
+def import_directory(store: ArticleStore, folder: Path, author: str = IMPORT_AUTHOR) -> ImportReport:
     """Load every *.md file: new slugs are created, changed ones get a revision, equal ones are skipped."""
     report, seen = ImportReport(), {}
     with store.batch():
         for path in sorted(folder.glob("*.md")):
             try:
-                _import_file(store, path, report, seen)
+                _import_file(store, path, report, seen, author)
             except (KBError, ValueError, TypeError, yaml.YAMLError) as exc:
                 report.errors.append((path.name, str(exc)))
     return report
 
 
-def _import_file(store: ArticleStore, path: Path, report: ImportReport, seen: dict[str, str]) -> None:
+def _import_file(store: ArticleStore, path: Path, report: ImportReport, seen: dict[str, str], author: str) -> None:
     meta, body = parse_markdown_file(path.read_text(encoding="utf-8"))
     fields = fields_from_front_matter(meta, body, path.stem)
     if fields["slug"] in seen:  # two files for one article: the second would silently replace the first
@@ -119,18 +119,18 @@ def _import_file(store: ArticleStore, path: Path, report: ImportReport, seen: di
     asked = _timestamp(meta.get("review_requested"), "review_requested")
     existing = store.find_slug(fields["slug"])
     if existing is None:
-        saved = store.create(fields, author=IMPORT_AUTHOR, message=f"Imported from {path.name}",
+        saved = store.create(fields, author=author, message=f"Imported from {path.name}",
                              created_at=created, updated_at=updated)
         report.created.append(path.name)
     else:
         fields.pop("slug")
         # A file edited by hand often keeps its old 'updated' stamp; the change is still new.
         stamp = updated if updated and updated > existing.updated_at else None
-        saved = store.update(existing.id, fields, base_revision=existing.revision, author=IMPORT_AUTHOR,
+        saved = store.update(existing.id, fields, base_revision=existing.revision, author=author,
                              message=f"Imported from {path.name}", updated_at=stamp)
         (report.updated if saved.revision != existing.revision else report.unchanged).append(path.name)
     if asked is not None:  # "needs review" is not part of a revision, but it must survive the round trip
-        Workflow(store.db, store).request_review(saved.id, by=IMPORT_AUTHOR, at=asked,
+        Workflow(store.db, store).request_review(saved.id, by=author, at=asked,
                                                  reason=str(meta.get("review_reason") or ""))
 
 

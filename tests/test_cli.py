@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.cli import main
+from kb.cli import cli_actor, main
+from kb.config import load_settings
+from kb.knowledge_base import open_knowledge_base
 
 FILE = "---\ntitle: Zapier zaps do not trigger\nstatus: published\nlanguage: en\n---\n\nCheck the webhook.\n"
 
@@ -24,6 +26,11 @@ def test_import_then_export(env: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "1 created" in capsys.readouterr().out
     assert main(["import", str(source)]) == 0
     assert "1 unchanged" in capsys.readouterr().out
+    kb = open_knowledge_base(load_settings(), with_search=False)
+    try:  # who ran the import answers for it in the history and the audit log, not a made-up "import"
+        assert kb.store.revisions("zapier-zaps-do-not-trigger")[0].author == cli_actor()
+    finally:
+        kb.close()
     assert main(["export", str(env / "out")]) == 0
     exported = (env / "out" / "zapier-zaps-do-not-trigger.md").read_text()
     assert "title: Zapier zaps do not trigger" in exported and exported.endswith("Check the webhook.\n")
