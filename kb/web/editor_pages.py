@@ -19,7 +19,7 @@ from kb.workflow import allowed_statuses
 def _form_fields() -> dict[str, Any]:
     form = request.form
     return {"title": form.get("title", ""), "body": form.get("body", ""),
-            "tags": [t for t in form.get("tags", "").split(",") if t.strip()],
+            "tags": [t.strip() for t in form.get("tags", "").split(",") if t.strip()],
             "status": form.get("status", "draft"), "language": form.get("language", "en").strip() or "en",
             "team": form.get("team", "").strip(), "review_by": form.get("review_by") or None,
             **({"owner": form.get("owner", "").strip()} if "owner" in form else {})}
