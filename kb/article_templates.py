@@ -39,8 +39,12 @@ def customer_names(ticket: str) -> set[str]:
     for i, line in enumerate(lines[:-1]):
         if _SIGNOFF.match(line.strip()) and (m := _NAME_LINE.match(lines[i + 1])):
             found.add(m.group(1))
-    # "Anna Berg" signs, "Anna confirmed" later: every part of a full name goes too.
-    return found | {part for name in found for part in name.split() if len(part) > 2}
+    return with_parts(found)
+
+
+def with_parts(names: set[str]) -> set[str]:
+    """Full names and their parts: "Anna Berg" signs, "Anna confirmed" later, so both go."""
+    return names | {part for name in names for part in name.split() if len(part) > 2}
 
 
 def scrub(text: str, names: set[str] | tuple[str, ...] = ()) -> str:
@@ -62,7 +66,7 @@ def draft_from_ticket(ticket: str, resolution: str, *, subject: str | None = Non
                       known_names: tuple[str, ...] = ()) -> dict[str, str]:
     """Title and body of a Troubleshooting draft: symptoms from the cleaned ticket, resolution from the notes."""
     cleaned = clean_ticket(ticket, subject)
-    names = set(known_names) | customer_names(ticket)
+    names = with_parts(set(known_names)) | customer_names(ticket)
     symptoms = scrub(cleaned.text, names) or "_Describe what the customer saw._"
     steps = scrub(resolution.strip(), names) or "_Describe what resolved it._"
     codes = ", ".join(f"`{term}`" for term in cleaned.search_terms)
