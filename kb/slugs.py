@@ -30,7 +30,7 @@ def slugify(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
 
 
 def is_latin(text: str) -> bool:
-    """True when every letter of `text` survives the ASCII folding slugs use (no Cyrillic, Greek, CJK...)."""
+    """True when every letter of `text` is Latin, accents aside (no Cyrillic, Greek, CJK...)."""
     return all(not ch.isalpha() or _fold(ch).strip() for ch in text)
 
 
