@@ -64,6 +64,17 @@ def test_result_points_at_the_best_section_with_marked_snippet(kb) -> None:
     assert result.tags == ("printers", "hardware") and result.language == "en" and result.updated
 
 
+def test_the_article_titled_with_a_code_outranks_ones_that_mention_it(kb) -> None:
+    for n in range(3):  # mentions in the body, in text much like the query
+        kb.store.create({"title": f"Payment failed {n}", "status": "published",
+                         "body": f"Payment failed {n} times? For PAY-2071 card payments fail, see the other guide."},
+                        author="x")
+    kb.store.create({"title": "Card payments fail with PAY-2071", "status": "published",
+                     "body": "## Fix\n\nLift the Stripe restriction."}, author="x")
+    for mode in ("keyword", "hybrid"):
+        assert titles(kb.search.search("PAY-2071", mode=mode))[0] == "Card payments fail with PAY-2071", mode
+
+
 def test_a_cyrillic_section_links_to_its_own_heading(kb) -> None:
     kb.store.create({"title": "Принтер печатает пустые чеки", "body": "## Решение\n\nОбновите `PRN-7001`.\n",
                      "status": "published", "language": "ru"}, author="x")

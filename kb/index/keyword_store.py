@@ -21,7 +21,7 @@ from kb.index.base import Chunk, IndexUnavailable
 from kb.index.keyword_analysis import _lang, _query_tokens, _stemmer, _stopwords, _words
 from kb.index.keyword_scoring import BODY_W, HEADING_W, TAG_W, TITLE_W
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: identifiers weighted by the field they are in
 _INDEX_NAME = f"kbkeyword_v{SCHEMA_VERSION}"
 MERGE_FACTOR, MAX_MERGE_DOCS = 10, 20_000  # Whoosh merges a few hundred documents a second
 _CODEC = W3Codec(blocklimit=1024, compression=1)  # big blocks: we always read whole posting lists
@@ -34,7 +34,7 @@ def _schema() -> Schema:
         chunk_id=ID(stored=True, unique=True),
         article_id=ID(stored=True),
         stem=TEXT(analyzer=weighted, phrase=False),  # "<lang>:<stem>", so languages keep apart
-        ident=KEYWORD(lowercase=False),
+        ident=TEXT(analyzer=weighted, phrase=False),  # "<code>^<weight of the best field holding it>"
         dl=COLUMN(NumericColumn("f")),  # field-weighted length, for BM25F
         tags=KEYWORD(commas=True, lowercase=False),
         team=ID,
@@ -50,12 +50,15 @@ def _document(chunk: Chunk) -> dict:
     texts = [chunk.title, " ".join(chunk.heading_path), " ".join(chunk.tags), chunk.text]
     words = [[w for w in _words(text) if w not in stop] for text in texts]
     fields = list(zip(words, [TITLE_W, HEADING_W, TAG_W, BODY_W], strict=True))
-    idents = [tok for text in texts for tok, is_ident in _query_tokens(text) if is_ident]
+    idents: dict[str, float] = {}  # once each, weighted by the best field: a code in the title is the topic
+    for text, weight in zip(texts, [TITLE_W, HEADING_W, TAG_W, BODY_W], strict=True):
+        for token in (tok for tok, is_ident in _query_tokens(text) if is_ident):
+            idents[token] = max(weight, idents.get(token, 0.0))
     return {
         "chunk_id": chunk.chunk_id,
         "article_id": str(chunk.article_id),
         "stem": " ".join(f"{lang}:{stem(w)}^{weight:g}" for ws, weight in fields for w in ws),
-        "ident": " ".join(dict.fromkeys(idents)),  # once each: a match scores IDENT_SCORE exactly
+        "ident": " ".join(f"{token}^{weight:g}" for token, weight in idents.items()),
         "dl": float(sum(len(ws) * weight for ws, weight in fields)),
         "tags": ",".join(chunk.tags),
         "team": chunk.team,
