@@ -3,7 +3,18 @@ from __future__ import annotations
 
 import re
 
-from kb.ticket_patterns import ACCOUNT, CARD, EMAIL, IBAN, PHONE_INTL, PHONE_LABELLED, PHONE_US
+from kb.ticket_patterns import (
+    ACCOUNT,
+    CARD,
+    EMAIL,
+    IBAN,
+    PHONE_CUED,
+    PHONE_GROUPED,
+    PHONE_INTL,
+    PHONE_LABELLED,
+    PHONE_TRUNK,
+    PHONE_US,
+)
 
 
 def _luhn(digits: str) -> bool:
@@ -33,5 +44,8 @@ def mask_personal_data(text: str) -> str:
     for pattern, placeholder in ((ACCOUNT, "[account]"), (PHONE_LABELLED, "[phone]")):
         text = pattern.sub(lambda m, p=placeholder: m.group().replace(m.group(1), p) if _digits(m.group(1)) >= 6
                            else m.group(), text)
-    text = PHONE_INTL.sub(lambda m: "[phone]" if 8 <= _digits(m.group()) <= 15 else m.group(), text)
+    text = PHONE_CUED.sub(lambda m: m.group().replace(m.group(1), "[phone]") if 8 <= _digits(m.group(1)) <= 15
+                          else m.group(), text)
+    for pattern in (PHONE_INTL, PHONE_GROUPED, PHONE_TRUNK):
+        text = pattern.sub(lambda m: "[phone]" if 8 <= _digits(m.group()) <= 15 else m.group(), text)
     return PHONE_US.sub("[phone]", text)

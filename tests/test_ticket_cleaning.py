@@ -404,3 +404,23 @@ def test_a_link_in_the_question_is_not_a_signature_but_a_web_line_is() -> None:
     assert one_line.text == "Receipts print blank since the update https://shop.example.com/till"
     signed = clean_ticket("Hi,\nthe drawer is stuck.\n\nAnna Jensen\nWeb: https://jensen.example\nTel: +45 20 30 40 50")
     assert signed.text == "the drawer is stuck."
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("Ring på 20 30 40 50", "Ring på [phone]"),
+    ("mit nummer er 20304050", "mit nummer er [phone]"),
+    ("Bel me op 06-12345678", "Bel me op [phone]"),
+    ("call me at 0612345678", "call me at [phone]"),
+    ("zadzwoń 600 700 800", "zadzwoń [phone]"),
+    ("soita 040 1234567", "soita [phone]"),
+    ("customer 20 30 40 50 cannot log in", "customer [phone] cannot log in"),
+    ("appelez le 06 12 34 56 78", "appelez le [phone]"),
+])
+def test_national_phone_numbers_are_masked(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+def test_numbers_that_are_not_phones_stay() -> None:
+    text = ("Order number 12345678 from 2024-06-03, IP 192.168.1.10, port 8080, SYNC-409, 100 000 kr, "
+            "invoice 2024-0042, build 4.18.2, call 112, ticket 4412345.")
+    assert mask_personal_data(text) == text
