@@ -73,7 +73,6 @@
     const link = event.target.closest("#results a.title");
     if (!link || !box.value.trim()) return;
     const data = new FormData();
-    data.append("q", box.value.trim());
     data.append("log", region.querySelector("#results").dataset.log || "");  // the logged search it came from
     data.append("article", link.dataset.id || "");
     const token = document.querySelector("meta[name=csrf-token]").content;

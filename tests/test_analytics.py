@@ -13,7 +13,7 @@ from kb.analytics.cluster import agglomerate
 from kb.analytics.drift import LINK_RATE_FELL, REJECTED
 from kb.analytics.gaps import suggest_title, trend
 from kb.analytics.window import Table, Window
-from kb.models import Feedback, QueryLogEntry, SuggestQuery, utcnow
+from kb.models import Feedback, QueryLogEntry, SearchCount, SuggestQuery, utcnow
 from kb.suggestion_counts import add_counts
 
 NOW = utcnow()
@@ -25,7 +25,7 @@ def search(kb, query: str, days_ago: float, shown=(), clicked: int | None = None
     log_id = kb.analytics.log.record_search(query, mode="hybrid", filters=extra.get("filters", {}), shown=list(shown),
                                             total=len(shown), took_ms=12.5, actor="alice", source="page", at=at)
     if clicked is not None:
-        assert kb.analytics.log.click(log_id, clicked, at=at + timedelta(seconds=5))
+        assert kb.analytics.log.click(log_id, clicked, "alice", at=at + timedelta(seconds=5))
     return log_id
 
 
@@ -108,7 +108,7 @@ def test_the_log_masks_personal_data_and_keeps_filters_results_clicks_latency_an
         assert row.clicked_article_id == ids["printer"] and row.clicked_at > row.at and row.day == TODAY
         stored = " ".join(str(r.query) for r in session.scalars(select(QueryLogEntry)))
     assert "anna@example.com" not in stored and "4111" not in stored and "refund for [email]" in stored
-    assert not kb.analytics.log.click(log_id, ids["password"])  # the first opened result counts
+    assert not kb.analytics.log.click(log_id, ids["password"], "alice")  # the first opened result counts
 
 
 def test_daily_figures(stream) -> None:
@@ -215,11 +215,15 @@ def test_drift_flags_rejected_and_falling_articles_for_their_owners(stream) -> N
 
 def test_purge_removes_what_is_older_than_the_retention(stream) -> None:
     kb, _ = stream
+    kb.search_counts.record("printer offline")
+    with kb.db.session() as session:  # a popular search nobody has led anywhere since last month
+        session.add(SearchCount(query="old favourite", count=9, last_at=NOW - timedelta(days=40)))
     report = kb.analytics.log.purge(days=30)
     assert (report.queries, report.suggestions) == (1, 5)
     with kb.db.session() as session:
         assert session.scalar(select(QueryLogEntry).where(QueryLogEntry.at < report.cutoff)) is None
         assert len(session.scalars(select(Feedback)).all()) == 4 + 3 - 3  # last month's 3 links went with them
+    assert kb.search_counts.popular() == ["printer offline"]
     assert kb.analytics.log.purge().queries == 0  # default retention: 90 days
 
 

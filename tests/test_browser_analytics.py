@@ -32,7 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, obje
                                                             ("xero export invoices", [])]:
         log_id = log.record_search(query, mode="hybrid", filters={}, shown=shown, total=len(shown), took_ms=9.0)
         if shown:
-            log.click(log_id, printer)
+            log.click(log_id, printer, "")
     kb.feedback.record_query(query_text="cannot export invoices into xero", shown=[], abstained=True,
                              top_confidence=0.1)
     with serving(kb) as url:

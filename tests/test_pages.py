@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from kb.models import SearchCount
+
 
 def publish(store, title: str = "Reset a password", body: str = "## Steps\n\n1. Open **Settings**\n", **kw):
     return store.create({"title": title, "body": body, "status": "published", **kw}, author="maja")
@@ -175,15 +177,45 @@ def test_article_page_title_is_plain_text(client, store) -> None:
 
 
 def test_popular_searches_show_on_the_empty_search_page(search_client, searchable_kb) -> None:
+    import re
+
     publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
     token = csrf_from(search_client.get("/").get_data(as_text=True).replace('name="csrf-token" content=',
                                                                            'name="csrf_token" value='))
-    for query in ("printer offline", "Printer  OFFLINE", "receipt printer", "mail me at a@b.example"):
-        assert search_client.post("/search/opened", data={"q": query, "csrf_token": token}).status_code == 204
+
+    def search_and_open(query: str) -> int:
+        html = search_client.get(f"/search/results?q={query}").get_data(as_text=True)
+        log, article = re.search(r'data-log="([^"]+)"', html)[1], re.search(r'data-id="(\d+)"', html)[1]
+        return search_client.post("/search/opened", data={"log": log, "article": article,
+                                                          "csrf_token": token}).status_code
+
+    for query in ("printer offline", "Printer  OFFLINE", "receipt printer", "printer mail me at a@b.example"):
+        assert search_and_open(query) == 204
     html = search_client.get("/").get_data(as_text=True)
     popular = html.split('id="popular"')[1]
     assert popular.index("printer offline") < popular.index("receipt printer")
     assert "a@b.example" not in html and "[email]" not in html
+
+
+def test_popular_searches_count_only_results_opened_from_ones_own_logged_search(search_client,
+                                                                               searchable_kb) -> None:
+    import re
+
+    article = publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
+    token = csrf_from(search_client.get("/").get_data(as_text=True).replace('name="csrf-token" content=',
+                                                                           'name="csrf_token" value='))
+    html = search_client.get("/search/results?q=printer offline").get_data(as_text=True)
+    log = re.search(r'data-log="([^"]+)"', html)[1]
+    forged = [{"q": "free pizza at 20 30 40 50"}, {"q": "free pizza", "log": "no-such-log", "article": article.id},
+              {"q": "free pizza", "log": log, "article": 999}]  # not a result that search showed
+    for data in forged:
+        assert search_client.post("/search/opened", data={**data, "csrf_token": token}).status_code == 204
+    assert searchable_kb.search_counts.popular() == []
+    search_client.post("/search/opened", data={"log": log, "article": article.id, "csrf_token": token})
+    search_client.post("/search/opened", data={"log": log, "article": article.id, "csrf_token": token})
+    assert searchable_kb.search_counts.popular() == ["printer offline"]  # once per search, not per click
+    with searchable_kb.db.session() as session:
+        assert session.query(SearchCount).one().count == 1
 
 
 def test_article_page_counts_reads_of_published_articles(client, knowledge_base, store) -> None:

@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 
 from kb.db import Database
-from kb.models import QueryLogEntry, SuggestionCount, SuggestQuery, utcnow
+from kb.models import QueryLogEntry, SearchCount, SuggestionCount, SuggestQuery, utcnow
 from kb.personal_data import mask_personal_data
 
 MAX_QUERY = 1000  # a pasted ticket is kept to its start: enough to read, to cluster and to group
@@ -89,15 +89,23 @@ class QueryLog:
                 shown=[int(i) for i in shown], result_count=len(shown), abstained=abstained,
                 top_article_id=int(shown[0]) if shown else None, took_ms=round(took_ms, 2), actor=actor[:120]))
 
-    def click(self, log_id: str, article_id: int, at: datetime | None = None) -> bool:
-        """Record the first result an agent opened from a logged search; False when there is no such row."""
+    def click(self, log_id: str, article_id: int, actor: str, at: datetime | None = None) -> str | None:
+        """Record the first result `actor` opened from their own logged search; the search's query, else None.
+
+        Only a result the search showed counts: the click also feeds "popular searches", which every agent
+        sees, so a made-up request must not put text there.
+        """
         if not self.enabled or not log_id:
-            return False
+            return None
         with self.db.engine.begin() as connection:
+            row = connection.execute(select(QueryLogEntry.query, QueryLogEntry.shown, QueryLogEntry.actor).where(
+                QueryLogEntry.id == str(log_id)[:36], QueryLogEntry.clicked_article_id.is_(None))).first()
+            if row is None or row.actor != actor[:120] or article_id not in (row.shown or []):
+                return None
             done = connection.execute(update(QueryLogEntry).where(
                 QueryLogEntry.id == str(log_id)[:36], QueryLogEntry.clicked_article_id.is_(None))
                 .values(clicked_article_id=article_id, clicked_at=at or utcnow())).rowcount
-        return bool(done)
+        return row.query if done else None
 
     def purge(self, days: int | None = None, now: datetime | None = None) -> PurgeReport:
         """Delete log rows and suggestion queries (with their feedback) older than the retention period."""
@@ -106,4 +114,6 @@ class QueryLog:
             queries = connection.execute(delete(QueryLogEntry).where(QueryLogEntry.at < cutoff)).rowcount
             suggestions = connection.execute(delete(SuggestQuery).where(SuggestQuery.created_at < cutoff)).rowcount
             connection.execute(delete(SuggestionCount).where(SuggestionCount.day < cutoff.date()))
+            # Popular searches are logged queries too: one nobody has opened a result of since goes with them.
+            connection.execute(delete(SearchCount).where(SearchCount.last_at < cutoff))
         return PurgeReport(cutoff, queries, suggestions)

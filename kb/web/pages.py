@@ -50,8 +50,7 @@ def search() -> str:
 
 @pages.post("/search/opened")
 def search_opened() -> tuple[str, int]:
-    """An agent opened a result for this query: count it towards "popular searches"."""
-    kb().search_counts.record(request.form.get("q", ""))
+    """An agent opened a result of their logged search: it counts towards "popular searches"."""
     from kb.web.query_logging import log_opened
 
     log_opened(request.form.get("log", ""), request.form.get("article", ""))
