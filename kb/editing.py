@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from kb.errors import NotFound, ValidationFailed
-from kb.models import Article, ArticleReadCount, ArticleStats, Change, Revision, utcnow
+from kb.models import Article, ArticleReadCount, ArticleStats, ArticleVote, Change, Revision, utcnow
 from kb.permissions import Forbidden, Principal, can_read, require, require_save
 from kb.store import ArticleStore
 from kb.validation import validate_article_fields
@@ -115,6 +115,7 @@ class ArticleEditing:
             session.execute(delete(Revision).where(Revision.article_id == article.id))
             session.execute(delete(ArticleStats).where(ArticleStats.article_id == article.id))
             session.execute(delete(ArticleReadCount).where(ArticleReadCount.article_id == article.id))
+            session.execute(delete(ArticleVote).where(ArticleVote.article_id == article.id))
             session.delete(session.get(Article, article.id))  # its tags go with it
             session.add(Change(article_id=article.id, at=utcnow()))  # the indexes drop it on their next sync
             self.workflow.audit.add(session, actor=principal.actor, action="article.purged", article_id=article.id,

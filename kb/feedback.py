@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kb.db import Database, upsert
 from kb.errors import NotFound, ValidationFailed
-from kb.models import Article, ArticleStats, Feedback, SuggestQuery, utcnow
+from kb.models import Article, ArticleStats, ArticleVote, Feedback, SuggestQuery, utcnow
 from kb.store import valid_id
 from kb.suggestion_counts import add_counts, count_answers
 
@@ -20,6 +20,7 @@ OUTCOMES = ("linked", "helpful", "not_related", "did_not_answer")
 NEGATIVE = frozenset({"not_related", "did_not_answer"})  # takes back every other verdict; the others, these
 MAX_LINK_BOOST = 0.10  # links nudge ranking by at most 10%: popularity must not bury a better match
 BOOST_REFRESH_SECONDS = 5.0
+_VOTES = {True: "helpful", False: "did_not_answer"}  # the counter a page vote goes to
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,17 @@ class FeedbackStore:
         self._boosts_at = 0.0
         return result
 
-    def vote(self, article_id: int, helpful: bool) -> Stats:
-        """A reader's "Was this helpful?" answer on the article page (no suggestion behind it)."""
+    def vote(self, article_id: int, helpful: bool, voter: str) -> Stats:
+        """A reader's "Was this helpful?" answer on the article page: one per person, a changed mind replaces it."""
         with self.db.session() as session:
             if not valid_id(article_id) or session.get(Article, article_id) is None:
                 raise NotFound(f"no article {article_id}")
-            _count(session, article_id, "helpful" if helpful else "did_not_answer", +1)
+            earlier = session.get(ArticleVote, (article_id, voter), with_for_update=True)
+            if earlier is None or earlier.helpful != helpful:
+                if earlier is not None:
+                    _count(session, article_id, _VOTES[earlier.helpful], -1)
+                session.merge(ArticleVote(article_id=article_id, voter=voter, helpful=helpful, at=utcnow()))
+                _count(session, article_id, _VOTES[helpful], +1)
             return _stats(session, article_id)
 
     def stats(self, article_id: int) -> Stats:

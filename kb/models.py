@@ -271,6 +271,17 @@ class SuggestionCount(Base):
     shown: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class ArticleVote(Base):
+    """A reader's answer to "Was this helpful?": one per person and article, which they may change."""
+
+    __tablename__ = "article_votes"
+
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    voter: Mapped[str] = mapped_column(String(120), primary_key=True)
+    helpful: Mapped[bool] = mapped_column(nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class ArticleReadCount(Base):
     """How often an article's page was read on one day, whatever led there (search, a plugin's link, a bookmark)."""
 

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from kb.cli import main
 from kb.errors import ValidationFailed
+from kb.models import ArticleVote
 from kb.web import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -320,7 +321,10 @@ def test_purged_article_ids_are_never_handed_out_again(site, knowledge_base) -> 
     admin = _anonymous(site)
     sign_in(admin, "root", "admin")
     first = knowledge_base.store.create({"title": "Newest", "body": "x"}, author="t")
+    knowledge_base.feedback.vote(first.id, True, "maria")
     knowledge_base.editing.purge(knowledge_base_principal(), first.id)
+    with knowledge_base.db.session() as session:  # nothing of it stays behind
+        assert session.query(ArticleVote).count() == 0
     second = knowledge_base.store.create({"title": "Next", "body": "y"}, author="t")
     assert second.id > first.id
     assert knowledge_base.workflow.transitions(second.id)[0]["status"] == "draft"
@@ -376,8 +380,6 @@ def test_the_audit_page_and_api_read_their_filters_alike(site, knowledge_base) -
 
 
 def test_team_names_for_people_and_tokens_are_ones_articles_accept(knowledge_base) -> None:
-    from kb.errors import ValidationFailed
-
     with pytest.raises(ValidationFailed, match="team"):
         knowledge_base.users.create("spacey", role="author", password=None, team="Support Team", by="t")
     user = knowledge_base.users.create("tidy", role="author", password=None, team=" support ", by="t")

@@ -91,7 +91,7 @@ def stream(searchable_kb):
         query_id = suggestion(kb, "blank receipt", [printer], False, days_ago=10)
         if n == 0:
             feedback(kb, query_id, printer, "linked", 10)
-    kb.feedback.vote(password, True)
+    kb.feedback.vote(password, True, "alice")
     return kb, {"printer": printer, "password": password, "xero": xero}
 
 

@@ -161,6 +161,12 @@ def test_article_page_shows_counts_related_articles_and_takes_votes(search_clien
     voted = search_client.post(f"/articles/{printer.slug}/helpful", data={"csrf_token": token, "helpful": "yes"})
     assert voted.status_code == 303 and searchable_kb.feedback.stats(printer.id).helpful == 1
     assert "100%" in search_client.get(f"/articles/{printer.slug}").get_data(as_text=True)
+    for answer in ("yes", "yes", "no", "no"):  # one person, one vote: again counts once, "no" replaces it
+        search_client.post(f"/articles/{printer.slug}/helpful", data={"csrf_token": token, "helpful": answer})
+    stats = searchable_kb.feedback.stats(printer.id)
+    assert (stats.helpful, stats.did_not_answer) == (0, 1)
+    searchable_kb.feedback.vote(printer.id, True, "someone-else")
+    assert searchable_kb.feedback.stats(printer.id).helpful == 1
 
 
 def test_editor_offers_existing_tags(client, store) -> None:
