@@ -27,6 +27,8 @@
     }));
     box.hidden = false;
   }
+  const status = document.getElementById("search-status");
+  function announce(element) { if (status) status.textContent = element ? element.textContent : ""; }
   function links() { return Array.from(region.querySelectorAll("a.title")); }
   function mark(index) {
     const all = links();
@@ -57,6 +59,7 @@
         if (focusFirst && links().length) mark(0); else if (hadFocus) box.focus();
         focusFirst = false;
         if (region.querySelector("#results a.title")) remember(params.get("q")); else showRecent();
+        announce(region.querySelector("#result-count, .notice"));
       } else {  // say so: an agent on a call must never be left looking at the old results
         const note = document.createElement("p");
         note.className = "notice"; note.setAttribute("role", "alert");

@@ -24,6 +24,7 @@ document.querySelectorAll("#suggestions .feedback button").forEach((button) => {
         else if (taken) b.setAttribute("aria-pressed", "false");
       });
       box.querySelector(".feedback-status").textContent = ok ? "Thanks, recorded." : "Could not record.";
+      button.focus();  // disabling it dropped the focus to the page: a keyboard user stays where they were
     }
   });
 });

@@ -73,7 +73,7 @@ def test_arrow_down_before_the_new_results_lands_on_the_new_first_result(page, s
     page.fill("#q", "")
     page.keyboard.type("forgot password")
     page.keyboard.press("ArrowDown")  # at once: the results on screen are still the printer's
-    page.wait_for_function("document.activeElement.textContent.includes('Reset your password')")
+    page.locator("#results a.title:focus", has_text="Reset your password").wait_for()
     page.keyboard.press("ArrowUp")
     assert page.evaluate("document.activeElement.id") == "q"
 
@@ -85,6 +85,8 @@ def test_slash_in_the_empty_box_arrows_in_the_filters_and_a_pasted_thread(page, 
     page.keyboard.type("blank")
     assert page.input_value("#q") == "blank"  # the shortcut, not a slash in the query
     page.locator("#results a.title").first.wait_for()
+    assert page.get_by_role("heading", level=1).inner_text() == "Search the knowledge base"
+    page.locator("#search-status", has_text="article").wait_for(state="attached")
     page.click("details.more-filters summary")
     page.focus("select[name=mode]")
     page.keyboard.press("ArrowDown")  # changes the mode; focus stays in the filters, not in the results
@@ -131,10 +133,15 @@ def test_paste_a_ticket_and_report_the_article_that_helped(page, server) -> None
     page.get_by_role("button", name="Suggest articles").click()
     suggestion = page.locator("#suggestions a.title").first
     assert suggestion.inner_text() == "Printer prints blank receipts"
-    solved = page.get_by_role("button", name="Solved it").first
+    solved = page.get_by_role("button", name="Solved it: Printer prints blank receipts")  # names its article
     solved.dblclick()  # an agent in a hurry
     page.get_by_text("Thanks, recorded.").wait_for()
     assert solved.get_attribute("aria-pressed") == "true"
+    helpful = page.get_by_role("button", name="Helpful: Printer prints blank receipts")
+    helpful.focus()
+    page.keyboard.press("Enter")  # by keyboard: the focus stays on the button, not back at the page's top
+    page.locator("[data-outcome=helpful][aria-pressed=true]").wait_for()
+    assert page.evaluate("document.activeElement.dataset.outcome") == "helpful"
     article = kb.store.get("printer-prints-blank-receipts")
     assert kb.feedback.stats(article.id).links == 1
     shot(page, "ticket")
