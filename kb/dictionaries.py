@@ -114,12 +114,15 @@ class Dictionary:
         return tuple(dict.fromkeys(t for head in heads[:2] for t in self.entries[head][:SENSES]))
 
     def knows(self, word: str) -> bool:
-        """The word is a headword, or one less an ending of up to three letters: evidence of the language.
+        """The word is a headword, an inflected form of one, or one less a short ending: evidence of the language.
 
-        Stems and compound splits are left out here, because they find something in nearly any language.
+        Stems and compound splits are left out here, because they find something in nearly any language;
+        a dictionary form is the language's own ("hasła" is Polish for "hasło").
         """
-        return word in self.entries or any(word[:-cut] in self.entries for cut in (1, 2, 3)
-                                           if len(word) - cut >= MIN_STEM)
+        if word in self.entries or any(word[:-cut] in self.entries for cut in (1, 2, 3)
+                                       if len(word) - cut >= MIN_STEM):
+            return True
+        return self._lemma is not None and self._lemma(word) in self.entries
 
     def _compound(self, word: str) -> tuple[str, ...]:
         """Two headwords glued together, the longest tail first ("værne|midler", "beschermings|middelen")."""

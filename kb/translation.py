@@ -131,16 +131,19 @@ class QueryTranslator:
         a Polish word too.  A language one stop word behind the leader still counts (Danish and Norwegian
         share most of theirs), and in a long ticket one with 60% of the leader's: a Danish e-mail can
         hold five Norwegian stop words to three Danish ones.  English as many as a candidate means no
-        translation.  With no stop words at all (a few typed words) every dictionary already in memory is
+        translation.  With one stop word or none (a few typed words) every dictionary already in memory is
         a candidate; `translate` weighs them.
         """
-        distinct = set(words)
-        counts = {lang: len(distinct & _stopwords(lang)) for lang in self._stop_languages}
+        counts = self._stop_counts(words)
         best = max(counts.values())
-        if not best:
+        if best <= 1:  # one stop word says little: "go" is Polish, "min" Danish and English
             return sorted(self._loaded)
         floor = max(1, min(best - 1, math.ceil(best * RELATED_SHARE)), counts[TARGET] + 1)
         return sorted(lang for lang in self._files if counts[lang] >= floor)
+
+    def _stop_counts(self, words: Iterable[str]) -> dict[str, int]:
+        distinct = set(words)
+        return {lang: len(distinct & _stopwords(lang)) for lang in self._stop_languages}
 
     def _english(self) -> frozenset[str]:
         """Every word the loaded dictionaries translate into: the English a typed query would use."""
@@ -156,10 +159,10 @@ class QueryTranslator:
             return None
         if language in self._files:
             return self._translate(words, language)
-        if not self._stop_words.isdisjoint(words):
+        if max(self._stop_counts(words).values()) > 1:
             options = [self._translate(words, lang) for lang in self.candidates(words)]
             return max((t for t in options if t.translated), key=lambda t: t.coverage, default=None)
-        # Typed words without stop words: translate only what reads less like English than like the language.
+        # A few typed words: translate only what reads less like English than like the language.
         content = [w for w in words if w.isalpha()]  # codes and numbers read the same in every language
         english = self._english()
         english_share = sum(w in english for w in content) / max(1, len(content))

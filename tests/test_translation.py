@@ -211,6 +211,15 @@ def test_installed_freedict_dictionaries_translate_real_questions() -> None:
     for question in ("Czy dzieci mogą wrócić do szkoły?", "Hvor længe skal mine børn blive hjemme?"):
         assert "child" not in translator.translate(question).text.split()
         assert "child" in with_forms.translate(question).text.split(), question
+    # A few typed words in their inflected forms, and a single stop word another language shares ("go")
+    for language in ("da", "nl", "pl", "fi"):
+        with_forms.dictionary(language)
+    typed = {"resetowanie hasła": ("pl", "password"), "Norbly Go kaatuu käynnistyksessä Androidilla": ("fi", "fall")}
+    for query, (language, english) in typed.items():
+        translation = with_forms.translate(query)
+        assert translation is not None and translation.language == language, (query, translation)
+        assert english in translation.text.split(), (query, translation)
+    assert with_forms.translate("printer on fire") is None  # English with one shared stop word stays English
 
 
 def test_the_api_and_the_search_page_say_how_the_question_was_translated(translating_kb) -> None:
