@@ -208,7 +208,7 @@ def test_the_audit_log_records_each_change_with_the_right_user(site, knowledge_b
         ("rita", "article.updated", 2, 3), ("root", "article.purged", 3, None)]
     assert entries[2].detail["status_from"] == "in_review" and entries[2].detail["status"] == "published"
     assert knowledge_base.store.find_slug("refunds") is None
-    rows = list(csv.reader(io.StringIO(admin.get("/admin/audit.csv").get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(admin.get("/admin/audit.csv").data.decode("utf-8-sig"))))
     assert rows[0][:5] == ["id", "at", "actor", "actor_kind", "action"]
     assert ["root", "user", "article.purged"] in [r[2:5] for r in rows]
     api = admin.get("/api/v1/audit?action=article.purged&format=csv")

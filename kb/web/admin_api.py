@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, jsonify, request
 
 from kb.errors import ValidationFailed
 from kb.web.api import api, article_response
 from kb.web.current import kb, principal
+from kb.web.downloads import csv_download
 from kb.web.requests import audit_query, json_object, reject_unknown
 
 USER_FIELDS = {"username", "password", "role", "team", "display_name"}
@@ -61,8 +62,7 @@ def audit_log() -> Response:
     """The audit log, newest first; ?format=csv streams all matching entries as CSV, oldest first."""
     query = audit_query()
     if request.args.get("format") == "csv":
-        return Response(stream_with_context(kb().audit.csv_rows(query)), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
+        return csv_download(kb().audit.csv_rows(query), "audit-log.csv")
     entries, total = kb().audit.list(query)
     return jsonify({"entries": [e.to_dict() for e in entries], "total": total, "page": query.page,
                     "per_page": query.per_page})

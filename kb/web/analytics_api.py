@@ -10,6 +10,7 @@ from kb.analytics.window import MAX_DAYS, Table, Window
 from kb.errors import NotFound
 from kb.web.api import api
 from kb.web.current import kb
+from kb.web.downloads import csv_download
 from kb.web.errors import BadRequest
 from kb.web.requests import int_arg
 
@@ -29,10 +30,7 @@ def window_from_args() -> Window:
 
 def csv_response(table: Table, window: Window) -> Response:
     """A table as a CSV download named after the report and its window."""
-    response = Response(table.to_csv(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = (f'attachment; filename="kb-{table.name}-{window.since.isoformat()}-'
-                                               f'{window.until.isoformat()}.csv"')
-    return response
+    return csv_download(table.to_csv(), f"kb-{table.name}-{window.since.isoformat()}-{window.until.isoformat()}.csv")
 
 
 def build_report(name: str, window: Window) -> Table:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, redirect, render_template, request, url_for
 
 from kb.errors import ValidationFailed
 from kb.store import ArticleQuery
 from kb.web.change_pages import open_changes
 from kb.web.current import kb, principal
+from kb.web.downloads import csv_download
 from kb.web.pages import pages
 from kb.web.requests import audit_query
 
@@ -94,6 +95,4 @@ def audit() -> str:
 @pages.get("/admin/audit.csv")
 def audit_csv() -> Response:
     """The (filtered) audit log as CSV, oldest first."""
-    rows = kb().audit.csv_rows(audit_query())
-    return Response(stream_with_context(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
+    return csv_download(kb().audit.csv_rows(audit_query()), "audit-log.csv")
