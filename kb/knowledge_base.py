@@ -88,6 +88,8 @@ class KnowledgeBase:
             state["database"]["articles"] = self.db.article_count()
             state["database"]["generation"] = self.db.generation()
         if self.indexes is not None:
+            if database_ok:
+                self.indexes.sync()  # figures as of now, and a build another process broke shows up
             state["index"] = self.indexes.status()
         state["ok"] = database_ok and (self.indexes is None or state["index"]["ok"])
         return state

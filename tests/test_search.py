@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 
@@ -137,7 +138,8 @@ def test_reindex_swaps_a_new_build_in(kb) -> None:
     assert titles(kb.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
 
 
-@pytest.mark.parametrize("damage", ["delete", "corrupt-manifest", "corrupt-semantic", "wrong-model"])
+@pytest.mark.parametrize("damage", ["delete", "corrupt-manifest", "corrupt-semantic", "wrong-model",
+                                    "database-restored", "current-is-a-folder"])
 def test_missing_corrupt_or_mismatched_index_is_rebuilt_on_start(kb, settings, damage: str) -> None:
     build = (settings.index_dir / "current").resolve()
     kb.close()
@@ -148,15 +150,50 @@ def test_missing_corrupt_or_mismatched_index_is_rebuilt_on_start(kb, settings, d
     elif damage == "corrupt-semantic":
         for path in (build / "semantic").iterdir():
             path.write_bytes(b"garbage")
-    else:
+    elif damage == "wrong-model":
         manifest = (build / "manifest.json").read_text().replace('"fake', '"other-model')
         (build / "manifest.json").write_text(manifest)
+    elif damage == "database-restored":  # an older copy of the database: the index is ahead of it
+        manifest = json.loads((build / "manifest.json").read_text())
+        (build / "manifest.json").write_text(json.dumps({**manifest, "generation": 10_000}))
+        (build / "keyword.generation").write_text("10000")
+    else:  # a backup copy turned the `current` link into a folder
+        (settings.index_dir / "current").unlink()
+        shutil.copytree(build, settings.index_dir / "current")
     reopened = open_knowledge_base(settings)
     try:
         assert reopened.health()["index"]["ok"]
         assert titles(reopened.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
     finally:
         reopened.close()
+
+
+def test_new_changes_after_a_database_restore_are_searchable(kb, settings) -> None:
+    build = (settings.index_dir / "current").resolve()
+    kb.close()
+    manifest = json.loads((build / "manifest.json").read_text())  # as if the index had seen later changes
+    (build / "manifest.json").write_text(json.dumps({**manifest, "generation": manifest["generation"] + 50}))
+    (build / "keyword.generation").write_text(str(manifest["generation"] + 50))
+    reopened = open_knowledge_base(settings)
+    try:
+        reopened.store.create({"title": "Restored base article", "body": "yyrestore", "status": "published"},
+                              author="x")
+        reopened.indexes.sync(force=True)
+        assert titles(reopened.search.search("yyrestore", mode="keyword")) == ["Restored base article"]
+    finally:
+        reopened.close()
+
+
+def test_an_unusable_build_swapped_in_while_running_keeps_the_old_one_answering(kb, settings) -> None:
+    (settings.index_dir / "current").unlink()  # someone deleted the index, or another model built one
+    kb.indexes.sync(force=True)
+    health = kb.health()
+    assert not health["ok"] and health["index"]["state"].startswith("stale: no current index build")
+    assert titles(kb.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
+    kb.store.create({"title": "Written meanwhile", "body": "zzmeanwhile", "status": "published"}, author="x")
+    kb.indexes.reindex()
+    kb.indexes.sync(force=True)
+    assert kb.health()["ok"] and titles(kb.search.search("zzmeanwhile", mode="keyword")) == ["Written meanwhile"]
 
 
 def test_hostile_queries_do_not_fail(kb) -> None:

@@ -81,6 +81,9 @@ class IndexFolder:
         link = self.root / f".current-{os.getpid()}"
         link.unlink(missing_ok=True)
         link.symlink_to(build.name)
+        if self.current.is_dir() and not self.current.is_symlink():
+            # A copy (rsync, a restored backup) made the link a folder: a rename cannot replace a folder.
+            self.current.rename(self.root / f"stray-current-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
         os.replace(link, self.current)
         keep = {build.resolve(), previous} if previous else {build.resolve()}
         for old in self.root.glob("build-*"):

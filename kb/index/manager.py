@@ -65,6 +65,7 @@ class IndexManager:
         self._build: Path | None = None
         self._checked = 0.0
         self._seen: set[int] = set()  # change ids applied recently (see ArticleStore.changed_since)
+        self.problem = ""  # why the current build on disk could not be loaded, while the old one answers
         self._lock = threading.RLock()
 
     # -- opening and building ----------------------------------------------
@@ -94,6 +95,12 @@ class IndexManager:
                  manifest.keyword_schema)
         if found != expected:
             raise IndexUnavailable(f"index built for {found}, this process needs {expected}")
+        database = self.store.db.generation()
+        if manifest.generation > database or read_generation(build / "keyword.generation") > database:
+            # The database was restored from a backup: changes the index holds are gone, and the next ones
+            # would reuse their generations and be skipped.
+            raise IndexUnavailable(f"index reflects database generation {manifest.generation}, "
+                                   f"the database is at {database}")
         semantic = SemanticIndex.load(build / "semantic", expected_dim=self.embedder.dim)
         keyword = KeywordIndex.open(build / "keyword")
         chunks, articles = _read_chunks(build / "chunks.jsonl")
@@ -101,7 +108,7 @@ class IndexManager:
         # its files close when the last reference goes.
         self.keyword, self.semantic, self.chunks, self.articles = keyword, semantic, chunks, articles
         self.manifest, self.generation, self._build = manifest, manifest.generation, build
-        self._seen = set()
+        self._seen, self.problem = set(), ""
 
     def build(self, progress: Callable[[int, int], None] | None = None) -> Path:
         """Build both indexes of every article into a new folder (not yet active)."""
@@ -155,14 +162,26 @@ class IndexManager:
             return False
         with self._lock:
             self._checked = now
-            if self.folder.current_build() != self._build:
-                self._load(self.folder.current_build())  # another process swapped in a new build
+            if self.folder.current_build() != self._build and not self._follow_swap():
+                return False  # keep answering from the loaded build; /healthz says why it is stale
             generation, changed = self.store.changed_since(self.generation, self._seen)
             if changed:
                 self._apply(changed)
             self.generation = generation
             self._sync_keyword()
             return bool(changed)
+
+    def _follow_swap(self) -> bool:
+        """Load the build another process swapped in; False (and a reason for /healthz) when it is unusable."""
+        try:
+            self._load(self.folder.current_build())
+        except IndexUnavailable as exc:
+            if self.problem != str(exc):
+                log.error("the current index is unusable (%s); still answering from the loaded build: "
+                          "run `python -m kb reindex`", exc)
+            self.problem = str(exc)
+            return False
+        return True
 
     def _apply(self, article_ids: list[int]) -> dict[int, list[Chunk]]:
         assert self.semantic is not None
@@ -203,7 +222,8 @@ class IndexManager:
         """Index facts for /healthz."""
         if self.manifest is None:
             return {"ok": False, "state": "not loaded"}
-        return {"ok": True, "model": self.embedder.name, "dim": self.embedder.dim,
+        problem = {"state": f"stale: {self.problem}"} if self.problem else {}
+        return {"ok": not self.problem, **problem, "model": self.embedder.name, "dim": self.embedder.dim,
                 "build": self.manifest.build_id, "built_at": self.manifest.built_at,
                 "generation": self.generation, "chunks": len(self.chunks), "articles": len(self.articles)}
 
