@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kb.config import load_settings
 from kb.content_io import export_directory, import_directory
+from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
 
 Command = Callable[[argparse.Namespace], int]
@@ -25,6 +26,19 @@ def command(
         COMMANDS[name] = (func, configure, help_text)
         return func
     return register
+
+
+def bounded(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from low to high (argparse then says what was wrong, exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low:,} and {high:,}")
+        return value
+    return parse
 
 
 def cli_actor() -> str:
@@ -94,7 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (OSError, KBError) as exc:  # a folder that is not there or not writable, a bad model name
+        print(f"error: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
+        return 1
 
 
 def _eval_args(parser: argparse.ArgumentParser) -> None:
@@ -122,6 +140,10 @@ def _progress_bar(enabled: bool):  # noqa: ANN202
 def cmd_eval(args: argparse.Namespace) -> int:
     from kb.evaluation import ALL_MODES, run_eval, search_ranker, suggest_ranker
 
+    if not (args.dataset / "corpus.jsonl").is_file():
+        print(f"error: {args.dataset} is not a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)",
+              file=sys.stderr)
+        return 2
     settings = load_settings()
     cache = settings.cache_dir or Path.home() / ".cache" / "kb"
     settings = settings.with_overrides(cache_dir=cache, embedding_model=args.model or settings.embedding_model)
@@ -168,10 +190,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def _bench_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--articles", type=int, default=10_000, help="size of the synthetic base")
-    parser.add_argument("--queries", type=int, default=300, help="queries per search mode")
+    parser.add_argument("--articles", type=bounded(10, 1_000_000), default=10_000, help="size of the synthetic base")
+    parser.add_argument("--queries", type=bounded(1, 100_000), default=300, help="queries per search mode")
     parser.add_argument("--model", help="embedding model (default: KB_EMBEDDING_MODEL)")
-    parser.add_argument("--log-rows", type=int, default=1_000_000,
+    parser.add_argument("--log-rows", type=bounded(0, 100_000_000), default=1_000_000,
                         help="logged queries behind the analytics page figures (0: skip them)")
 
 
@@ -255,12 +277,16 @@ def cmd_revoke_token(args: argparse.Namespace) -> int:
 
     kb = _open(with_search=False)
     try:
+        before = {t.id: t for t in kb.tokens.list()}.get(args.id)
         token = kb.tokens.revoke(args.id, by=cli_actor())
     except NotFound as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     finally:
         kb.close()
+    if before is not None and before.revoked_at is not None:
+        print(f"token {token.id} '{token.name}' was already revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC")
+        return 0
     print(f"revoked token {token.id} '{token.name}' ({token.prefix}…)")
     return 0
 

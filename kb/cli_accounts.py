@@ -25,11 +25,17 @@ def _create_user_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--if-missing", action="store_true", help="do nothing (exit 0) if the user exists")
 
 
+def _from_env(name: str) -> str:
+    if name not in os.environ:
+        raise KBError(f"the environment variable {name} is not set")
+    return os.environ[name]
+
+
 def _password(args: argparse.Namespace) -> tuple[str | None, bool]:
     if args.sso_only:
         return None, False
     if args.password_env:
-        return os.environ.get(args.password_env, ""), False
+        return _from_env(args.password_env), False
     if args.generate_password or not sys.stdin.isatty():
         return secrets.token_urlsafe(18), True
     first = getpass.getpass("Password: ")
@@ -83,7 +89,8 @@ def _set_password_args(parser: argparse.ArgumentParser) -> None:
 def cmd_set_password(args: argparse.Namespace) -> int:
     kb = _open(with_search=False)
     try:
-        password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass("Password: ")
+        kb.users.get(args.username.lower())  # an unknown name is said before a password is asked for
+        password = _from_env(args.password_env) if args.password_env else getpass.getpass("Password: ")
         kb.users.update(args.username.lower(), by=cli_actor(), password=password)
     except KBError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from kb.analytics import default_window
-from kb.cli import _open, command
+from kb.cli import _open, bounded, command
 
 
 def _purge_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--days", type=int, help="keep this many days (default: KB_QUERY_LOG_RETENTION_DAYS)")
+    parser.add_argument("--days", type=bounded(1, 36_500),
+                        help="keep this many days (default: KB_QUERY_LOG_RETENTION_DAYS)")
 
 
 @command("purge-logs", "delete logged searches and suggestions older than the retention period", _purge_args)
@@ -26,7 +27,8 @@ def cmd_purge_logs(args: argparse.Namespace) -> int:
 
 
 def _drift_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--days", type=int, default=30, help="compare this many days with the same span before")
+    parser.add_argument("--days", type=bounded(1, 3_650), default=30,
+                        help="compare this many days with the same span before")
     parser.add_argument("--dry-run", action="store_true", help="list the drifting articles, flag nothing")
 
 
@@ -49,8 +51,9 @@ def cmd_analytics_drift(args: argparse.Namespace) -> int:
 
 
 def _bench_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rows", type=int, default=1_000_000, help="logged queries to fill the log with")
-    parser.add_argument("--articles", type=int, default=1_000, help="size of the synthetic base")
+    parser.add_argument("--rows", type=bounded(1, 100_000_000), default=1_000_000,
+                        help="logged queries to fill the log with")
+    parser.add_argument("--articles", type=bounded(10, 1_000_000), default=1_000, help="size of the synthetic base")
 
 
 @command("bench-analytics", "print query-logging overhead and analytics page times as JSON lines", _bench_args)

@@ -55,3 +55,35 @@ def test_export_onto_a_file_fails_clearly(env: Path, capsys: pytest.CaptureFixtu
     (env / "afile").write_text("x")
     assert main(["export", str(env / "afile")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["purge-logs", "--days", "-5"], ["purge-logs", "--days", "99999999999"], ["bench", "--articles", "0"],
+    ["bench", "--queries", "0"], ["analytics-drift", "--days", "x"],
+])
+def test_out_of_range_numbers_are_refused_before_anything_runs(env: Path, argv: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2 and "error:" in capsys.readouterr().err
+
+
+def test_commands_on_missing_or_unwritable_paths_say_so_without_a_traceback(env: Path, capsys) -> None:
+    assert main(["eval", str(env / "nope")]) == 2
+    assert "is not a BEIR folder" in capsys.readouterr().err
+    (env / "file").write_text("x")
+    assert main(["export", str(env / "file" / "out")]) == 1  # a file where a folder should be
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_account_commands_check_names_and_variables_first(env: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("KB_NO_SUCH_VAR", raising=False)
+    assert main(["create-user", "erin", "--role", "reader", "--password-env", "KB_NO_SUCH_VAR"]) == 2
+    assert "KB_NO_SUCH_VAR is not set" in capsys.readouterr().err
+    monkeypatch.setattr("getpass.getpass", lambda prompt: pytest.fail("asked for a password for nobody"))
+    assert main(["set-password", "nobody"]) == 2
+    assert "nobody" in capsys.readouterr().err
+    assert main(["create-token", "--name", "zendesk", "--scope", "suggest"]) == 0
+    capsys.readouterr()
+    assert main(["revoke-token", "1"]) == 0 and "revoked token 1" in capsys.readouterr().out
+    assert main(["revoke-token", "1"]) == 0 and "already revoked" in capsys.readouterr().out
