@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -141,6 +142,15 @@ def test_stale_save_gets_409_with_what_changed(client) -> None:
 def test_bad_create_is_refused_and_stores_nothing(client, body, status, code) -> None:
     response = client.post("/api/v1/articles", data=body, content_type="application/json")
     assert_error(response, status, code)
+    assert client.get("/api/v1/articles?status=").json["total"] == 0
+
+
+def test_a_chunked_body_over_the_limit_is_413_too(client) -> None:
+    body = json.dumps({"title": "x", "body": "y" * 200_000}).encode()
+    response = client.post("/api/v1/articles", input_stream=io.BytesIO(body), content_type="application/json",
+                           headers={"Transfer-Encoding": "chunked"},  # no Content-Length to refuse it by
+                           environ_overrides={"wsgi.input_terminated": True})  # as gunicorn marks chunked input
+    assert_error(response, 413, "request_entity_too_large")
     assert client.get("/api/v1/articles?status=").json["total"] == 0
 
 

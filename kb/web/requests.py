@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask import request
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from kb.audit import AuditQuery
 from kb.errors import PreconditionRequired, ValidationFailed
@@ -17,7 +18,12 @@ _ETAG = re.compile(r'^"?(\d+)"?$')  # strong only: If-Match compares strongly (R
 
 
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object, or BadRequest."""
+    """The request body as a JSON object, or BadRequest (413 when it is over the size limit)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    # A chunked body has no length to refuse up front: werkzeug stops reading at the limit and hands on
+    # the cut-off start, which would read as "bad JSON".
+    if request.content_length is None and limit and len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
     data = request.get_json(silent=True, force=True)
     if data is None:
         raise BadRequest("request body must be valid JSON")
