@@ -19,7 +19,7 @@ from kb.fusion import (
     top_keys,
 )
 from kb.index.base import Filters, Hit
-from kb.index.keyword import match_spans, query_terms
+from kb.index.keyword import match_spans, query_codes, query_terms
 from kb.index.manager import IndexManager
 from kb.snippets import make_snippet
 from kb.translation import TARGET, QueryTranslator, Translation
@@ -51,6 +51,10 @@ class FusionConfig:
     # factor: a Danish agent sees the Danish article before the English one of the same score, never
     # before a clearly better one.
     preferred_language_boost: float = 1.1
+    # A query of identifiers only ("ERR-4012") that the keyword engine matched exactly: the embeddings
+    # of a bare code are noise, so the keyword side gets this weight (a code found in one article's body
+    # ranked 7th-9th at the default).
+    code_weight: float = 0.8
     rrf_k: float = 60.0
     fetch: int = 100  # chunks fetched from each engine before fusing
 
@@ -194,6 +198,9 @@ class SearchEngine:
 
     def keyword_weight(self, query: str, keyword: list[Hit]) -> float:
         """The keyword engine's weight for this query: the configured one, less when few query words matched."""
+        codes = query_codes(query)
+        if codes and keyword and set(codes) <= set(keyword[0].matched_terms):
+            return self.config.code_weight  # an agent typed codes the best chunk holds exactly: they decide
         terms = len(query_terms(query))
         coverage = max((len(h.matched_terms) for h in keyword), default=0) / max(1, terms)
         return self.config.keyword_weight * min(1.0, coverage / self.config.full_coverage)

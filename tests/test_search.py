@@ -76,6 +76,23 @@ def test_the_article_titled_with_a_code_outranks_ones_that_mention_it(kb) -> Non
         assert titles(kb.search.search("PAY-2071", mode=mode))[0] == "Card payments fail with PAY-2071", mode
 
 
+def test_a_bare_code_finds_the_one_article_that_holds_it_in_hybrid(kb) -> None:
+    for code in ("zwfbe3df34x", "xzwfbe3df34", "zwfbe3df3", "wfbe3df34"):  # what the (fake) embeddings prefer
+        kb.store.create({"title": code, "status": "published", "body": code}, author="x")
+    kb.store.create({"title": "Calendar notes", "status": "published",
+                     "body": "## Known values\n\nAfter a reset the device reports zwfbe3df34 in its calendar log, "
+                             "then syncs the events again within a minute."}, author="x")
+    assert titles(kb.search.search("zwfbe3df34", mode="semantic"))[0] != "Calendar notes"
+    assert titles(kb.search.search("zwfbe3df34"))[0] == "Calendar notes"
+    # With e5 on the shipped base such a code ranked 10th: the bare code's embedding is noise, so the
+    # keyword side decides when the codes are all the query says and the best chunk holds them.
+    engine, no_filters = kb.search, Filters()
+    hits = engine._keyword("zwfbe3df34", no_filters, None, ())
+    assert engine.keyword_weight("zwfbe3df34", hits) == engine.config.code_weight
+    mixed = engine._keyword("zwfbe3df34 calendar sync", no_filters, None, ())
+    assert engine.keyword_weight("zwfbe3df34 calendar sync", mixed) < engine.config.code_weight
+
+
 def test_a_cyrillic_section_links_to_its_own_heading(kb) -> None:
     kb.store.create({"title": "Принтер печатает пустые чеки", "body": "## Решение\n\nОбновите `PRN-7001`.\n",
                      "status": "published", "language": "ru"}, author="x")

@@ -43,7 +43,7 @@ from kb.index.keyword_store import (
     _unusable,
 )
 
-__all__ = ["SCHEMA_VERSION", "KeywordIndex", "match_spans", "query_terms"]
+__all__ = ["SCHEMA_VERSION", "KeywordIndex", "match_spans", "query_codes", "query_terms"]
 
 logger = logging.getLogger(__name__)
 LOCK_TIMEOUT = 30.0  # a background merge may hold Whoosh's write lock for a while
@@ -234,3 +234,9 @@ def query_terms(query: str, language: str | None = None) -> tuple[str, ...]:
     stop = set().union(*(_stopwords(lang) for lang in _query_languages(words, language)))
     idents = [t for t, is_ident in tokens if is_ident]
     return tuple(dict.fromkeys([*idents, *(w for w in words if w not in stop)]))
+
+
+def query_codes(query: str) -> tuple[str, ...]:
+    """The identifiers of a query when it is nothing else ("ERR-4012", "0x80070005 PRN-6004"), else ()."""
+    tokens = [(t, is_ident) for t, is_ident in _query_tokens(query[:MAX_QUERY_CHARS]) if t.strip()]
+    return tuple(t for t, _ in tokens) if tokens and all(is_ident for _, is_ident in tokens) else ()
