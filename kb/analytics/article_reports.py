@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from kb.analytics.query_log import MISSED
 from kb.analytics.window import Table, Window
 from kb.article_reads import ArticleReads
 from kb.db import Database
@@ -75,7 +76,7 @@ class ArticleReports:
                 Q.clicked_article_id.in_(list(new)), Q.day >= since, Q.query_key != "")
                 .group_by(Q.clicked_article_id, Q.query_key).limit(MAX_KEYS)).all()
             first_miss = dict(session.execute(select(Q.query_key, func.min(Q.at)).where(
-                Q.query_key.in_({key for _, key in opened}), Q.result_count == 0, Q.at >= window.start,
+                Q.query_key.in_({key for _, key in opened}), MISSED, Q.at >= window.start,
                 Q.kind == "search").group_by(Q.query_key)).all())
         rows = [{"query": key, "first_not_found": iso(first_miss[key]), "article_id": article_id,
                  "slug": new[article_id].slug, "title": new[article_id].title,

@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from kb.analytics.cluster import agglomerate, central_order
+from kb.analytics.query_log import MISSED
 from kb.analytics.window import Window, day_of
 from kb.db import Database
 from kb.models import QueryLogEntry, SuggestQuery
@@ -79,6 +80,8 @@ def suggest_title(text: str) -> str:
 
 def trend(days: list[date], window: Window) -> tuple[tuple[int, ...], str]:
     """Occurrences per period of the window (weeks when it spans two or more) and a word for the direction."""
+    if window.days < 2:  # one day has no earlier part to compare with
+        return (len(days),), "steady"
     periods = max(2, min(8, window.days // 7))
     counts = [0] * periods
     for day in days:
@@ -105,11 +108,14 @@ class GapFinder:
 
     def items(self, window: Window) -> list[GapItem]:
         """The most recent distinct unanswered searches and abstained tickets of the window."""
-        where = (Q.kind == "search", Q.result_count == 0, Q.day >= window.since, Q.day <= window.until,
-                 Q.query_key != "")
+        where = (Q.kind == "search", MISSED, Q.day >= window.since, Q.day <= window.until, Q.query_key != "")
         with self.db.session() as session:
             keys = session.execute(select(Q.query_key, func.count(), func.max(Q.at)).where(*where)
                                    .group_by(Q.query_key).order_by(func.max(Q.at).desc()).limit(MAX_SEARCHES)).all()
+            # A query answered since its last miss (an article was written, someone opened a result) is closed.
+            answered = dict(session.execute(select(Q.query_key, func.max(Q.at)).where(
+                Q.kind == "search", ~MISSED, Q.query_key.in_([k for k, _, _ in keys])).group_by(Q.query_key)).all())
+            keys = [(k, n, last) for k, n, last in keys if not (k in answered and answered[k] > last)]
             per_day: dict[str, list[date]] = {}
             for key, day, n in session.execute(select(Q.query_key, Q.day, func.count()).where(
                     *where, Q.query_key.in_([k for k, _, _ in keys])).group_by(Q.query_key, Q.day)):

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 
 from kb.db import Database
 from kb.models import QueryLogEntry, SearchCount, SuggestionCount, SuggestQuery, utcnow
@@ -31,6 +31,11 @@ def clean_filters(filters: Mapping[str, object]) -> dict[str, object]:
             return [mask(v) for v in value][:20]
         return value
     return {name: mask(value) for name, value in filters.items() if value not in (None, "", (), [])}
+
+
+# A search "found nothing" when nothing credible was shown and the agent opened nothing either: a result
+# someone opened answered it, whatever the confidence said.
+MISSED = and_(QueryLogEntry.result_count == 0, QueryLogEntry.clicked_article_id.is_(None))
 
 
 @dataclass(frozen=True)

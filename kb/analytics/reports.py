@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
+from kb.analytics.query_log import MISSED
 from kb.analytics.window import Table, Window, day_of, ratio
 from kb.db import Database
 from kb.models import QueryLogEntry, SuggestQuery
@@ -35,7 +36,7 @@ class SearchReports:
     def daily(self, window: Window) -> Table:
         """Per day: searches, searches with no result, searches after which a result was opened, suggestions."""
         rows = {d: {"day": d.isoformat(), **dict.fromkeys(DAILY_COLUMNS[1:], 0)} for d in window.each_day()}
-        no_result = func.sum(case((Q.result_count == 0, 1), else_=0))
+        no_result = func.sum(case((MISSED, 1), else_=0))
         with self.db.session() as session:
             for day, searches, empty, clicked in session.execute(
                     select(Q.day, func.count(), no_result, func.count(Q.clicked_article_id))
@@ -52,7 +53,7 @@ class SearchReports:
     def top_queries(self, window: Window, limit: int = 20) -> Table:
         """The most frequent searches, with how often a result was opened and how often nothing was found."""
         count = func.count().label("n")
-        no_result = func.sum(case((Q.result_count == 0, 1), else_=0))
+        no_result = func.sum(case((MISSED, 1), else_=0))
         with self.db.session() as session:
             found = session.execute(select(Q.query_key, count, func.count(Q.clicked_article_id), no_result)
                                     .where(*_search_in(window), Q.query_key != "").group_by(Q.query_key)
@@ -66,7 +67,7 @@ class SearchReports:
         count = func.count().label("n")
         with self.db.session() as session:
             misses = session.execute(select(Q.query_key, count, func.max(Q.at))
-                                     .where(*_search_in(window), Q.result_count == 0, Q.query_key != "")
+                                     .where(*_search_in(window), MISSED, Q.query_key != "")
                                      .group_by(Q.query_key).order_by(count.desc(), Q.query_key).limit(limit)).all()
             tickets = session.execute(select(SuggestQuery.query_text, SuggestQuery.created_at)
                                       .where(*_suggest_in(window), SuggestQuery.abstained.is_(True))
@@ -78,7 +79,7 @@ class SearchReports:
 
     def totals(self, window: Window) -> dict[str, int]:
         """Searches, those with no result, with a result, and with a result opened; suggestions and abstentions."""
-        no_result = func.sum(case((Q.result_count == 0, 1), else_=0))
+        no_result = func.sum(case((MISSED, 1), else_=0))
         abstained = func.sum(case((SuggestQuery.abstained.is_(True), 1), else_=0))
         with self.db.session() as session:
             searches, empty, clicked = session.execute(
