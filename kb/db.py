@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,13 +109,19 @@ class Database:
             return session.scalar(select(func.count(Article.id))) or 0
 
     def ping(self) -> bool:
-        """True when the database answers."""
+        """True when the database answers and would take a write (not a read-only or deleted file, no replica)."""
         try:
             with self.engine.connect() as connection:
+                if self.engine.dialect.name == "postgresql":
+                    return connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
                 connection.exec_driver_sql("SELECT 1")
-            return True
         except Exception:
             return False
+        if self.url.startswith("sqlite:///"):
+            # A deleted file goes on answering through open connections, and every write is lost with it.
+            path = Path(self.url.removeprefix("sqlite:///"))
+            return path.is_file() and os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        return True
 
     def dispose(self) -> None:
         """Close pooled connections."""

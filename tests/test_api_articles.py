@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -192,6 +194,23 @@ def test_healthz_reports_database(client) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200
     assert health.json["database"] == {"ok": True, "dialect": "sqlite", "articles": 1, "generation": 1}
+
+
+def test_healthz_fails_when_the_database_file_cannot_take_writes(client, settings) -> None:
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    path.rename(path.with_suffix(".moved"))  # deleted under a running app: saves would vanish with it
+    try:
+        assert client.get("/healthz").status_code == 503
+    finally:
+        path.with_suffix(".moved").rename(path)
+    assert client.get("/healthz").status_code == 200
+    path.chmod(0o444)  # read-only: every save would be a 500
+    try:
+        if os.access(path, os.W_OK):
+            pytest.skip("running as a user who may write read-only files")
+        assert client.get("/healthz").json["database"]["ok"] is False
+    finally:
+        path.chmod(0o644)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/articles/%C2%B2", "/api/v1/articles/99999999999999999999999",
