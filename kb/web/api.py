@@ -49,7 +49,7 @@ def list_articles() -> Response:
         status = "published"
     query = ArticleQuery(
         tag=normalise_tag(request.args.get("tag", "")) or None, status=status,
-        languages=languages_arg(kb().store.languages()),
+        languages=languages_arg(kb().store.languages),
         team=request.args.get("team") or None, owner=request.args.get("owner") or None,
         page=int_arg("page", 1), per_page=int_arg("per_page", 20, maximum=100),
     )

@@ -72,7 +72,7 @@ def _listable(status: str) -> str:
 def index() -> str:
     """Published articles, filterable by tag, language and team."""
     query = ArticleQuery(
-        tag=normalise_tag(request.args.get("tag", "")) or None, languages=languages_arg(kb().store.languages()),
+        tag=normalise_tag(request.args.get("tag", "")) or None, languages=languages_arg(kb().store.languages),
         team=request.args.get("team") or None, status=_listable(request.args.get("status") or "published"),
         page=int_arg("page", 1), per_page=25,
     )

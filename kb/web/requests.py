@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import current_app, request
@@ -63,11 +63,14 @@ def list_arg(*names: str) -> tuple[str, ...]:
     return ()
 
 
-def languages_arg(known: Iterable[str]) -> tuple[str, ...]:
-    """The lang= (or language=) filter as the articles spell it ("EN", "da-DK" → en, da); 400 for a non-code."""
+def languages_arg(known: Callable[[], Iterable[str]]) -> tuple[str, ...]:
+    """The lang= (or language=) filter as the articles spell it ("EN", "da-DK" → en, da); 400 for a non-code.
+
+    `known` lists the languages articles use; it is asked only when there is a filter (a query each time).
+    """
     requested = list_arg("lang", "language")
     try:
-        return resolve_languages(requested, known) if requested else ()
+        return resolve_languages(requested, known()) if requested else ()
     except ValidationFailed as exc:
         raise BadRequest(exc.message, parameter="lang") from None
 

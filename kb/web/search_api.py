@@ -29,7 +29,7 @@ register_status(SearchUnavailable, 503)
 def filters_from_args() -> Filters:
     """Filters from repeated or comma-separated tag, team and lang parameters; readers see published only."""
     return Filters(tags=tuple(normalise_tag(t) for t in list_arg("tag")), teams=list_arg("team"),
-                   languages=languages_arg(kb().store.languages()))
+                   languages=languages_arg(kb().store.languages))
 
 
 def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchResponse:
