@@ -21,6 +21,7 @@ from pathlib import Path
 from whoosh.lang.stopwords import stoplists
 
 from kb.dictionaries import ISO3, Dictionary, dictionary_files, read_dictd
+from kb.index.keyword import query_codes
 from kb.index.keyword_analysis import _stopwords, _words
 from kb.lemmas import Lemmatizer
 
@@ -155,8 +156,8 @@ class QueryTranslator:
     def translate(self, text: str, language: str | None = None) -> Translation | None:
         """English words for a query in another language; None when it reads as English or has no dictionary."""
         words = _words(text)
-        if language and language.lower().startswith(TARGET):
-            return None
+        if (language and language.lower().startswith(TARGET)) or query_codes(text):
+            return None  # codes read the same in every language: "SAML-1011" holds no Danish verb "saml"
         if language in self._files:
             return self._translate(words, language)
         if max(self._stop_counts(words).values()) > 1:

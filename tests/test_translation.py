@@ -220,6 +220,7 @@ def test_installed_freedict_dictionaries_translate_real_questions() -> None:
         assert translation is not None and translation.language == language, (query, translation)
         assert english in translation.text.split(), (query, translation)
     assert with_forms.translate("printer on fire") is None  # English with one shared stop word stays English
+    assert with_forms.translate("SAML-1011") is None  # a code, not the Danish verb "saml"
 
 
 def test_the_api_and_the_search_page_say_how_the_question_was_translated(translating_kb) -> None:
