@@ -15,8 +15,10 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kb.errors import KBError
 from kb.models import Article, Change
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -60,6 +62,17 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision; several workers starting together take turns."""
+        try:
+            self._migrate()
+        except (OperationalError, PermissionError) as exc:
+            if not self.url.startswith("sqlite:///"):
+                raise
+            path = Path(self.url.removeprefix("sqlite:///"))
+            # SQLite only says "unable to open database file": name the file and the likely cause.
+            raise KBError(f"cannot open or write the database {path} ({getattr(exc, 'orig', None) or exc}): "
+                          f"the folder {path.parent} must be writable by this user") from None
+
+    def _migrate(self) -> None:
         config = alembic_config(self.url)
         sqlite = self.engine.dialect.name == "sqlite"
         with self._migration_lock(), self.engine.connect() as connection:

@@ -87,3 +87,16 @@ def test_account_commands_check_names_and_variables_first(env: Path, capsys, mon
     capsys.readouterr()
     assert main(["revoke-token", "1"]) == 0 and "revoked token 1" in capsys.readouterr().out
     assert main(["revoke-token", "1"]) == 0 and "already revoked" in capsys.readouterr().out
+
+
+def test_a_database_folder_that_cannot_be_written_is_named(tmp_path: Path, monkeypatch, capsys) -> None:
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    (folder / "kb.sqlite").mkdir()  # something SQLite cannot open as its file, whoever runs the test
+    monkeypatch.setenv("KB_INSTANCE_DIR", str(folder))
+    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{folder / 'kb.sqlite'}")
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("KB_EMBEDDING_MODEL", "fake")
+    assert main(["list-users"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot open or write the database {folder / 'kb.sqlite'}" in err and "Traceback" not in err
