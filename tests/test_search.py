@@ -9,6 +9,7 @@ import time
 import pytest
 
 from kb.index.base import Filters
+from kb.index.keyword import match_spans
 from kb.knowledge_base import open_knowledge_base
 
 PRINTER = """Affects Epson TM printers after updating the Print Agent.
@@ -91,6 +92,16 @@ def test_a_bare_code_finds_the_one_article_that_holds_it_in_hybrid(kb) -> None:
     assert engine.keyword_weight("zwfbe3df34", hits) == engine.config.code_weight
     mixed = engine._keyword("zwfbe3df34 calendar sync", no_filters, None, ())
     assert engine.keyword_weight("zwfbe3df34 calendar sync", mixed) < engine.config.code_weight
+
+
+def test_greek_matches_in_capitals_and_without_accents(kb) -> None:
+    kb.store.create({"title": "Ο εκτυπωτής δεν τυπώνει", "body": "## Λύση\n\nΕπανεκκινήστε τον εκτυπωτή.\n",
+                     "status": "published", "language": "el"}, author="x")
+    for query in ("ΕΚΤΥΠΩΤΗΣ", "εκτυπωτης", "Εκτυπωτής"):
+        result = kb.search.search(query, mode="keyword").results[0]
+        assert result.title == "Ο εκτυπωτής δεν τυπώνει", query
+    text = "Επανεκκινήστε τον εκτυπωτή."
+    assert [text[a:b] for a, b in match_spans(text, "ΕΚΤΥΠΩΤΗ", "el")] == ["εκτυπωτή"]  # marked as written
 
 
 def test_a_cyrillic_section_links_to_its_own_heading(kb) -> None:

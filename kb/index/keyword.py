@@ -28,6 +28,7 @@ from kb.index.keyword_analysis import (
     _stemmer,
     _stopwords,
     _words,
+    fold,
 )
 from kb.index.keyword_scoring import MAX_QUERY_CHARS, _Leaf, _plan, _rank, _read_postings, _View
 from kb.index.keyword_store import (
@@ -208,10 +209,10 @@ def match_spans(text: str, query: str, language: str = "en") -> list[tuple[int, 
     # told from another word ("paint" for "print"), and a wrong mark is worse than a missing one.
     stem, text_stop = _stemmer(_lang(language)), _stopwords(_lang(language))
     idents, stems = _marks(query[:MAX_QUERY_CHARS], language)
-    spans = [(m.start(), m.end()) for m in _IDENT.finditer(text) if m.group().lower() in idents] if idents else []
+    spans = [(m.start(), m.end()) for m in _IDENT.finditer(text) if fold(m.group()) in idents] if idents else []
     taken = {i for s, e in spans for i in range(s, e)}
     for m in _WORD.finditer(text):
-        word = m.group().lower()
+        word = fold(m.group())
         if word not in text_stop and m.start() not in taken and stem(word) in stems:
             spans.append((m.start(), m.end()))
     return sorted(spans)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -14,6 +15,24 @@ from kb.validation import base_language
 PL_PREFIX = 6
 
 _WORD = re.compile(r"[^\W_]+")
+
+
+def _greek_without_accents() -> dict[int, str]:
+    """Precomposed Greek letters -> their base letter: Greek is typed with and without tonos, in capitals."""
+    table = {}
+    for code in (*range(0x0370, 0x0400), *range(0x1F00, 0x2000)):
+        parts = unicodedata.normalize("NFD", chr(code))
+        if len(parts) > 1 and all(unicodedata.combining(c) for c in parts[1:]):
+            table[code] = parts[0].casefold()
+    return table
+
+
+_GREEK_PLAIN = _greek_without_accents()
+
+
+def fold(text: str) -> str:
+    """Case-folded as the index compares words: "ΕΚΤΥΠΩΤΗΣ" and "εκτυπωτής" fold alike (final sigma too)."""
+    return text.casefold().translate(_GREEK_PLAIN)
 _IDENT = re.compile(r"[^\W_]+(?:[-._:/]+[^\W_]+)*")  # candidates, linear time; see _is_identifier
 _NOT_CODE = re.compile(r"\d+[^\W\d_]{1,2}|[\d:]+")  # ordinals, units and times: 1st, 40s, 5g, 10:02
 _PL_STOP = frozenset(
@@ -64,7 +83,7 @@ def _pl_stem(word: str) -> str:
 
 def _words(text: str) -> list[str]:
     """Lowercased words, identifiers split into pieces; single letters and 40+ letter blobs dropped."""
-    return [w for w in _WORD.findall(text.lower()) if (len(w) > 1 or w.isdigit()) and len(w) <= 40]
+    return [w for w in _WORD.findall(fold(text)) if (len(w) > 1 or w.isdigit()) and len(w) <= 40]
 
 
 def _is_identifier(token: str) -> bool:
@@ -75,7 +94,7 @@ def _is_identifier(token: str) -> bool:
 
 def _query_tokens(text: str) -> list[tuple[str, bool]]:
     """Lowercased pieces of text in order, each flagged when it is an identifier to match whole."""
-    text, tokens, pos = text.lower(), [], 0
+    text, tokens, pos = fold(text), [], 0
     for m in _IDENT.finditer(text):
         if _is_identifier(m.group()):
             tokens += [(text[pos : m.start()], False), (m.group(), True)]

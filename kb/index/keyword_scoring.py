@@ -15,7 +15,7 @@ from whoosh.filedb.filestore import Storage
 from whoosh.reading import SegmentReader
 
 from kb.index.base import Filters
-from kb.index.keyword_analysis import _lang, _query_languages, _query_tokens, _stemmer, _stopwords, _words
+from kb.index.keyword_analysis import _lang, _query_languages, _query_tokens, _stemmer, _stopwords, _words, fold
 
 # BM25F in its combined form: field weights scale term frequency and length before one saturation, so
 # a word in both title and body is not counted twice. Tuned on the dev sets; nDCG@10 is flat near here.
@@ -181,7 +181,7 @@ def _plan(view: _View, text: str, language: str | None, exact_terms: Sequence[st
             plan.tiebreak += _parts(view, token)
         else:
             words += _words(token)
-    for term in (t.strip().lower() for t in exact_terms if t.strip()):
+    for term in (fold(t.strip()) for t in exact_terms if t.strip()):
         keys = [("ident", term)]
         if not view.df("ident", term):  # a plain word: its stems, as strongly as a code
             keys = [("stem", f"{lang}:{_stemmer(lang)(w)}") for w in _words(term) for lang in view.languages]
