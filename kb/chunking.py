@@ -10,10 +10,14 @@ from kb.index.base import Chunk
 from kb.markdown_render import render_markdown
 from kb.views import ArticleView
 
-CHUNKER_VERSION = 3  # 3: non-Latin headings anchor on their own letters; annotated link lists left out
+CHUNKER_VERSION = 3  # 3: non-Latin headings anchor on their own letters; annotated "Related" lists left out
 MAX_CHARS = 1000  # about what MiniLM's 256 word pieces hold
 OVERLAP_CHARS = 200
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# "Related" and "See also" headings in the base's languages.
+_RELATED = re.compile(r"(?i)(?:related(?: articles)?|see also|further reading|relateret|relaterede artikler|se også|"
+                      r"gerelateerd|zie ook|powiązane|zobacz też|zobacz także|katso myös|liittyvät|aiheeseen liittyvät|"
+                      r"relaterat|se även|siehe auch|voir aussi|véase también|relacionado|relacionados)\s*:?")
 _BLOCKS = {"p", "li", "pre", "tr", "br", "blockquote", "table", "ul", "ol", "div", "dd", "dt"}
 
 
@@ -31,11 +35,13 @@ class _Section:
     def is_navigation(self) -> bool:
         """Links to other articles ("Related", "See also"): it points elsewhere, it does not answer.
 
-        Either mostly link text, or a list whose every item opens with a link, however long the note
-        after it ("[Subscription payment failed](…) — for failed payments of the subscription itself").
+        Either mostly link text, or under a "Related"/"See also" heading a list whose every item opens with a
+        link, however long the note after it ("[Payment failed](…) — for the subscription itself"). Steps
+        that open with a link ("[Open the admin portal](…) and sign in") are kept.
         """
         total = sum(len(p.strip()) for p in self.parts)
-        link_list = self.level > 0 and self.items > 0 and self.link_items == self.items and self.loose_chars <= 40
+        link_list = (bool(self.heading_path) and _RELATED.fullmatch(self.heading_path[-1].strip()) is not None
+                     and self.items > 0 and self.link_items == self.items and self.loose_chars <= 40)
         return total > 0 and (self.link_chars >= 0.6 * total or link_list)
 
 

@@ -94,6 +94,9 @@ def test_non_latin_headings_keep_their_own_letters_in_anchors() -> None:
 
 
 def test_a_link_list_with_notes_is_not_a_section_but_steps_with_a_link_are() -> None:
+    steps = ("## Steps\n\n1. [Open the admin portal](portal) and sign in, then choose Users.\n"
+             "2. [Open the MFA tab](mfa) and press Reset authenticator for the user.\n")
+    assert [c.heading for c in chunk_article(article(steps))] == ["Steps"]  # steps that open with a link stay
     body = ("## Fix\n\n1. Open [Settings](settings) and turn sync off.\n2. Restart the app.\n\n"
             "## Related\n\n- [Connect Stripe to accept card payments](connect-stripe)\n"
             "- [Subscription payment failed with PAY-2051](pay-2051) — for failed payments of the Norbly "
