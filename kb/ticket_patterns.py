@@ -166,13 +166,14 @@ PHONE_LABELLED = _rx(r"\b(?:tel|tlf|phone|telephone|mobile|mob|cell|fax|telefon\
                      r"gsm|komórka|kom)\.?\s*(?:no\.?|nr\.?|number)?\s*[:.]?\s*(\+?\d[\d\s()/.-]{5,18}\d)")
 PHONE_INTL = re.compile(r"(?<![\w+])\+\d[\d\s().-]{6,20}\d(?!\w)")
 PHONE_US = re.compile(r"(?<![\w.-])(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w.-])")
-# National numbers without "+": after a call cue in any of the base's languages, in the grouped form
-# Danes, Poles and the French write ("20 30 40 50", "600 700 800", "06 12 34 56 78"), or with a trunk 0
-# ("06-12345678", "040 1234567"). Dates (2024-06-03), versions and 7-digit order numbers do not fit.
+# National numbers without "+": after a call cue in any of the base's languages (any grouping), in the
+# pairs Danes and the French write ("20 30 40 50", "06 12 34 56 78"), or with a trunk 0 ("06-12345678",
+# "040 1234567"). Triples ("600 700 800") only after a cue: "HTTP 500 502 503" and ports read alike,
+# and dates (03-06-2024, 12 04 2023), versions and 7-digit order numbers fit none of these.
 PHONE_CUED = _rx(r"\b(?:call|ring|phone|text|sms|whatsapp|reach|bel|zadzwoń|zadzwon|dzwoń|dzwon|soita|",
                  r"my number is|mit nummer er|mijn nummer is|mój numer to|moj numer to|numeroni on)",
                  r"(?:\s+(?:me|us|mig|os|mij|op|på|til|at|on))*\s*[:.]?\s*(\d[\d -]{6,16}\d)(?![\w.-])")
-PHONE_GROUPED = re.compile(r"(?<![\w.+-])(?:\d{2,3}[ -]){2,4}\d{2,4}(?![\w.-])")
+PHONE_GROUPED = re.compile(r"(?<![\w.+-])\d{2}(?:[ -]\d{2}){3,4}(?![\w.-])")
 PHONE_TRUNK = re.compile(r"(?<![\w.+-])0\d{1,4}[ -]?\d{5,8}(?![\w.-])")
 
 

@@ -422,5 +422,6 @@ def test_national_phone_numbers_are_masked(text: str, masked: str) -> None:
 
 def test_numbers_that_are_not_phones_stay() -> None:
     text = ("Order number 12345678 from 2024-06-03, IP 192.168.1.10, port 8080, SYNC-409, 100 000 kr, "
-            "invoice 2024-0042, build 4.18.2, call 112, ticket 4412345.")
+            "invoice 2024-0042, build 4.18.2, call 112, ticket 4412345, released 03-06-2024, firmware 12 04 2023, "
+            "HTTP 500 502 503 504 errors, ports 80 443 8080 8443, KB 123 456 78.")
     assert mask_personal_data(text) == text
