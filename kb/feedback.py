@@ -103,11 +103,16 @@ class FeedbackStore:
         with self.db.session() as session:
             if not valid_id(article_id) or session.get(Article, article_id) is None:
                 raise NotFound(f"no article {article_id}")
-            earlier = session.get(ArticleVote, (article_id, voter), with_for_update=True)
-            if earlier is None or earlier.helpful != helpful:
-                if earlier is not None:
-                    _count(session, article_id, _VOTES[earlier.helpful], -1)
-                session.merge(ArticleVote(article_id=article_id, voter=voter, helpful=helpful, at=utcnow()))
+            # The database decides what happened, so a double click counts once and never collides.
+            first = session.execute(upsert(session, ArticleVote).values(
+                article_id=article_id, voter=voter, helpful=helpful, at=utcnow())
+                .on_conflict_do_nothing(index_elements=["article_id", "voter"])).rowcount
+            changed = 0 if first else session.execute(update(ArticleVote).where(
+                ArticleVote.article_id == article_id, ArticleVote.voter == voter, ArticleVote.helpful != helpful)
+                .values(helpful=helpful, at=utcnow())).rowcount
+            if changed:
+                _count(session, article_id, _VOTES[not helpful], -1)
+            if first or changed:
                 _count(session, article_id, _VOTES[helpful], +1)
             return _stats(session, article_id)
 

@@ -315,3 +315,13 @@ def test_a_reviewer_hands_an_article_over_in_the_editor_an_author_only_sees_the_
     assert '<option value="maja">' in page  # the people one can hand it to
     assert save(reviewer, page, "tomasz", 1).status_code == 303 and store.get(article.id).owner == "tomasz"
     assert save(reviewer, page, "", 2).status_code == 422 and store.get(article.id).owner == "tomasz"
+
+
+def test_parallel_votes_of_one_person_count_once(searchable_kb) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    article = publish(searchable_kb.store)
+    for round_ in range(10):  # a double click: two requests of the same answer at once
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(searchable_kb.feedback.vote, [article.id] * 2, [True] * 2, [f"reader-{round_}"] * 2))
+    assert searchable_kb.feedback.stats(article.id).helpful == 10
