@@ -88,11 +88,17 @@ class KnowledgeBase:
             state["database"]["articles"] = self.db.article_count()
             state["database"]["generation"] = self.db.generation()
         if self.indexes is not None:
-            if database_ok:
-                self.indexes.sync()  # figures as of now, and a build another process broke shows up
-            state["index"] = self.indexes.status()
+            state["index"] = self._index_health()
         state["ok"] = database_ok and (self.indexes is None or state["index"]["ok"])
         return state
+
+    def _index_health(self) -> dict[str, Any]:
+        assert self.indexes is not None
+        try:
+            self.indexes.sync()  # figures as of now, and a build another process broke shows up
+        except Exception as exc:  # health reports a failure, it never is one
+            return {**self.indexes.status(), "ok": False, "state": f"sync failed: {type(exc).__name__}"}
+        return self.indexes.status()
 
     def close(self) -> None:
         """Release files and connections."""

@@ -162,13 +162,13 @@ class IndexManager:
             return False
         with self._lock:
             self._checked = now
-            if self.folder.current_build() != self._build and not self._follow_swap():
-                return False  # keep answering from the loaded build; /healthz says why it is stale
+            swapped = self.folder.current_build() == self._build or self._follow_swap()
             generation, changed = self.store.changed_since(self.generation, self._seen)
-            if changed:
+            if changed:  # a stale build still learns of edits, archivals and purges (its semantic side)
                 self._apply(changed)
             self.generation = generation
-            self._sync_keyword()
+            if swapped or (self._build is not None and self._build.is_dir()):
+                self._sync_keyword()
             return bool(changed)
 
     def _follow_swap(self) -> bool:
