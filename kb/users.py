@@ -123,7 +123,8 @@ class UserStore:
             user = session.get(User, user_id)
             if user is None:
                 return None
-            return UserView.from_model(user), f"{user.password_hash}|{iso(user.sessions_ended_at)}"
+            ended = f"|{iso(user.sessions_ended_at)}" if user.sessions_ended_at else ""  # keeps older sessions
+            return UserView.from_model(user), f"{user.password_hash}{ended}"
 
     def list(self) -> list[UserView]:
         """Every account, by username."""

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from kb.cli import main
 from kb.errors import ValidationFailed
-from kb.models import ArticleVote
+from kb.models import ArticleVote, User
 from kb.web import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -98,6 +98,13 @@ def test_a_new_password_or_disabling_ends_sessions(site, knowledge_base) -> None
     knowledge_base.users.update("maria", by="admin", disabled=True)
     assert client.get("/").status_code == 302
     assert _login(client, "another long password").status_code == 401
+
+
+def test_sessions_from_before_the_upgrade_stay_valid(knowledge_base) -> None:
+    user = knowledge_base.users.create("never-disabled", role="reader", password=PASSWORD, by="test")
+    _, key = knowledge_base.users.session_user(user.id)
+    with knowledge_base.db.session() as session:  # the key older releases signed sessions with
+        assert key == session.get(User, user.id).password_hash
 
 
 def test_enabling_an_account_again_does_not_revive_its_old_sessions(site, knowledge_base) -> None:
