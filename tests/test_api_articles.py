@@ -68,12 +68,13 @@ def test_put_patch_and_revisions(client) -> None:
     assert [r["number"] for r in revisions["revisions"]] == [3, 2, 1]
     assert revisions["revisions"][1]["message"] == "Rewrite"
     assert client.get(f"/api/v1/articles/{ref}/revisions/1").json["body"] == article["body"]
-    weak = client.patch(f"/api/v1/articles/{ref}", json={"tags": []}, headers={"If-Match": 'W/"3"'})
-    assert_error(weak, 400, "bad_request")  # If-Match compares strongly: a weak tag never matches
     no_body = client.put(f"/api/v1/articles/{ref}", json={"title": "x", "base_revision": 3})
     assert_error(no_body, 422, "validation_failed")
     assert no_body.json["error"]["field"] == "body"
     assert client.get(f"/api/v1/articles/{ref}").json["revision"] == 3
+    # nginx weakens the ETag of a response it compresses; the client sends back what it got
+    weak = client.patch(f"/api/v1/articles/{ref}", json={"tags": []}, headers={"If-Match": 'W/"3"'})
+    assert weak.status_code == 200 and weak.json["revision"] == 4
 
 
 def test_diff_and_restore(client) -> None:

@@ -14,7 +14,9 @@ from kb.errors import PreconditionRequired, ValidationFailed
 from kb.validation import resolve_languages
 from kb.web.errors import BadRequest
 
-_ETAG = re.compile(r'^"?(\d+)"?$')  # strong only: If-Match compares strongly (RFC 9110), a W/ tag never matches
+# W/ is accepted: nginx weakens the ETag of a response it compresses, and a client sends back what it got;
+# the number is the revision either way.
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
 def json_object() -> dict[str, Any]:
@@ -88,7 +90,7 @@ def base_revision(data: dict[str, Any], *, required: bool = True) -> int | None:
     if value is None and request.headers.get("If-Match"):
         match = _ETAG.match(request.headers["If-Match"].strip())
         if not match:
-            raise BadRequest('If-Match must be a strong ETag like "3"', parameter="If-Match")
+            raise BadRequest('If-Match must be an ETag like "3"', parameter="If-Match")
         value = int(match.group(1))
     if value is None and not required:
         return None
