@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kb.audit import AuditLog
 from kb.editing import ArticleEditing
@@ -112,9 +112,14 @@ class ChangeRequests:
         """Apply the change as a new revision (a stale base is a 409, as for any save)."""
         proposal, live = self._open(principal, request_id)
         message = f"{proposal.message or 'Change'} (proposed by {proposal.author}, approved by {principal.actor})"
-        article = self.editing.save(principal, proposal.article_id, proposal.fields,
-                                    base_revision=proposal.base_revision, message=message)
-        self._decide(principal, proposal, "approved", "", live.slug)
+        self._claim(proposal.id, "approved", principal.actor)  # a withdraw at the same moment now finds it decided
+        try:
+            article = self.editing.save(principal, proposal.article_id, proposal.fields,
+                                        base_revision=proposal.base_revision, message=message)
+        except BaseException:
+            self._claim(proposal.id, "open", "", current="approved")  # not applied (a 409): still open
+            raise
+        self._decide(principal, proposal, "approved", "", live.slug, claimed=True)
         return article
 
     def reject(self, principal: Principal, request_id: int, note: str = "") -> ChangeRequestView:
@@ -142,11 +147,22 @@ class ChangeRequests:
             raise Conflict(f"change request {request_id} is already {proposal.state}")
         return proposal, live
 
+    def _claim(self, request_id: int, state: str, actor: str, current: str = "open") -> None:
+        """Move the request from `current` to `state` in one statement: of two deciders, one wins."""
+        with self.db.session() as session:
+            moved = session.execute(update(ChangeRequest).where(
+                ChangeRequest.id == request_id, ChangeRequest.state == current).values(
+                state=state, decided_by=actor, decided_at=utcnow() if actor else None)).rowcount
+        if not moved:
+            raise Conflict(f"change request {request_id} was decided meanwhile")
+
     def _decide(self, principal: Principal, proposal: ChangeRequestView, state: str, note: str,
-                slug: str) -> ChangeRequestView:
+                slug: str, claimed: bool = False) -> ChangeRequestView:
+        if not claimed:
+            self._claim(proposal.id, state, principal.actor)
         with self.db.session() as session:
             row = session.get(ChangeRequest, proposal.id)
-            row.state, row.decided_by, row.decided_at, row.note = state, principal.actor, utcnow(), note[:500]
+            row.note = note[:500]
             self.audit.add(session, actor=principal.actor, action=f"change.{state}", article_id=row.article_id,
                            slug=slug, before=row.base_revision, detail={"change_request": row.id, "author": row.author,
                                                              "note": row.note})

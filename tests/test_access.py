@@ -408,3 +408,23 @@ def test_a_change_request_page_diffs_against_the_revision_it_was_made_on(walk_ap
     assert "Revision 1, which it was based on" in page and "(live)" not in page
     assert "check the fuse" not in page  # a later edit is not shown as something the proposal removes
     assert "changed since" in page
+
+
+def test_an_approve_that_loses_to_a_withdraw_applies_nothing(walk_app, knowledge_base, monkeypatch) -> None:
+    from kb.change_requests import ChangeRequests
+    from kb.errors import Conflict
+
+    _, article = walk_app
+    proposal = knowledge_base.change_requests.open(article.id)[0]
+    original_open = ChangeRequests._open
+
+    def withdrawn_meanwhile(self, principal, request_id):  # the author withdraws between the check and the save
+        found = original_open(self, principal, request_id)
+        self.withdraw(Principal("seed-author", "author", TEAM), request_id)
+        return found
+
+    monkeypatch.setattr(ChangeRequests, "_open", withdrawn_meanwhile)
+    with pytest.raises(Conflict, match="decided meanwhile"):
+        knowledge_base.change_requests.approve(Principal("rita", "reviewer", TEAM), proposal.id)
+    assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."  # nothing applied
+    assert knowledge_base.change_requests.get(proposal.id).state == "withdrawn"
