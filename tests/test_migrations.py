@@ -18,3 +18,25 @@ def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
     db.dispose()
+
+
+def test_the_newest_migrations_go_down_and_up_again(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from kb.db import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'kb.sqlite'}")
+    db.migrate()
+    config = alembic_config(db.url)
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    with db.engine.connect() as connection:
+        assert "article_votes" not in inspect(connection).get_table_names()
+        assert "sessions_ended_at" not in {c["name"] for c in inspect(connection).get_columns("users")}
+    db.migrate()
+    with db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
+                                Base.metadata) == []
+    db.dispose()
