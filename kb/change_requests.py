@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from kb.audit import AuditLog
 from kb.editing import ArticleEditing
@@ -109,18 +110,19 @@ class ChangeRequests:
             return [ChangeRequestView.from_model(r) for r in session.scalars(stmt)]
 
     def approve(self, principal: Principal, request_id: int) -> ArticleView:
-        """Apply the change as a new revision (a stale base is a 409, as for any save)."""
+        """Apply the change as a new revision (a stale base is a 409, as for any save).
+
+        The new revision, the request's decision and its audit entry commit together or not at all: a
+        withdraw that wins the race, or a crash, leaves the article as it was and the request open.
+        """
         proposal, live = self._open(principal, request_id)
         message = f"{proposal.message or 'Change'} (proposed by {proposal.author}, approved by {principal.actor})"
-        self._claim(proposal.id, "approved", principal.actor)  # a withdraw at the same moment now finds it decided
-        try:
-            article = self.editing.save(principal, proposal.article_id, proposal.fields,
-                                        base_revision=proposal.base_revision, message=message)
-        except BaseException:
-            self._claim(proposal.id, "open", "", current="approved")  # not applied (a 409): still open
-            raise
-        self._decide(principal, proposal, "approved", "", live.slug, claimed=True)
-        return article
+
+        def decide(session: Session) -> None:
+            self._record_decision(session, principal, proposal.id, "approved", "", live.slug)
+
+        return self.editing.save(principal, proposal.article_id, proposal.fields,
+                                 base_revision=proposal.base_revision, message=message, along=decide)
 
     def reject(self, principal: Principal, request_id: int, note: str = "") -> ChangeRequestView:
         """Decline the change, with a note for its author."""
@@ -147,23 +149,22 @@ class ChangeRequests:
             raise Conflict(f"change request {request_id} is already {proposal.state}")
         return proposal, live
 
-    def _claim(self, request_id: int, state: str, actor: str, current: str = "open") -> None:
-        """Move the request from `current` to `state` in one statement: of two deciders, one wins."""
+    def _decide(self, principal: Principal, proposal: ChangeRequestView, state: str, note: str,
+                slug: str) -> ChangeRequestView:
         with self.db.session() as session:
-            moved = session.execute(update(ChangeRequest).where(
-                ChangeRequest.id == request_id, ChangeRequest.state == current).values(
-                state=state, decided_by=actor, decided_at=utcnow() if actor else None)).rowcount
+            return self._record_decision(session, principal, proposal.id, state, note, slug)
+
+    def _record_decision(self, session: Session, principal: Principal, request_id: int, state: str, note: str,
+                         slug: str) -> ChangeRequestView:
+        """Move the request from open to `state` in one statement (of two deciders, one wins), and audit it."""
+        moved = session.execute(update(ChangeRequest).where(
+            ChangeRequest.id == request_id, ChangeRequest.state == "open").values(
+            state=state, decided_by=principal.actor, decided_at=utcnow(), note=note[:500])).rowcount
         if not moved:
             raise Conflict(f"change request {request_id} was decided meanwhile")
-
-    def _decide(self, principal: Principal, proposal: ChangeRequestView, state: str, note: str,
-                slug: str, claimed: bool = False) -> ChangeRequestView:
-        if not claimed:
-            self._claim(proposal.id, state, principal.actor)
-        with self.db.session() as session:
-            row = session.get(ChangeRequest, proposal.id)
-            row.note = note[:500]
-            self.audit.add(session, actor=principal.actor, action=f"change.{state}", article_id=row.article_id,
-                           slug=slug, before=row.base_revision, detail={"change_request": row.id, "author": row.author,
-                                                             "note": row.note})
-            return ChangeRequestView.from_model(row)
+        row = session.get(ChangeRequest, request_id)
+        session.refresh(row)
+        self.audit.add(session, actor=principal.actor, action=f"change.{state}", article_id=row.article_id,
+                       slug=slug, before=row.base_revision, detail={"change_request": row.id, "author": row.author,
+                                                                     "note": row.note})
+        return ChangeRequestView.from_model(row)

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Article, ArticleReadCount, ArticleStats, ArticleVote, Change, Revision, utcnow
 from kb.permissions import Forbidden, Principal, can_read, require, require_save
-from kb.store import ArticleStore
+from kb.store import Along, ArticleStore
 from kb.validation import validate_article_fields
 from kb.views import ArticleView, RevisionView
 from kb.workflow import Workflow, check_transition
@@ -57,7 +57,7 @@ class ArticleEditing:
         return self.store.create(fields, author=principal.actor, message=message or "Created")
 
     def save(self, principal: Principal, ref: int | str, data: Mapping[str, Any], *, base_revision: int,
-             message: str = "") -> ArticleView:
+             message: str = "", along: Along | None = None) -> ArticleView:
         """A new revision, if this principal may change this article and move it to that status."""
         before = self.readable(principal, ref)
         changed = self.changed_fields(before, data)
@@ -66,7 +66,7 @@ class ArticleEditing:
         require_save(principal, before.to_dict(include_body=False), changed)
         check_transition(before.status, data.get("status", before.status))
         return self.store.update(before.id, data, base_revision=base_revision, author=principal.actor,
-                                 message=message)
+                                 message=message, along=along)
 
     def restore(self, principal: Principal, ref: int | str, number: int, *,
                 base_revision: int | None = None) -> ArticleView:

@@ -23,6 +23,7 @@ from kb.validation import EDITABLE_FIELDS, validate_article_fields
 from kb.views import ArticleView, Page, RevisionView
 
 ChangeListener = Callable[[list[int]], None]
+Along = Callable[[Session], None]  # more writes for a save's own transaction
 log = logging.getLogger(__name__)
 MAX_ID = 2**63 - 1
 CHANGE_LOOKBACK = 256  # more concurrent, uncommitted saves than this at once are not expected
@@ -249,8 +250,12 @@ class ArticleStore:
         return view
 
     def update(self, ref: int | str, data: Mapping[str, Any], *, base_revision: int, author: str,
-               message: str = "", updated_at: datetime | None = None) -> ArticleView:
-        """Save changed fields as a new revision, refusing a stale `base_revision`."""
+               message: str = "", updated_at: datetime | None = None, along: Along | None = None) -> ArticleView:
+        """Save changed fields as a new revision, refusing a stale `base_revision`.
+
+        `along(session)` runs in the same transaction, saved or not: what it records commits with the save or
+        not at all, and an error it raises undoes the save.
+        """
         fields = validate_article_fields(data, creating=False, max_body_bytes=self.max_body_bytes)
         try:
             with self.db.session() as session:
@@ -259,6 +264,8 @@ class ArticleStore:
                 before = _snapshot(article)
                 after = {**before, **fields}
                 if after == before:
+                    if along:
+                        along(session)
                     return ArticleView.from_model(article)
                 at = updated_at or utcnow()
                 self._apply(article, fields)
@@ -271,6 +278,8 @@ class ArticleStore:
                 article.revision += 1
                 article.updated_at = at
                 self._record(session, article, author, message or "Edited", at, before["status"])
+                if along:
+                    along(session)
                 view = ArticleView.from_model(article)
         except IntegrityError:
             # Another writer saved the same revision number between our check and commit.

@@ -428,3 +428,30 @@ def test_an_approve_that_loses_to_a_withdraw_applies_nothing(walk_app, knowledge
         knowledge_base.change_requests.approve(Principal("rita", "reviewer", TEAM), proposal.id)
     assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."  # nothing applied
     assert knowledge_base.change_requests.get(proposal.id).state == "withdrawn"
+
+
+def test_an_approve_that_fails_after_saving_leaves_the_article_and_the_request_as_they_were(
+        walk_app, knowledge_base, monkeypatch) -> None:
+    from kb.audit import AuditLog
+
+    _, article = walk_app
+    proposal = knowledge_base.change_requests.open(article.id)[0]
+    original_add = AuditLog.add
+
+    def crash_on_decision(self, session, *, action, **kwargs):  # the save is flushed; its decision fails
+        if action == "change.approved":
+            raise RuntimeError("disk full")
+        return original_add(self, session, action=action, **kwargs)
+
+    monkeypatch.setattr(AuditLog, "add", crash_on_decision)
+    with pytest.raises(RuntimeError):
+        knowledge_base.change_requests.approve(Principal("rita", "reviewer", TEAM), proposal.id)
+    live = knowledge_base.store.get(article.id)
+    assert (live.body, live.revision) == ("Stuck drawer: replug.", 1)  # no revision without its decision
+    assert knowledge_base.change_requests.get(proposal.id).state == "open"
+    monkeypatch.setattr(AuditLog, "add", original_add)
+    knowledge_base.change_requests.approve(Principal("rita", "reviewer", TEAM), proposal.id)
+    decided = knowledge_base.change_requests.get(proposal.id)
+    assert (decided.state, decided.decided_by) == ("approved", "rita")
+    assert knowledge_base.store.get(article.id).revision == 2
+    assert "change.approved" in [e.action for e in knowledge_base.audit.list()[0]]
