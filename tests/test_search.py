@@ -166,6 +166,39 @@ def test_reindex_swaps_a_new_build_in(kb) -> None:
     assert titles(kb.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
 
 
+def test_line_separators_in_a_title_survive_a_rebuild_and_a_restart(kb, settings) -> None:
+    for odd in ("\u2028", "\u2029", "\x85", "\x0b", "\x1c"):  # splitlines() splits at each of these
+        kb.store.create({"title": f"Reset{odd}password after lockout {ord(odd)}", "body": "Unlock it first.",
+                         "status": "published"}, author="maja")
+    manifest = kb.indexes.reindex()
+    assert manifest.articles == 9
+    kb.close()
+    reopened = open_knowledge_base(settings)
+    try:
+        assert reopened.indexes.manifest.build_id == manifest.build_id  # read back, not rebuilt
+        found = reopened.search.search("password after lockout", mode="keyword").results
+        assert sum("lockout" in r.title for r in found) == 5
+    finally:
+        reopened.close()
+
+
+def test_a_build_that_cannot_be_read_back_is_not_made_current(kb, monkeypatch) -> None:
+    from kb.index import manager
+    from kb.index.base import IndexUnavailable
+
+    before = kb.indexes.manifest.build_id
+
+    def unreadable(path):
+        raise IndexUnavailable(f"chunk file {path} unreadable")
+
+    monkeypatch.setattr(manager, "_read_chunks", unreadable)
+    with pytest.raises(IndexUnavailable):
+        kb.indexes.reindex()
+    monkeypatch.undo()
+    assert (kb.settings.index_dir / "current").resolve().name == before
+    assert titles(kb.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
+
+
 @pytest.mark.parametrize("damage", ["delete", "corrupt-manifest", "corrupt-semantic", "wrong-model",
                                     "database-restored", "current-is-a-folder"])
 def test_missing_corrupt_or_mismatched_index_is_rebuilt_on_start(kb, settings, damage: str) -> None:

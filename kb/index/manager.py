@@ -81,8 +81,9 @@ class IndexManager:
                     try:  # another process may have rebuilt it while we waited
                         self._load(self.folder.current_build())
                     except IndexUnavailable:
-                        self.folder.activate(self.build(progress))
-                        self._load(self.folder.current_build())
+                        build = self.build(progress)
+                        self._load(build)  # a build that cannot be read back is never made current
+                        self.folder.activate(build)
             self.sync(force=True)
 
     def _load(self, build: Path | None) -> None:
@@ -139,8 +140,8 @@ class IndexManager:
         with self.folder.lock("build"):  # one builder at a time, across processes
             build = self.build(progress)
             with self._lock:
+                self._load(build)  # a build that cannot be read back is never made current
                 self.folder.activate(build)
-                self._load(build)
                 self.sync(force=True)
         return read_manifest(build)
 
@@ -244,7 +245,8 @@ def _read_chunks(path: Path) -> tuple[dict[str, Chunk], dict[int, ArticleMeta]]:
     chunks: dict[str, Chunk] = {}
     articles: dict[int, ArticleMeta] = {}
     try:
-        for line in filter(None, path.read_text(encoding="utf-8").splitlines()):
+        # JSON escapes "\n" inside strings; splitlines() would also split at U+2028 or U+0085 in a title.
+        for line in filter(None, path.read_text(encoding="utf-8").split("\n")):
             record = json.loads(line)
             if "chunk" in record:
                 c = record["chunk"]
