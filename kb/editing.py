@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -12,6 +12,7 @@ from kb.errors import NotFound, ValidationFailed
 from kb.models import Article, ArticleReadCount, ArticleStats, ArticleVote, Change, Revision, utcnow
 from kb.permissions import Forbidden, Principal, can_read, require, require_save
 from kb.store import Along, ArticleStore
+from kb.users import UserView
 from kb.validation import validate_article_fields
 from kb.views import ArticleView, RevisionView
 from kb.workflow import Workflow, check_transition
@@ -20,9 +21,21 @@ from kb.workflow import Workflow, check_transition
 class ArticleEditing:
     """Every create, save, restore, archive and purge by a user or token goes through here."""
 
-    def __init__(self, store: ArticleStore, workflow: Workflow) -> None:
+    def __init__(self, store: ArticleStore, workflow: Workflow,
+                 find_user: Callable[[str], UserView | None] | None = None) -> None:
         self.store = store
         self.workflow = workflow
+        self.find_user = find_user
+
+    def _named_owner(self, owner: Any) -> Any:
+        """An owner named in a create or a handover is an account's username: a typo would leave nobody to ask."""
+        if self.find_user is None or not isinstance(owner, str) or not owner.strip():
+            return owner
+        user = self.find_user(owner)
+        if user is None or user.disabled:
+            raise ValidationFailed(f"'owner' must be the username of an active account; {owner.strip()!r} is not "
+                                   "(single sign-on users get theirs when they first sign in)", field="owner")
+        return user.username
 
     def readable(self, principal: Principal, ref: int | str) -> ArticleView:
         """The article if this principal may see it; unpublished ones look missing to readers."""
@@ -45,25 +58,33 @@ class ArticleEditing:
 
     def changed_fields(self, before: ArticleView, data: Mapping[str, Any]) -> dict[str, Any]:
         """The fields of `data` that differ from the article once normalised (invalid input raises here)."""
+        # An owner sent back unchanged is not re-checked: an import may have set one no account has.
+        data = {name: value for name, value in data.items() if not (name == "owner" and value == before.owner)}
         fields = validate_article_fields(data, creating=False, max_body_bytes=self.store.max_body_bytes)
         current = {**before.to_dict(include_body=True), "tags": list(before.tags), "review_by": before.review_by}
         return {name: value for name, value in fields.items() if current.get(name) != value}
 
     def create(self, principal: Principal, data: Mapping[str, Any], *, message: str = "Created") -> ArticleView:
-        """A new article, owned by its author and (unless given) the author's team."""
-        fields = {"owner": principal.name, **data}
+        """A new article, owned by its author (or the account a token names) and, unless given, the author's team."""
+        # A token acts for no one: its article has the owner the request names (an account), or none yet.
+        fields = {**data, "owner": data.get("owner") or ("" if principal.kind == "token" else principal.name)}
         fields["team"] = fields.get("team") or principal.team
-        require_save(principal, None, fields)
+        require_save(principal, None, fields)  # before the owner's account is looked up: no hint to others
+        if data.get("owner"):
+            fields["owner"] = self._named_owner(data["owner"])
         return self.store.create(fields, author=principal.actor, message=message or "Created")
 
     def save(self, principal: Principal, ref: int | str, data: Mapping[str, Any], *, base_revision: int,
              message: str = "", along: Along | None = None) -> ArticleView:
         """A new revision, if this principal may change this article and move it to that status."""
         before = self.readable(principal, ref)
+        data = {name: value for name, value in data.items() if not (name == "owner" and value == before.owner)}
         changed = self.changed_fields(before, data)
         if "owner" in changed and not changed["owner"]:  # someone must answer for a stale article
             raise ValidationFailed("'owner' may not be emptied: hand the article to someone", field="owner")
         require_save(principal, before.to_dict(include_body=False), changed)
+        if "owner" in changed:
+            data = {**data, "owner": self._named_owner(changed["owner"])}
         check_transition(before.status, data.get("status", before.status))
         return self.store.update(before.id, data, base_revision=base_revision, author=principal.actor,
                                  message=message, along=along)

@@ -58,7 +58,7 @@ class KnowledgeBase:
     @property
     def editing(self) -> ArticleEditing:
         """Article changes on behalf of a user or token, with every permission and workflow rule."""
-        return ArticleEditing(self.store, self.workflow)
+        return ArticleEditing(self.store, self.workflow, self.users.find)
 
     @property
     def change_requests(self) -> ChangeRequests:

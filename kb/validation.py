@@ -19,7 +19,7 @@ RESERVED_META = frozenset({*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS, "created", "up
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-_NAME = re.compile(r"^[\w.@+-]{0,100}$", re.UNICODE)
+_NAME = re.compile(r"^[\w.@+:-]{0,100}$", re.UNICODE)  # ":" for the "cli:<user>" an import without owner sets
 
 
 _LANGUAGE_FILTER = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
@@ -92,7 +92,7 @@ def _review_by(value: Any) -> date | None:
 
 
 def clean_team(value: Any) -> str:
-    """A team name as articles take it (letters, digits and . _ @ + -): users and tokens must match them."""
+    """A team name as articles take it (letters, digits and . _ @ + : -): users and tokens must match them."""
     return _field("team", value, 0)
 
 
@@ -116,7 +116,7 @@ def _field(name: str, value: Any, max_body_bytes: int) -> Any:
     if name in ("owner", "team"):
         text = clean_text(name, value, limit=100)
         if not _NAME.fullmatch(text):
-            raise ValidationFailed(f"'{name}' may hold letters, digits and . _ @ + - only", field=name)
+            raise ValidationFailed(f"'{name}' may hold letters, digits and . _ @ + : - only", field=name)
         return text
     if name == "tags":
         return _tags(value)

@@ -248,3 +248,26 @@ def test_restore_checks_its_input(client) -> None:
     assert_error(client.post(f"/api/v1/articles/{ref}/revisions/1/restore", headers={"If-Match": '"1"'}), 409,
                  "conflict")
     assert client.post(f"/api/v1/articles/{ref}/revisions/1/restore", headers={"If-Match": '"2"'}).status_code == 200
+
+
+def test_an_owner_is_an_account_and_a_token_owns_nothing(client, store, knowledge_base) -> None:
+    _, secret = knowledge_base.tokens.create("Zendesk Plugin", "write")  # a name no owner could have
+    plugin = client.post("/api/v1/articles", json={"title": "From the plugin"},
+                         headers={"Authorization": f"Bearer {secret}"})
+    assert plugin.status_code == 201 and plugin.json["owner"] == ""  # a token acts for no one
+    error = assert_error(client.post("/api/v1/articles", json={"title": "Typo", "owner": "tomas"}),
+                         422, "validation_failed")
+    assert error["field"] == "owner" and "active account" in error["message"]
+    assert store.find_slug("typo") is None
+    knowledge_base.users.create("tomasz", role="author", password=None, by="test")
+    named = create(client, title="Named", owner="Tomasz")
+    assert named["owner"] == "tomasz"
+    handed = client.patch(f"/api/v1/articles/{named['id']}", json={"owner": "nobody-here", "base_revision": 1})
+    assert_error(handed, 422, "validation_failed")
+    # an owner an import set (no account has it) goes back unchanged with the rest of the article
+    legacy = store.create({"title": "Imported", "body": "x"}, author="cli:root")
+    assert legacy.owner == "cli:root"
+    echoed = client.put(f"/api/v1/articles/{legacy.id}", json={**{k: legacy.to_dict(include_body=True)[k] for k in (
+        "title", "body", "tags", "status", "language", "owner", "team")}, "body": "y", "base_revision": 1})
+    assert echoed.status_code == 200, echoed.json
+    assert echoed.json["owner"] == "cli:root" and echoed.json["body"] == "y"

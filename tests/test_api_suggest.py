@@ -112,7 +112,7 @@ def test_article_from_ticket_is_a_scrubbed_draft(client, searchable_kb) -> None:
     assert "## Symptoms" in body and "0x80070005" in body and "as administrator" in body
     for secret in ("Anna", "anna.berg@example.com", "31 22 45 67"):
         assert secret not in body and secret not in article["title"]
-    assert article["owner"] == "test-client"
+    assert article["owner"] == ""  # a token acts for no one; the plugin may name an account
     given = client.post("/api/v1/articles/from-ticket", json={  # a name the plugin knows, not the ticket
         "text": "The drawer is stuck again.", "resolution": "Replugged the cable; Jane retried and it opened.",
         "customer_names": ["Jane Doe"]}).json

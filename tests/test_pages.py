@@ -313,7 +313,10 @@ def test_a_reviewer_hands_an_article_over_in_the_editor_an_author_only_sees_the_
     assert save(author, page, "tomasz", 1).status_code == 403 and store.get(article.id).owner == "maja"
     reviewer, page = editor("rita", "reviewer")
     assert '<option value="maja">' in page  # the people one can hand it to
-    assert save(reviewer, page, "tomasz", 1).status_code == 303 and store.get(article.id).owner == "tomasz"
+    refused = save(reviewer, page, "tomasz", 1)  # no such account: a typo would leave nobody to ask
+    assert refused.status_code == 422 and "active account" in refused.get_data(as_text=True)
+    app.extensions["kb"].users.create("tomasz", role="author", password=None, by="test")
+    assert save(reviewer, page, "Tomasz", 1).status_code == 303 and store.get(article.id).owner == "tomasz"
     assert save(reviewer, page, "", 2).status_code == 422 and store.get(article.id).owner == "tomasz"
 
 

@@ -25,7 +25,9 @@ from kb.web.suggest_api import CHANNELS, MAX_SUGGEST_BYTES
 
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
 NOT_BLANK = validate.Regexp(r"\S")  # JSON Schema patterns search: "holds a non-space character"
-NAME_RULE = "Letters, digits and . _ @ + - only."
+NAME_RULE = "Letters, digits and . _ @ + : - only."
+OWNER_RULE = ("The username of an active account (422 otherwise). Default: the signed-in caller; none for an "
+              "article an API token creates.")
 IGNORED_AUTHOR = "Ignored: the author is the token's name."
 
 # Response fields are always present.
@@ -112,7 +114,7 @@ _EDITABLE = {
     "title": _title(), "body": fields.Str(metadata=_doc(_BODY)), "tags": _tags(),
     "status": fields.Str(validate=validate.OneOf(STATUSES)),
     "language": fields.Str(validate=validate.Regexp(LANGUAGE_PATTERN), metadata=_doc("Like en or pt-BR.")),
-    "owner": fields.Str(validate=validate.Length(max=100), metadata=_doc(NAME_RULE)),
+    "owner": fields.Str(validate=validate.Length(max=100), metadata=_doc(OWNER_RULE)),
     "team": fields.Str(validate=validate.Length(max=100), metadata=_doc(NAME_RULE)),
     "review_by": fields.Date(allow_none=True, metadata=_doc("Review-by date; null clears it.")),
     "meta": fields.Dict(), "message": fields.Str(metadata=_doc("Change message (trimmed to 500 characters).")),
@@ -188,7 +190,9 @@ FromTicketSchema = _schema("FromTicket", "A resolved ticket and the agent's note
     "title": fields.Str(allow_none=True, metadata=_doc("Default: from the subject or first sentence.")),
     "tags": _tags(allow_none=True),
     "language": fields.Str(allow_none=True, validate=validate.Regexp(LANGUAGE_PATTERN), metadata=_doc("Default: en.")),
-    "customer_names": _strings(allow_none=True, metadata=_doc("Names to scrub besides those found."))})
+    "customer_names": _strings(allow_none=True, metadata=_doc("Names to scrub besides those found.")),
+    "owner": fields.Str(allow_none=True, metadata=_doc(
+        "Username of the account that answers for the draft. Default: the signed-in caller; none from an API token."))})
 
 # -- tokens and health ---------------------------------------------------------------------------------------
 

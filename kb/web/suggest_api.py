@@ -102,7 +102,7 @@ def create_article_from_ticket() -> Response:
 
     _check_size()
     data = json_object()
-    reject_unknown(data, {"text", "resolution", "subject", "title", "tags", "language", "customer_names"})
+    reject_unknown(data, {"text", "resolution", "subject", "title", "tags", "language", "customer_names", "owner"})
     for name in ("text", "resolution"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             raise ValidationFailed(f"'{name}' must be a non-empty string", field=name)
@@ -111,7 +111,8 @@ def create_article_from_ticket() -> Response:
         raise ValidationFailed("'customer_names' must be a list of strings", field="customer_names")
     draft = draft_from_ticket(data["text"], data["resolution"], subject=_optional_str(data, "subject"),
                               title=_optional_str(data, "title"), known_names=tuple(names))
-    fields = {**draft, "status": "draft", "tags": data.get("tags") or [], "language": data.get("language") or "en"}
+    fields = {**draft, "status": "draft", "tags": data.get("tags") or [], "language": data.get("language") or "en",
+              **({"owner": data["owner"]} if data.get("owner") is not None else {})}
     article = kb().editing.create(principal(), fields, message="Drafted from a ticket")
     body = {**article.to_dict(), "edit_url": url_for("pages.edit", slug=article.slug)}
     response = jsonify(body)
