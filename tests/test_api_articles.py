@@ -137,6 +137,12 @@ def test_stale_save_gets_409_with_what_changed(client) -> None:
     (b"{not json", 400, "bad_request"),
     (b"[1, 2]", 400, "bad_request"),
     (b"", 400, "bad_request"),
+    (b'{"title": "x", "meta": {"score": NaN}}', 400, "bad_request"),  # strict clients could not read it back
+    (b'{"title": "x", "meta": {"n": -Infinity}}', 400, "bad_request"),
+    (b'{"title": "printer \\ud800 blank"}', 400, "bad_request"),  # a ticket cut inside an emoji
+    (b'{"title": "x", "tags": ["\\udfff"]}', 400, "bad_request"),
+    (b"[" * 5000 + b"]" * 5000, 400, "bad_request"),  # deeper than the parser's stack
+    (b'{"title": "x", "body": "\xff"}', 400, "bad_request"),  # not UTF-8
     (json.dumps({"body": "no title"}).encode(), 422, "validation_failed"),
     (json.dumps({"title": "x", "status": "gone"}).encode(), 422, "validation_failed"),
     (json.dumps({"title": "x", "body": "y" * 20_001}).encode(), 413, "too_large"),
@@ -146,6 +152,20 @@ def test_bad_create_is_refused_and_stores_nothing(client, body, status, code) ->
     response = client.post("/api/v1/articles", data=body, content_type="application/json")
     assert_error(response, status, code)
     assert client.get("/api/v1/articles?status=").json["total"] == 0
+
+
+def test_a_body_that_is_not_json_is_415_and_stores_nothing(client) -> None:
+    body = json.dumps({"title": "Sent as text"})
+    for mimetype in ("text/plain", "application/x-www-form-urlencoded"):
+        error = assert_error(client.post("/api/v1/articles", data=body, content_type=mimetype),
+                             415, "unsupported_media_type")
+        assert mimetype in error["message"]
+    assert client.post("/api/v1/articles", data=body, content_type="application/merge-patch+json").status_code == 201
+    assert client.get("/api/v1/articles?status=").json["total"] == 1
+
+
+def test_the_api_root_answers_json(client) -> None:
+    assert_error(client.get("/api/v1"), 404, "not_found")
 
 
 def test_a_chunked_body_over_the_limit_is_413_too(client) -> None:

@@ -46,7 +46,7 @@ def error_response(status: int, code: str, message: str, **details: Any) -> Resp
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/v1/") or request.path == "/healthz"
+    return request.path.startswith("/api/v1/") or request.path in ("/api/v1", "/healthz")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -32,7 +32,8 @@ DESCRIPTION = ("JSON API of the support knowledge base. Send `Authorization: Bea
 
 # Each error status: its component name, what it means here, and the headers it always carries.
 ERRORS: dict[int, tuple[str, str, tuple[str, ...]]] = {
-    400: ("BadRequest", "Malformed JSON, parameter or If-Match header (bad_request).", ()),
+    400: ("BadRequest", "Malformed JSON (NaN, Infinity and lone surrogates included), parameter or If-Match header "
+                        "(bad_request).", ()),
     401: ("Unauthorized", "No bearer token, or a malformed, unknown or revoked one (unauthorized).",
           ("WWW-Authenticate",)),
     403: ("Forbidden", "The token's scope is too weak, or the article or power is outside its team (forbidden).",
@@ -40,6 +41,8 @@ ERRORS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     404: ("NotFound", "No such article, revision, token, suggestion query or report (not_found).", ()),
     409: ("Conflict", "The save was based on an old revision, or the slug is taken (conflict).", ()),
     413: ("PayloadTooLarge", "A field or the request body is too large (too_large, request_entity_too_large).", ()),
+    415: ("UnsupportedMediaType", "The body was sent with a Content-Type other than JSON (unsupported_media_type).",
+          ()),
     422: ("ValidationFailed", "Well-formed but unacceptable input; 'field' names it (validation_failed).", ()),
     428: ("PreconditionRequired", "The save says no base revision (precondition_required).", ()),
     429: ("RateLimited", "Too many requests from this token or address (rate_limited).", ("Retry-After",)),
@@ -84,7 +87,7 @@ class Operation:
     body: str | None = None
     body_required: bool = True
     query: type[Schema] | None = None
-    errors: tuple[int, ...] = ()  # besides the automatic 400/413 (bodies), 401/403 (auth) and 429
+    errors: tuple[int, ...] = ()  # besides the automatic 400/413/415 (bodies), 401/403 (auth) and 429
     headers: tuple[str, ...] = ()
     if_match: bool = False
     also: tuple[tuple[int, str, str], ...] = ()  # further non-error answers: status, schema, description
@@ -143,7 +146,7 @@ def _responses(op: Operation, public: bool, scope: str) -> dict[str, Any]:
     responses.update({status: {"description": text, "content": _json(name)} for status, name, text in op.also})
     errors = set(op.errors) | {429}
     if op.body:
-        errors |= {400, 413}
+        errors |= {400, 413, 415}
     if not public:
         errors |= {401} | ({403} if scope != SCOPES[0] else set())
     responses.update({status: ERRORS[status][0] for status in sorted(errors)})

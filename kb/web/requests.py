@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from kb.audit import AuditQuery
 from kb.errors import PreconditionRequired, ValidationFailed
@@ -20,18 +21,55 @@ _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object, or BadRequest (413 when it is over the size limit)."""
+    """The request body as a JSON object, or BadRequest (413 when it is over the size limit, 415 when not JSON)."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     # A chunked body has no length to refuse up front: werkzeug stops reading at the limit and hands on
     # the cut-off start, which would read as "bad JSON".
     if request.content_length is None and limit and len(request.get_data(cache=True)) >= limit:
         raise RequestEntityTooLarge()
-    data = request.get_json(silent=True, force=True)
-    if data is None:
-        raise BadRequest("request body must be valid JSON")
+    raw = request.get_data(cache=True)
+    if raw and request.mimetype and not _is_json(request.mimetype):
+        raise UnsupportedMediaType(f"send the body as application/json, not {request.mimetype}")
+    data = _strict_json(raw)
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object")
     return data
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _strict_json(raw: bytes) -> Any:
+    """RFC 8259 JSON: no NaN or Infinity (strict clients could not read them back), no lone surrogates."""
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # a 6 KB body of nested brackets exhausts the parser's stack
+        raise BadRequest("request body must be valid JSON") from None
+    if _has_lone_surrogate(data):  # a plugin that cut a ticket inside an emoji; nothing could store it
+        raise BadRequest("request body holds a lone UTF-16 surrogate (\\ud800-\\udfff): not valid Unicode")
+    return data
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 10_000) -> int:
