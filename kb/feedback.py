@@ -85,6 +85,11 @@ class FeedbackStore:
             article = session.get(Article, article_id) if valid_id(article_id) else None
             if article is None or article.status != "published":  # suggestions are published ones: no probing
                 raise NotFound(f"no published article {article_id}")
+            # Verdicts train what later tickets are shown: only on what this query showed, or one plugin could
+            # lift any article to the top of everyone's suggestions by "linking" it to its own queries.
+            if article_id not in (session.get(SuggestQuery, query_id).shown or []):
+                raise ValidationFailed(f"article {article_id} was not among the suggestions of query {query_id}",
+                                       field="article_id")
             earlier = {f.outcome: f for f in session.scalars(select(Feedback).where(
                 Feedback.query_id == query_id, Feedback.article_id == article_id))}
             if outcome not in earlier:

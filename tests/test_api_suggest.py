@@ -87,6 +87,18 @@ def test_feedback_on_a_draft_is_the_same_404_as_on_no_article(client, searchable
     assert searchable_kb.feedback.stats(draft.id).links == 0
 
 
+def test_feedback_counts_only_for_an_article_the_query_showed(client, searchable_kb) -> None:
+    other = searchable_kb.store.create({"title": "Invoice VAT rates", "status": "published",
+                                        "body": "VAT on invoices by country."}, author="x")
+    body = post(client, {"text": "printer prints blank receipts", "limit": 1}).json
+    assert [s["id"] for s in body["suggestions"]] != [other.id]
+    refused = client.post(f"/api/v1/suggest/{body['query_id']}/feedback",
+                          json={"article_id": other.id, "outcome": "linked"})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "article_id"
+    assert "not among the suggestions" in refused.json["error"]["message"]
+    assert searchable_kb.feedback.stats(other.id).links == 0  # cannot be lifted into others' suggestions
+
+
 def test_feedback_on_an_unknown_query_is_404(client) -> None:
     response = client.post("/api/v1/suggest/nope/feedback", json={"article_id": 1, "outcome": "linked"})
     assert response.status_code == 404
