@@ -25,7 +25,7 @@ from kb.views import ArticleView, Page, RevisionView
 ChangeListener = Callable[[list[int]], None]
 Along = Callable[[Session], None]  # more writes for a save's own transaction
 log = logging.getLogger(__name__)
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits in PostgreSQL
 CHANGE_LOOKBACK = 256  # more concurrent, uncommitted saves than this at once are not expected
 
 

@@ -198,11 +198,23 @@ def test_put_requires_the_whole_article(client) -> None:
     ("get", "/api/v1/articles/1/revisions/99"),
     ("post", "/api/v1/articles/1/revisions/99/restore"),
     ("get", "/api/v1/nothing-here"),
+    # numbers no INTEGER column holds (SQLite raised OverflowError: a 500)
+    ("get", "/api/v1/articles/99999999999999999999999"),
+    ("get", "/api/v1/articles/1/revisions/99999999999999999999999"),
+    ("get", "/api/v1/change-requests/99999999999999999999999"),
+    ("patch", "/api/v1/users/99999999999999999999999"),
+    ("delete", "/api/v1/tokens/2147483648"),
 ])
 def test_unknown_things_are_404_json(client, method: str, path: str) -> None:
     create(client)
     kwargs = {"json": {"body": "x", "base_revision": 1}} if method == "patch" else {}
     assert_error(getattr(client, method)(path, **kwargs), 404, "not_found")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/audit?article_id=99999999999999999999999",
+                                  "/api/v1/change-requests?article_id=2147483648", "/api/v1/audit?article_id=0"])
+def test_an_id_parameter_out_of_range_is_400(client, path: str) -> None:
+    assert assert_error(client.get(path), 400, "bad_request")["parameter"] == "article_id"
 
 
 def test_wrong_method_is_405_json(client) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, jsonify
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from kb.config import PROJECT_ROOT, Settings, load_settings
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
+from kb.store import MAX_ID
 from kb.web import (  # noqa: F401 - these modules register their routes on the blueprints
     account_pages,
     admin_api,
@@ -42,6 +46,13 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
+class StoredInt(IntegerConverter):
+    """An <int:…> in a route matches only numbers a database column can hold; a larger one is a 404, not a 500."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, *args, **{"max": MAX_ID, **kwargs})
+
+
 def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase | None = None) -> Flask:
     """Build the app for these settings (default: KB_* environment variables)."""
     settings = settings or (knowledge_base.settings if knowledge_base else load_settings())
@@ -72,6 +83,7 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
         n = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["kb"] = knowledge_base or open_knowledge_base(settings)
+    app.url_map.converters["int"] = StoredInt
     app.register_blueprint(pages)
     app.register_blueprint(api)
     csrf = CSRFProtect(app)

@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from kb.audit import AuditQuery
 from kb.errors import PreconditionRequired, ValidationFailed
+from kb.store import MAX_ID, valid_id
 from kb.validation import resolve_languages
 from kb.web.errors import BadRequest
 
@@ -89,8 +90,8 @@ def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 10_000)
 def id_arg(name: str) -> int | None:
     """An optional id in the query string: None when absent or empty, 400 when not a whole number."""
     raw = request.args.get(name) or ""
-    if raw and not (raw.isascii() and raw.isdigit()):
-        raise BadRequest(f"'{name}' must be a number", parameter=name)
+    if raw and not (raw.isascii() and raw.isdigit() and valid_id(int(raw))):
+        raise BadRequest(f"'{name}' must be a number from 1 to {MAX_ID}", parameter=name)
     return int(raw) if raw else None
 
 
