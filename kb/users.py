@@ -20,6 +20,7 @@ from kb.views import iso
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 MIN_PASSWORD = 12
+MAX_PASSWORD = 1000  # the sign-in form reads no more (hashing megabytes per attempt would be a cheap DoS)
 # Checked against on unknown usernames too, so a login takes as long whether or not the account exists.
 _DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
 # One message for every refusal, so the login form never tells which usernames exist or are locked.
@@ -67,8 +68,8 @@ def _check(username: str, role: str, password: str | None) -> None:
         raise ValidationFailed("a username is 2-100 lowercase letters, digits or . _ @ -", field="username")
     if role not in ROLES:
         raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise ValidationFailed(f"a password has at least {MIN_PASSWORD} characters", field="password")
+    if password is not None and not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise ValidationFailed(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
 
 
 class UserStore:

@@ -63,6 +63,17 @@ def test_login_never_redirects_off_site(site, target: str) -> None:
     assert response.status_code == 303 and response.headers["Location"] == "/"
 
 
+def test_a_password_is_at_most_what_the_sign_in_form_reads(site, knowledge_base) -> None:
+    longest = "p" * 1000
+    knowledge_base.users.create("long", role="reader", password=longest, by="test")
+    assert _login(_anonymous(site), longest, "long").status_code == 303
+    assert _login(_anonymous(site), longest + "x", "long").status_code == 401  # never a cut-off match
+    with pytest.raises(ValidationFailed, match="12 to 1000"):
+        knowledge_base.users.create("longer", role="reader", password="p" * 1001, by="test")
+    with pytest.raises(ValidationFailed):
+        knowledge_base.users.update("long", by="test", password="p" * 1200)
+
+
 def test_wrong_passwords_lock_the_account(site, knowledge_base) -> None:
     client = _anonymous(site)
     for _ in range(5):

@@ -9,7 +9,7 @@ from flask_login import login_user, logout_user
 
 from kb.errors import KBError
 from kb.models import ROLES
-from kb.users import LoginFailed
+from kb.users import MAX_PASSWORD, LoginFailed
 from kb.web.current import kb, principal
 from kb.web.identity import SessionUser
 from kb.web.pages import pages
@@ -32,7 +32,8 @@ def login() -> Response | tuple[str, int]:
         return render_template("login.html", next=target, error=""), 200
     username = request.form.get("username", "")[:100]
     try:
-        user = kb().users.authenticate(username, request.form.get("password", "")[:1000])
+        # One character over the longest a password may be: bounded hashing, and never a cut-off match.
+        user = kb().users.authenticate(username, request.form.get("password", "")[:MAX_PASSWORD + 1])
     except LoginFailed as exc:
         return render_template("login.html", next=target, error=exc.message, username=username), 401
     loaded = kb().users.session_user(user.id)
