@@ -82,14 +82,27 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-@command("export", "write every article to DIR as <slug>.md", _dir_arg)
+def _export_args(parser: argparse.ArgumentParser) -> None:
+    _dir_arg(parser)
+    parser.add_argument("--prune", action="store_true",
+                        help="delete the files of articles no longer in the database (purged ones)")
+
+
+@command("export", "write every article to DIR as <slug>.md (or the file that already holds it)", _export_args)
 def cmd_export(args: argparse.Namespace) -> int:
     if args.directory.exists() and not args.directory.is_dir():
         print(f"error: {args.directory} is a file, not a folder", file=sys.stderr)
         return 2
     kb = _open(with_search=False)
-    written = export_directory(kb.store, args.directory)
+    written, stale = export_directory(kb.store, args.directory, prune=args.prune)
     print(f"{len(written)} articles written to {args.directory}")
+    if stale:
+        names = ", ".join(p.name for p in stale)
+        if args.prune:
+            print(f"deleted {len(stale)} file(s) of articles no longer in the database: {names}")
+        else:
+            print(f"warning: {len(stale)} file(s) hold articles no longer in the database: {names}; the next "
+                  "import brings them back (--prune deletes them)", file=sys.stderr)
     kb.close()
     return 0
 

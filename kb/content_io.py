@@ -1,25 +1,26 @@
-"""Markdown files with YAML front matter <-> articles: the content/ folder round trip."""
+"""The content/ folder round trip: a folder of Markdown files into the database, and the database back out."""
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kb.errors import KBError, ValidationFailed
-from kb.slugs import is_valid_slug, slugify
+from kb.front_matter import (
+    fields_from_front_matter,
+    parse_markdown_file,
+    timestamp,
+    to_markdown_file,
+)
 from kb.store import ArticleStore
-from kb.views import ArticleView
 from kb.workflow import Workflow
 
-FIELD_ORDER = ("title", "slug", "status", "language", "owner", "team", "tags")
-TRAILING_FIELDS = ("review_by", "review_requested", "review_reason", "created", "updated")
 IMPORT_AUTHOR = "system:import"  # the first start's import; `kb import` records who ran it
 
 
@@ -31,154 +32,145 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # subfolders: not read, said so
 
     def summary(self) -> str:
         """One line for the CLI."""
-        return (f"{len(self.created)} created, {len(self.updated)} updated, "
+        line = (f"{len(self.created)} created, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.errors)} failed")
+        return line + (f"; subfolders not read: {', '.join(self.skipped)}" if self.skipped else "")
 
 
-def parse_markdown_file(text: str) -> tuple[dict[str, Any], str]:
-    """Split a file into its front matter mapping and its Markdown body."""
-    text = text.replace("\r\n", "\n").removeprefix("\ufeff")
-    if not text.startswith("---\n"):
-        return {}, text
-    end = text.find("\n---\n", 3)
-    if end == -1:
-        raise ValueError("front matter is not closed by a '---' line")
-    meta = yaml.safe_load(text[4:end + 1]) or {}
-    if not isinstance(meta, dict):
-        raise ValueError("front matter must be a mapping")
-    return meta, text[end + 5:].removeprefix("\n")
+@dataclass(frozen=True)
+class _Parsed:
+    name: str
+    fields: dict[str, Any]
+    meta: dict[str, Any]
 
 
-def _timestamp(value: Any, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationFailed(f"'{field}' must be a date and time like 2026-11-23T09:30:00Z, not {value!r}",
-                                   field=field) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _json_safe(value: Any) -> Any:
-    # Extra front-matter keys are stored as JSON; YAML dates become ISO strings.
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    return value
-
-
-def fields_from_front_matter(meta: dict[str, Any], body: str, stem: str) -> dict[str, Any]:
-    """Article fields from a parsed file; unknown keys are kept in `meta` so nothing is lost."""
-    known = set(FIELD_ORDER) | set(TRAILING_FIELDS)
-    fields: dict[str, Any] = {k: meta[k] for k in FIELD_ORDER if k in meta and meta[k] is not None}
-    for key in ("title", "slug", "status", "language", "owner", "team"):
-        if key in fields and not isinstance(fields[key], str):
-            fields[key] = str(fields[key])  # YAML reads `slug: 2024` as a number
-    fields.setdefault("title", re.sub(r"[-_\s]+", " ", stem).strip().capitalize())
-    fields.setdefault("slug", stem if is_valid_slug(stem) else slugify(stem))  # "Printer Setup.md" too
-    if "review_by" in meta:
-        fields["review_by"] = meta["review_by"]
-    tags = fields.get("tags") or []
-    fields["tags"] = [str(t) for t in tags] if isinstance(tags, list) else str(tags)  # "a, b" is split later
-    fields["meta"] = {k: _json_safe(v) for k, v in meta.items() if k not in known}
-    fields["body"] = body
-    return fields
+def markdown_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The article files of a folder (`*.md`, any case; hidden ones, such as editor lock files, left out)."""
+    files, subfolders = [], []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            subfolders.append(path.name + "/")
+        elif path.suffix.lower() == ".md":
+            files.append(path)
+    return files, subfolders
 
 
 def import_directory(store: ArticleStore, folder: Path, author: str = IMPORT_AUTHOR) -> ImportReport:
-    """Load every *.md file: new slugs are created, changed ones get a revision, equal ones are skipped."""
-    report, seen = ImportReport(), {}
+    """Load every Markdown file: new slugs are created, changed ones get a revision, equal ones are skipped.
+
+    Every file is read and checked first, so two files claiming one slug are both refused before anything
+    is saved; a file that fails leaves the others to go on.
+    """
+    report = ImportReport()
+    files, report.skipped = markdown_files(folder)
+    parsed = []
+    for path in files:
+        try:
+            parsed.append(_parse(path))
+        except (KBError, ValueError, TypeError, OSError, yaml.YAMLError) as exc:
+            report.errors.append((path.name, str(exc)))
+    claims: dict[str, list[str]] = {}
+    for item in parsed:
+        claims.setdefault(item.fields["slug"], []).append(item.name)
     with store.batch():
-        for path in sorted(folder.glob("*.md")):
+        for item in parsed:
             try:
-                _import_file(store, path, report, seen, author)
-            except (KBError, ValueError, TypeError, yaml.YAMLError) as exc:
-                report.errors.append((path.name, str(exc)))
+                _refuse_shared_slug(item, claims[item.fields["slug"]])
+                _save(store, item, report, author)
+            except (KBError, ValueError, TypeError) as exc:
+                report.errors.append((item.name, str(exc)))
     return report
 
 
-def _import_file(store: ArticleStore, path: Path, report: ImportReport, seen: dict[str, str], author: str) -> None:
-    meta, body = parse_markdown_file(path.read_text(encoding="utf-8"))
+def _parse(path: Path) -> _Parsed:
+    # Decoded by hand: read_text() would turn a lone "\r" in a body into a line break.
+    meta, body = parse_markdown_file(path.read_bytes().decode("utf-8"))
     fields = fields_from_front_matter(meta, body, path.stem)
-    if fields["slug"] in seen:  # two files for one article: the second would silently replace the first
-        raise ValidationFailed(f"slug {fields['slug']!r} is also the slug of {seen[fields['slug']]}", field="slug")
-    seen[fields["slug"]] = path.name
-    created, updated = _timestamp(meta.get("created"), "created"), _timestamp(meta.get("updated"), "updated")
-    asked = _timestamp(meta.get("review_requested"), "review_requested")
+    for key in ("created", "updated", "review_requested"):
+        timestamp(meta.get(key), key)  # a bad one fails this file before anything is saved
+    return _Parsed(path.name, fields, meta)
+
+
+def _refuse_shared_slug(item: _Parsed, names: list[str]) -> None:
+    others = [name for name in names if name != item.name]
+    if others:  # which of two files is the article? Neither is guessed.
+        raise ValidationFailed(f"slug {item.fields['slug']!r} is also the slug of {', '.join(others)}; "
+                               "neither file was imported", field="slug")
+
+
+def _save(store: ArticleStore, item: _Parsed, report: ImportReport, author: str) -> None:
+    fields, meta = dict(item.fields), item.meta
+    created, updated = timestamp(meta.get("created"), "created"), timestamp(meta.get("updated"), "updated")
     existing = store.find_slug(fields["slug"])
+    message = f"Imported from {item.name}"
     if existing is None:
-        saved = store.create(fields, author=author, message=f"Imported from {path.name}",
-                             created_at=created, updated_at=updated)
-        report.created.append(path.name)
+        saved = store.create(fields, author=author, message=message, created_at=created, updated_at=updated)
+        report.created.append(item.name)
     else:
         fields.pop("slug")
         # A file edited by hand often keeps its old 'updated' stamp; the change is still new.
         stamp = updated if updated and updated > existing.updated_at else None
         saved = store.update(existing.id, fields, base_revision=existing.revision, author=author,
-                             message=f"Imported from {path.name}", updated_at=stamp)
-        (report.updated if saved.revision != existing.revision else report.unchanged).append(path.name)
-    if asked is not None:  # "needs review" is not part of a revision, but it must survive the round trip
-        Workflow(store.db, store).request_review(saved.id, by=author, at=asked,
-                                                 reason=str(meta.get("review_reason") or ""))
+                             message=message, updated_at=stamp, review_as_given=True)
+        (report.updated if saved.revision != existing.revision else report.unchanged).append(item.name)
+    # "Needs review" is not part of a revision, but the file says whether it is asked, since when and why.
+    Workflow(store.db, store).set_review_request(
+        saved.id, by=author, at=timestamp(meta.get("review_requested"), "review_requested"),
+        reason=str(meta.get("review_reason") or ""))
 
 
-class _Stamp(str):
-    """A UTC timestamp written unquoted, as people write it in front matter."""
+def export_directory(store: ArticleStore, folder: Path, *,
+                     prune: bool = False) -> tuple[list[Path], list[Path]]:
+    """Write every article to `folder` (atomic per file); return the files written and the stale ones.
 
-
-class _Dumper(yaml.SafeDumper):
-    """SafeDumper that writes _Stamp values as plain YAML timestamps."""
-
-
-_Dumper.add_representer(
-    _Stamp, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:timestamp", str(value))
-)
-
-
-def _stamp(moment: datetime) -> _Stamp:
-    return _Stamp(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def to_markdown_file(article: ArticleView) -> str:
-    """The file an article exports to; importing it gives the same article back."""
-    meta: dict[str, Any] = {
-        "title": article.title, "slug": article.slug, "status": article.status,
-        "language": article.language, "owner": article.owner, "team": article.team,
-        "tags": list(article.tags),
-    }
-    meta.update({k: v for k, v in article.meta.items() if k not in meta})  # real fields always win
-    meta["review_by"] = article.review_by
-    if article.review_requested_at is not None:
-        meta["review_requested"] = _stamp(article.review_requested_at)
-        meta["review_reason"] = article.review_reason
-    meta["created"] = _stamp(article.created_at)
-    meta["updated"] = _stamp(article.updated_at)
-    front = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                      default_flow_style=False, width=1000)
-    return f"---\n{front}---\n\n{article.body}"
-
-
-def export_directory(store: ArticleStore, folder: Path) -> list[Path]:
-    """Write every article to `folder` as <slug>.md (atomic per file)."""
+    An article goes back into the file that already holds its slug, whatever its name, so exporting into
+    the folder it was imported from never leaves two files for one article. A file whose slug no article has
+    (one purged since) would bring it back on the next import: it is returned, and deleted when `prune`.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    holders = _slug_holders(markdown_files(folder)[0])
+    mode = 0o666 & ~_umask()
     written = []
     for article in store.all_articles():
-        target = folder / f"{article.slug}.md"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".md")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(to_markdown_file(article))
+        target = holders.pop(article.slug, None) or folder / f"{article.slug}.md"
+        written.append(_write_atomic(target, to_markdown_file(article), mode))
+    stale = sorted(set(holders.values()) - set(written))
+    if prune:
+        for path in stale:
+            path.unlink()
+    return written, stale
+
+
+def _slug_holders(files: Iterable[Path]) -> dict[str, Path]:
+    holders: dict[str, Path] = {}
+    for path in files:
+        try:
+            holders.setdefault(_parse(path).fields["slug"], path)
+        except (KBError, ValueError, TypeError, OSError, yaml.YAMLError):
+            continue  # not an article file we can read: left alone
+    return holders
+
+
+def _write_atomic(target: Path, text: str, mode: int) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".md")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:  # a lone "\r" stays one
+            handle.write(text)
+        os.chmod(tmp, mode)  # mkstemp makes it private; content/ is shared like any checked-out file
         os.replace(tmp, target)
-        written.append(target)
-    return written
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

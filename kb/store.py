@@ -250,11 +250,13 @@ class ArticleStore:
         return view
 
     def update(self, ref: int | str, data: Mapping[str, Any], *, base_revision: int, author: str,
-               message: str = "", updated_at: datetime | None = None, along: Along | None = None) -> ArticleView:
+               message: str = "", updated_at: datetime | None = None, along: Along | None = None,
+               review_as_given: bool = False) -> ArticleView:
         """Save changed fields as a new revision, refusing a stale `base_revision`.
 
         `along(session)` runs in the same transaction, saved or not: what it records commits with the save or
-        not at all, and an error it raises undoes the save.
+        not at all, and an error it raises undoes the save. An edit of title or body clears a passed review
+        date and the review request, unless `review_as_given` (an import: its file says both).
         """
         fields = validate_article_fields(data, creating=False, max_body_bytes=self.max_body_bytes)
         try:
@@ -269,7 +271,7 @@ class ArticleStore:
                     return ArticleView.from_model(article)
                 at = updated_at or utcnow()
                 self._apply(article, fields)
-                if (after["title"], after["body"]) != (before["title"], before["body"]):
+                if (after["title"], after["body"]) != (before["title"], before["body"]) and not review_as_given:
                     article.review_requested_at, article.review_reason = None, ""  # the owner acted on it
                     # The passed date was what asked for this edit; the editor sends it back unchanged.
                     if after["review_by"] == before["review_by"] and article.review_by and \

@@ -15,7 +15,8 @@ EDITABLE_FIELDS = ("title", "body", "tags", "status", "language", "owner", "team
 CREATE_ONLY_FIELDS = ("slug",)
 MAX_TITLE = 200
 # Front-matter keys with a meaning of their own: extra metadata may not shadow them on export.
-RESERVED_META = frozenset({*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS, "created", "updated", "revision", "id"})
+RESERVED_META = frozenset({*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS, "created", "updated", "revision", "id",
+                           "review_requested", "review_reason"})  # what an exported file holds besides
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")

@@ -69,6 +69,19 @@ class Workflow:
                                detail={"reason": reason})
             return ArticleView.from_model(article)
 
+    def set_review_request(self, ref: int | str, *, by: str, at: datetime | None, reason: str) -> ArticleView:
+        """Make the review request exactly this (none when `at` is None): what an imported file says."""
+        reason = " ".join(reason.split())[:300] if at else ""
+        with self.db.session() as session:
+            article = self.store._load(session, ref)
+            asked = article.review_requested_at
+            # Files keep whole seconds: a request made in the app is the same one once read back.
+            if (asked.replace(microsecond=0) if asked else None, article.review_reason) != (at, reason):
+                article.review_requested_at, article.review_reason = at, reason
+                self.audit.add(session, actor=by, action="review.requested" if at else "review.withdrawn",
+                               article=article, detail={"reason": reason})
+            return ArticleView.from_model(article)
+
     def mark_reviewed(self, ref: int | str, *, by: str, review_by: date | None = None) -> ArticleView:
         """A reviewer confirmed the article is still right: clear the flag, optionally set the next date."""
         today = date.today()

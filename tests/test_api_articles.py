@@ -263,6 +263,10 @@ def test_numeric_and_reserved_titles_get_safe_slugs(client) -> None:
 def test_meta_may_not_shadow_article_fields(client) -> None:
     response = client.post("/api/v1/articles", json={"title": "x", "meta": {"status": "published"}})
     assert_error(response, 422, "validation_failed")
+    # an export writes these beside the fields; as extra metadata they would come back as a review request
+    for key in ("review_reason", "review_requested"):
+        response = client.post("/api/v1/articles", json={"title": "x", "meta": {key: "kept"}})
+        assert key in assert_error(response, 422, "validation_failed")["message"]
 
 
 def test_nul_characters_are_refused(client) -> None:

@@ -34,6 +34,11 @@ def test_import_then_export(env: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["export", str(env / "out")]) == 0
     exported = (env / "out" / "zapier-zaps-do-not-trigger.md").read_text()
     assert "title: Zapier zaps do not trigger" in exported and exported.endswith("Check the webhook.\n")
+    (env / "out" / "purged-since.md").write_text("---\ntitle: Purged since\n---\n\nOld.\n")
+    assert main(["export", str(env / "out")]) == 0
+    assert "purged-since.md; the next import brings them back (--prune deletes them)" in capsys.readouterr().err
+    assert main(["export", "--prune", str(env / "out")]) == 0
+    assert "deleted 1 file(s)" in capsys.readouterr().out and not (env / "out" / "purged-since.md").exists()
 
 
 def test_import_of_a_missing_folder_fails_clearly(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from kb.config import PROJECT_ROOT
 from kb.content_io import export_directory, import_directory
 from kb.knowledge_base import open_knowledge_base
+from kb.models import Article
 
 ARTICLE = """---
 title: 'Printer prints blank receipts: fix'
@@ -136,10 +138,11 @@ def test_any_file_name_gives_a_slug_and_duplicate_slugs_or_bad_dates_are_named(s
     report = import_directory(store, tmp_path)
     assert store.get("printer-setup").title == "Printer setup"
     assert store.get("kvitteringsprinter-opsaetning").title == "Kvitteringsprinter opsætning"
-    assert store.get("same").body.strip() == "First."
+    assert store.find_slug("same") is None  # which file is the article? neither is guessed
     errors = dict(report.errors)
+    assert "also the slug of b.md; neither file was imported" in errors["a.md"]
     assert "also the slug of a.md" in errors["b.md"] and "'updated' must be a date and time" in errors["c.md"]
-    assert sorted(report.created) == ["Printer Setup.md", "a.md", "kvitteringsprinter_opsætning.md"]
+    assert sorted(report.created) == ["Printer Setup.md", "kvitteringsprinter_opsætning.md"]
 
 
 def test_needs_review_survives_export_and_import(knowledge_base, tmp_path: Path) -> None:
@@ -163,3 +166,94 @@ def test_needs_review_survives_export_and_import(knowledge_base, tmp_path: Path)
         assert (tmp_path / "again" / "printer-prints-blank-receipts.md").read_text(encoding="utf-8") == text
     finally:
         fresh.close()
+
+
+def test_exporting_into_the_imported_folder_keeps_one_file_per_article(store, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "folder"
+    tmp_path.mkdir()
+    write(tmp_path, "faq.md", "---\ntitle: FAQ\nslug: frequently-asked-questions\nowner: ops\n---\n\nfaq\n")
+    write(tmp_path, "Printer Setup.md", "Plug it in.\n")
+    write(tmp_path, "gone.md", "---\ntitle: Gone\n---\n\nold\n")
+    import_directory(store, tmp_path)
+    store.update("frequently-asked-questions", {"body": "faq v2\n"}, base_revision=1, author="maja")
+    with store.db.session() as session:  # purged since: its file must not quietly bring it back
+        session.delete(session.get(Article, store.get("gone").id))
+    written, stale = export_directory(store, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Printer Setup.md", "faq.md", "gone.md"]
+    assert "faq v2" in (tmp_path / "faq.md").read_text() and stale == [tmp_path / "gone.md"]
+    assert len(written) == 2 and oct((tmp_path / "faq.md").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    report = import_directory(store, tmp_path)
+    assert sorted(report.unchanged) == ["Printer Setup.md", "faq.md"] and report.created == ["gone.md"]
+    _, stale = export_directory(store, tmp_path, prune=True)  # "gone" is back in the database now
+    assert stale == []
+    with store.db.session() as session:
+        session.delete(session.get(Article, store.get("gone").id))
+    assert export_directory(store, tmp_path, prune=True)[1] == [tmp_path / "gone.md"]
+    assert not (tmp_path / "gone.md").exists()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def test_a_reimport_of_an_edited_file_keeps_its_review_fields_as_written(knowledge_base, tmp_path: Path) -> None:
+    store = knowledge_base.store
+    stale = ARTICLE.replace("review_by: 2027-03-31", "review_by: 2020-01-01")
+    write(tmp_path, "a.md", stale)
+    import_directory(store, tmp_path)
+    write(tmp_path, "a.md", stale + "Extra line\n")
+    for _ in range(3):
+        import_directory(store, tmp_path)
+    article = store.get("printer-prints-blank-receipts")
+    assert article.revision == 2 and str(article.review_by) == "2020-01-01"  # no flip-flopping revisions
+    asked = stale.replace("---\n\n", "review_requested: 2026-09-01T08:00:00Z\nreview_reason: prices\n---\n\n", 1)
+    write(tmp_path, "a.md", asked)
+    import_directory(store, tmp_path)
+    assert store.get(article.id).review_reason == "prices"
+    write(tmp_path, "a.md", asked.replace("review_reason: prices", "review_reason: new prices"))
+    import_directory(store, tmp_path)
+    assert store.get(article.id).review_reason == "new prices"
+    write(tmp_path, "a.md", stale)  # the request taken out of the file
+    import_directory(store, tmp_path)
+    assert store.get(article.id).review_requested_at is None
+
+
+def test_odd_entries_fail_alone_and_are_named(store, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "folder"
+    tmp_path.mkdir()
+    write(tmp_path, "good.md", ARTICLE)
+    (tmp_path / ".#good.md").symlink_to("u@h.1:1")  # an editor's lock file: hidden, never an article
+    (tmp_path / "broken.md").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "folder.md").mkdir()
+    write(tmp_path / "da", "nested.md", "Nested.\n")
+    write(tmp_path, "Upper.MD", "Upper case suffix.\n")
+    write(tmp_path, "blob.md", "---\ntitle: B\nblob: !!binary aGVsbG8=\n---\n\nx\n")
+    write(tmp_path, "set.md", "---\ntitle: S\nthings: !!set {a, b}\n---\n\nx\n")
+    write(tmp_path, "nan.md", "---\ntitle: N\nscore: .nan\n---\n\nx\n")
+    write(tmp_path, "twice.md", "---\ntitle: A\ntitle: B\n---\n\nx\n")
+    for name, value in (("on", "On"), ("float", "3.10"), ("lang", "no"), ("list", "[a, b]")):
+        key = "language" if name == "lang" else "title"
+        write(tmp_path, f"{name}.md", f"---\n{key}: {value}\n---\n\nx\n")
+    report = import_directory(store, tmp_path)
+    assert sorted(report.created) == ["Upper.MD", "good.md"] and report.skipped == ["da/", "folder.md/"]
+    errors = dict(report.errors)
+    assert set(errors) == {"broken.md", "blob.md", "set.md", "nan.md", "twice.md", "on.md", "float.md",
+                           "lang.md", "list.md"}
+    assert "bytes" in errors["blob.md"] and "set" in errors["set.md"] and "twice" in errors["twice.md"]
+    assert "put the value in quotes" in errors["float.md"] and "True" in errors["on.md"]
+    assert "subfolders not read: da/, folder.md/" in report.summary()
+
+
+def test_front_matter_variants_and_a_lone_carriage_return(store, tmp_path: Path) -> None:
+    write(tmp_path, "eof.md", "---\ntitle: Closed at the end\n---")  # no final newline
+    write(tmp_path, "space.md", "--- \ntitle: Opened with a space\n---  \n\nBody.\n")
+    import_directory(store, tmp_path)
+    assert store.get("eof").title == "Closed at the end" and store.get("eof").body == ""
+    assert (store.get("space").title, store.get("space").body) == ("Opened with a space", "Body.\n")
+    cr = store.create({"title": "Lone CR", "body": "line one\rline two\n"}, author="maja")
+    out = tmp_path / "out"
+    export_directory(store, out)
+    report = import_directory(store, out)
+    assert report.updated == [] and store.get(cr.id).body == "line one\rline two\n"

@@ -8,7 +8,7 @@ import pytest
 from test_translation import needs_freedict
 
 from kb.config import PROJECT_ROOT
-from kb.content_io import fields_from_front_matter, parse_markdown_file
+from kb.front_matter import fields_from_front_matter, parse_markdown_file
 from kb.index.base import Filters
 from kb.knowledge_base import open_knowledge_base
 from kb.translation import DEFAULT_DICTIONARY_DIR
