@@ -95,6 +95,8 @@ class SearchResponse:
     # Per article: (keyword score, semantic cosine), each the better of the query's and its translation's.
     evidence: Mapping[int, tuple[float, float]] = field(default_factory=dict, repr=False)
     translation: Translation | None = None  # how a question in another language was also searched in English
+    # For a query of identifiers only: the articles whose section holds every one of them exactly.
+    code_holders: frozenset[int] = frozenset()
 
 
 # e5 reads ~100 characters in ~19 ms on 2 cores: the semantic query of a long ticket is a digest of its
@@ -251,8 +253,10 @@ class SearchEngine:
         results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
                         for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000
+        codes = set(query_codes(query)) if keyword else set()
+        holders = frozenset(h.article_id for h in keyword if codes and codes <= set(h.matched_terms))
         return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence,
-                              translation if translated_keyword else None)
+                              translation if translated_keyword else None, holders)
 
     def _preference(self, article_id: int, prefer: frozenset[str]) -> float:
         meta = self.indexes.articles.get(article_id) if prefer else None

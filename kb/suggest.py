@@ -22,6 +22,9 @@ CALIBRATION: dict[str, tuple[float, tuple[float, float, float]]] = {
 }
 DEFAULT_CALIBRATION = CALIBRATION["multilingual-e5-small"]
 ABSTAIN_BELOW = 0.5
+# A ticket of nothing but an error code, and an article that holds that exact code: the calibration, fitted on
+# prose, reads a bare code's weak cosine as doubt. One such article is the answer; several share the code.
+CODE_CONFIDENCE = (0.9, 0.6)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,10 @@ def confidence(response: SearchResponse, rank: int, model: str = "") -> float:
     bias, weights = CALIBRATION.get(model, DEFAULT_CALIBRATION)
     z = bias + sum(w * f for w, f in zip(weights, features(response, rank), strict=True))
     # A calibrated probability is never certainty: keep it strictly inside (0, 1).
-    return min(0.999, max(0.001, round(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), 3)))
+    calibrated = min(0.999, max(0.001, round(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), 3)))
+    if response.article_ranking[rank] in response.code_holders:
+        return max(calibrated, CODE_CONFIDENCE[len(response.code_holders) > 1])
+    return calibrated
 
 
 class Suggester:

@@ -132,3 +132,19 @@ def test_a_confident_second_suggestion_is_still_an_answer(kb, monkeypatch) -> No
     result = kb.suggester.suggest(TICKET, limit=2)
     assert [s.confidence for s in result.suggestions] == [0.2, 0.8] and not result.abstained
     assert kb.suggester.suggest(TICKET, limit=2, min_score=0.9).abstained
+
+
+def test_a_ticket_of_only_an_error_code_answers_with_the_article_that_holds_it(kb) -> None:
+    only = kb.suggester.suggest("PRN-6004")
+    assert not only.abstained and only.suggestions[0].title == "Printer prints blank receipts"
+    assert only.suggestions[0].confidence == 0.9
+    kb.store.create({"title": "Print Agent log codes", "status": "published",
+                     "body": "## Codes\n\n`PRN-6004` blank paper; `PRN-6005` jam."}, author="x")
+    shared = kb.suggester.suggest("PRN-6004")
+    assert not shared.abstained
+    held = [s.confidence for s in shared.suggestions if "rint" in s.title]
+    assert len(held) == 2 and min(held) >= 0.6
+    assert kb.search.search("PRN-9999").code_holders == frozenset()  # no article holds it: nothing borrowed
+    assert len(kb.search.search("PRN-6004").code_holders) == 2
+    prose = kb.suggester.suggest("blank receipts PRN-6004")  # not codes only: the calibration decides
+    assert prose.suggestions[0].confidence not in (0.9, 0.6)
