@@ -67,6 +67,9 @@ def test_e5_finds_english_articles_for_danish_and_polish_questions(module_settin
                             ("Jak usunąć konto i wszystkie dane firmy?", "delete-your-norbly-account"),
                             ("Hvordan slår jeg totrinsbekræftelse til?", "set-up-two-factor-authentication")]:
             assert kb.search.search(query).results[0].slug == slug, query
+        for code, slug in (("ERR-4012", "reset-your-norbly-password"), ("OFF-7002", "using-offline-mode-in-norbly-go")):
+            answer = kb.suggester.suggest(code)  # an agent pastes only the error code
+            assert not answer.abstained and answer.suggestions[0].slug == slug, code
     finally:
         kb.close()
 
