@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kb.config import load_settings
 from kb.content_io import export_directory, import_directory
+from kb.embedding_base import EmbedderUnavailable
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase, open_knowledge_base
 
@@ -123,8 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (OSError, KBError) as exc:  # a folder that is not there or not writable, a bad model name
+    except (OSError, KBError, EmbedderUnavailable) as exc:  # a folder not there or not writable, a bad setting
         print(f"error: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
+        return 1
+    except EOFError:  # a password prompt read from a closed stdin
+        print("error: no input: give it on a terminal, or use --password-env", file=sys.stderr)
         return 1
 
 

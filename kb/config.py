@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kb.errors import ConfigurationError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -57,6 +59,19 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigurationError(f"{name} must not be negative, not {value!r}")
+    return number
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -101,19 +116,19 @@ def load_settings() -> Settings:
         secret_key=load_secret_key(instance_dir),
         embedding_model=os.environ.get("KB_EMBEDDING_MODEL", "multilingual-e5-small"),
         cache_dir=cache_dir,
-        max_body_bytes=int(os.environ.get("KB_MAX_BODY_BYTES", 256 * 1024)),
-        max_request_bytes=int(os.environ.get("KB_MAX_REQUEST_BYTES", 1024 * 1024)),
+        max_body_bytes=_env_int("KB_MAX_BODY_BYTES", 256 * 1024),
+        max_request_bytes=_env_int("KB_MAX_REQUEST_BYTES", 1024 * 1024),
         auto_import=_env_bool("KB_AUTO_IMPORT", True),
         rate_limit=os.environ.get("KB_RATE_LIMIT", "600 per minute"),
         ratelimit_storage_uri=os.environ.get("KB_RATELIMIT_STORAGE_URI", "memory://"),
         trusted_user_header=os.environ.get("KB_TRUSTED_USER_HEADER", "").strip(),
         trusted_proxies=_trusted_proxies(),
-        proxy_hops=int(os.environ.get("KB_PROXY_HOPS", 0)),
+        proxy_hops=_env_int("KB_PROXY_HOPS", 0),
         secure_cookies=_env_bool("KB_SECURE_COOKIES", True),
-        login_max_failures=int(os.environ.get("KB_LOGIN_MAX_FAILURES", 5)),
-        login_lockout_minutes=int(os.environ.get("KB_LOGIN_LOCKOUT_MINUTES", 15)),
+        login_max_failures=_env_int("KB_LOGIN_MAX_FAILURES", 5),
+        login_lockout_minutes=_env_int("KB_LOGIN_LOCKOUT_MINUTES", 15),
         query_log_enabled=_env_bool("KB_QUERY_LOG", True),
-        query_log_retention_days=int(os.environ.get("KB_QUERY_LOG_RETENTION_DAYS", 90)),
+        query_log_retention_days=_env_int("KB_QUERY_LOG_RETENTION_DAYS", 90),
         dictionary_dir=_dictionary_dir(),
         lemma_dir=(cache_dir or index_dir) / "lemmas",  # fixed here: eval workspaces move index_dir
     )
@@ -129,7 +144,7 @@ def _trusted_proxies() -> tuple[str, ...]:
         try:
             networks.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
-            raise ValueError(f"KB_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+            raise ConfigurationError(f"KB_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
     return tuple(networks)
 
 

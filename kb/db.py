@@ -15,10 +15,10 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kb.errors import KBError
+from kb.errors import ConfigurationError, KBError
 from kb.models import Article, Change
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -55,7 +55,11 @@ class Database:
         self.url = url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        try:
+            self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise ConfigurationError(f"KB_DATABASE_URL {url.split('@')[-1]!r} is not a usable database URL "
+                                     f"({exc}); use sqlite:///PATH or postgresql+psycopg://…") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -66,7 +70,8 @@ class Database:
             self._migrate()
         except (OperationalError, PermissionError) as exc:
             if not self.url.startswith("sqlite:///"):
-                raise
+                where = self.engine.url.render_as_string(hide_password=True)
+                raise KBError(f"cannot reach the database {where}: {getattr(exc, 'orig', None) or exc}") from None
             path = Path(self.url.removeprefix("sqlite:///"))
             # SQLite only says "unable to open database file": name the file and the likely cause.
             raise KBError(f"cannot open or write the database {path} ({getattr(exc, 'orig', None) or exc}): "

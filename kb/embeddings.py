@@ -25,6 +25,7 @@ import numpy as np
 
 from kb.embedding_base import BATCH_SIZE, Embedder, EmbedderUnavailable, as_list, normalise
 from kb.embedding_cache import CachedEmbedder, CacheStats
+from kb.errors import ConfigurationError
 
 __all__ = [
     "BATCH_SIZE",
@@ -271,11 +272,11 @@ def load_embedder(spec: str) -> Embedder:
     """Load an embedder by name; the model is loaded now, so errors surface here.
 
     ``spec`` is 'all-MiniLM-L6-v2' | 'multilingual-e5-small' | a path to a local
-    sentence-transformers folder | 'fake' | 'fake-<dim>'.  Unknown names raise ValueError;
+    sentence-transformers folder | 'fake' | 'fake-<dim>'.  Unknown names raise ConfigurationError (a ValueError);
     a missing package raises EmbedderUnavailable (an ImportError) naming the package.
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"embedder spec must be a non-empty string; choose one of: {', '.join(CHOICES)}")
+        raise ConfigurationError(f"embedder spec must be a non-empty string; choose one of: {', '.join(CHOICES)}")
     spec = spec.strip()
     lowered = spec.lower()
     if lowered == FAKE:
@@ -291,8 +292,8 @@ def load_embedder(spec: str) -> Embedder:
     folder = Path(spec).expanduser()
     if folder.is_dir():
         if not any((folder / f).is_file() for f in ("modules.json", "config_sentence_transformers.json")):
-            raise ValueError(f"{folder} is not a sentence-transformers folder (no modules.json)")
+            raise ConfigurationError(f"{folder} is not a sentence-transformers folder (no modules.json)")
         return SentenceTransformerEmbedder(folder, folder.resolve().name)
     if _looks_like_path(spec):
-        raise ValueError(f"embedder folder {spec!r} does not exist")
-    raise ValueError(f"unknown embedder {spec!r}; choose one of: {', '.join(CHOICES)}")
+        raise ConfigurationError(f"embedder folder {spec!r} does not exist")
+    raise ConfigurationError(f"unknown embedder {spec!r}; choose one of: {', '.join(CHOICES)}")

@@ -42,3 +42,9 @@ class PreconditionRequired(KBError):
     """A save did not say which revision it was based on."""
 
     code = "precondition_required"
+
+
+class ConfigurationError(KBError, ValueError):
+    """A KB_* setting is unusable: a number that is not one, an unknown model, a database URL nothing can open."""
+
+    code = "configuration"

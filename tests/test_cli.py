@@ -105,3 +105,32 @@ def test_a_database_folder_that_cannot_be_written_is_named(tmp_path: Path, monke
     assert main(["list-users"]) == 1
     err = capsys.readouterr().err
     assert f"cannot open or write the database {folder / 'kb.sqlite'}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [
+    ("KB_EMBEDDING_MODEL", "nope", "unknown embedder 'nope'"),
+    ("KB_DATABASE_URL", "bogus://x", "KB_DATABASE_URL 'bogus://x' is not a usable database URL"),
+    ("KB_DATABASE_URL", "postgresql+psycopg://kb:secret@127.0.0.1:9/kb", "cannot reach the database"),
+    ("KB_MAX_BODY_BYTES", "abc", "KB_MAX_BODY_BYTES must be a whole number, not 'abc'"),
+    ("KB_TRUSTED_PROXIES", "proxy.internal", "'proxy.internal' is not an IP address"),
+])
+def test_a_bad_setting_is_one_error_line(env: Path, capsys, monkeypatch, variable: str, value: str,
+                                         named: str) -> None:
+    monkeypatch.setenv(variable, value)
+    source = env / "in"
+    source.mkdir()
+    assert main(["import", str(source)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and named in err and "Traceback" not in err and "secret" not in err
+
+
+def test_a_password_prompt_on_a_closed_stdin_is_one_error_line(env: Path, capsys, monkeypatch) -> None:
+    assert main(["create-user", "erin", "--role", "reader", "--generate-password"]) == 0
+    capsys.readouterr()
+
+    def closed(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", closed)
+    assert main(["set-password", "erin"]) == 1
+    assert "no input" in capsys.readouterr().err
