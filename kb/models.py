@@ -183,16 +183,6 @@ class ArticleStats(Base):
     did_not_answer: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
-class SearchCount(Base):
-    """How often agents searched a (masked, normalised) query from the search page; feeds "popular searches"."""
-
-    __tablename__ = "search_counts"
-
-    query: Mapped[str] = mapped_column(String(120), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    last_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
-
-
 class User(Base):
     """A person who signs in; the role decides what they may do, the team which articles they own."""
 

@@ -1,15 +1,20 @@
-"""Popular searches: how often each short query was searched from the search page (masked first)."""
+"""Popular searches: what agents searched before opening a result, counted once per person, per team."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+import threading
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import distinct, func, select
 
 from kb.db import Database
-from kb.models import SearchCount, utcnow
+from kb.models import QueryLogEntry, User, utcnow
 from kb.ticket_cleaning import mask_personal_data
 
 MAX_QUERY = 80  # longer texts are pasted tickets, not searches worth suggesting to others
+POPULAR_DAYS = 30
+CACHE_SECONDS = 60.0  # the home page asks on every load; a minute-old list is as useful
 
 
 def normalise_query(query: str) -> str | None:
@@ -19,29 +24,40 @@ def normalise_query(query: str) -> str | None:
 
 
 class SearchCounts:
-    """Counts per normalised query in the database, shared by every worker."""
+    """Read from the query log, which every worker shares: a search counts once its agent opened a result."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._lock = threading.Lock()
 
-    def record(self, query: str) -> None:
-        """Count one search (queries carrying personal data or pasted text are skipped)."""
-        key = normalise_query(query)
-        if key is None:
-            return
-        try:
-            with self.db.session() as session:
-                row = session.get(SearchCount, key)
-                if row is None:
-                    session.add(SearchCount(query=key, count=1, last_at=utcnow()))
-                else:
-                    row.count, row.last_at = row.count + 1, utcnow()
-        except IntegrityError:  # another worker inserted it first: count again on the existing row
-            self.record(query)
+    def popular(self, team: str = "", limit: int = 8, now: datetime | None = None) -> list[str]:
+        """The searches most people of `team` (everyone's when "") led somewhere in the last 30 days."""
+        key = (team, limit)
+        with self._lock:
+            cached = self._cache.get(key)
+        if now is None and cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        found = self._count(team, limit, now or utcnow())
+        with self._lock:
+            self._cache[key] = (time.monotonic(), found)
+        return found
 
-    def popular(self, limit: int = 8) -> list[str]:
-        """The most searched queries, most frequent first."""
+    def forget(self) -> None:
+        """Drop the cached lists (this process just saw a search lead somewhere)."""
+        with self._lock:
+            self._cache.clear()
+
+    def _count(self, team: str, limit: int, now: datetime) -> list[str]:
+        q = QueryLogEntry
+        # People, not clicks: one agent repeating a text (or a script signed in as one) counts once.
+        people = func.count(distinct(q.actor))
+        stmt = (select(q.query_key, people)
+                .where(q.clicked_article_id.is_not(None), q.day >= (now - timedelta(days=POPULAR_DAYS)).date(),
+                       q.kind == "search", q.query_key != "", q.actor != "")
+                .group_by(q.query_key).order_by(people.desc(), func.max(q.at).desc()).limit(limit * 4))
+        if team:
+            stmt = stmt.where(q.actor.in_(select(User.username).where(User.team == team)))
         with self.db.session() as session:
-            rows = session.scalars(select(SearchCount.query)
-                                   .order_by(SearchCount.count.desc(), SearchCount.last_at.desc()).limit(limit))
-            return list(rows)
+            keys = [row[0] for row in session.execute(stmt)]
+        return [k for k in keys if normalise_query(k) == k][:limit]

@@ -13,7 +13,7 @@ from kb.analytics.cluster import agglomerate
 from kb.analytics.drift import LINK_RATE_FELL, REJECTED
 from kb.analytics.gaps import suggest_title, trend
 from kb.analytics.window import Table, Window
-from kb.models import Feedback, QueryLogEntry, SearchCount, SuggestQuery, utcnow
+from kb.models import Feedback, QueryLogEntry, SuggestQuery, utcnow
 from kb.suggestion_counts import add_counts
 
 NOW = utcnow()
@@ -237,15 +237,11 @@ def test_drift_flags_rejected_and_falling_articles_for_their_owners(stream) -> N
 
 def test_purge_removes_what_is_older_than_the_retention(stream) -> None:
     kb, _ = stream
-    kb.search_counts.record("printer offline")
-    with kb.db.session() as session:  # a popular search nobody has led anywhere since last month
-        session.add(SearchCount(query="old favourite", count=9, last_at=NOW - timedelta(days=40)))
     report = kb.analytics.log.purge(days=30)
     assert (report.queries, report.suggestions) == (1, 5)
     with kb.db.session() as session:
         assert session.scalar(select(QueryLogEntry).where(QueryLogEntry.at < report.cutoff)) is None
         assert len(session.scalars(select(Feedback)).all()) == 4 + 3 - 3  # last month's 3 links went with them
-    assert kb.search_counts.popular() == ["printer offline"]
     assert kb.analytics.log.purge().queries == 0  # default retention: 90 days
 
 

@@ -34,6 +34,7 @@ def test_the_newest_migrations_go_down_and_up_again(tmp_path: Path) -> None:
         command.downgrade(config, "0010")
     with db.engine.connect() as connection:
         assert "article_votes" not in inspect(connection).get_table_names()
+        assert "search_counts" in inspect(connection).get_table_names()  # 0013 dropped it; down brings it back
         assert "sessions_ended_at" not in {c["name"] for c in inspect(connection).get_columns("users")}
     db.migrate()
     with db.engine.connect() as connection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kb.models import SearchCount
+from kb.models import QueryLogEntry
 
 
 def publish(store, title: str = "Reset a password", body: str = "## Steps\n\n1. Open **Settings**\n", **kw):
@@ -182,25 +182,41 @@ def test_article_page_title_is_plain_text(client, store) -> None:
     assert html.count("<script") == 1 and "article.js" in html
 
 
-def test_popular_searches_show_on_the_empty_search_page(search_client, searchable_kb) -> None:
+def _agent(app, username: str, team: str):
+    """A signed-in agent's client and a search-then-open helper for it."""
     import re
 
-    publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
-    token = csrf_from(search_client.get("/").get_data(as_text=True).replace('name="csrf-token" content=',
-                                                                           'name="csrf_token" value='))
+    from conftest import sign_in
+
+    client = app.test_client()  # closes each response, which writes the query log, as a server does
+    sign_in(client, username, "reader", team=team)
+    token = client.get("/").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
 
     def search_and_open(query: str) -> int:
-        html = search_client.get(f"/search/results?q={query}").get_data(as_text=True)
+        html = client.get(f"/search/results?q={query}").get_data(as_text=True)
         log, article = re.search(r'data-log="([^"]+)"', html)[1], re.search(r'data-id="(\d+)"', html)[1]
-        return search_client.post("/search/opened", data={"log": log, "article": article,
-                                                          "csrf_token": token}).status_code
+        return client.post("/search/opened", data={"log": log, "article": article, "csrf_token": token}).status_code
+    return client, search_and_open
 
-    for query in ("printer offline", "Printer  OFFLINE", "receipt printer", "printer mail me at a@b.example"):
-        assert search_and_open(query) == 204
-    html = search_client.get("/").get_data(as_text=True)
+
+def test_popular_searches_show_on_the_empty_search_page(search_client, searchable_kb) -> None:
+    publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
+    app = search_client.application
+    anna, anna_opens = _agent(app, "anna", "support")
+    _, bo_opens = _agent(app, "bo", "support")
+    carl, carl_opens = _agent(app, "carl", "billing")
+    for query in ("printer offline", "receipt printer", "receipt printer", "receipt printer",
+                  "printer mail me at a@b.example"):
+        assert anna_opens(query) == 204
+    assert bo_opens("Printer  OFFLINE") == 204  # the same search, by a second person
+    assert carl_opens("urgent reset your password at evil example") == 204
+    html = anna.get("/").get_data(as_text=True)
     popular = html.split('id="popular"')[1]
+    # two people beat one person three times; another team's searches are not this team's
     assert popular.index("printer offline") < popular.index("receipt printer")
-    assert "a@b.example" not in html and "[email]" not in html
+    assert "a@b.example" not in html and "[email]" not in html and "evil" not in popular
+    assert "evil" in carl.get("/").get_data(as_text=True).split('id="popular"')[1]
+    assert "printer offline" not in carl.get("/").get_data(as_text=True).split('id="popular"')[1]
 
 
 def test_popular_searches_count_only_results_opened_from_ones_own_logged_search(search_client,
@@ -219,9 +235,9 @@ def test_popular_searches_count_only_results_opened_from_ones_own_logged_search(
     assert searchable_kb.search_counts.popular() == []
     search_client.post("/search/opened", data={"log": log, "article": article.id, "csrf_token": token})
     search_client.post("/search/opened", data={"log": log, "article": article.id, "csrf_token": token})
-    assert searchable_kb.search_counts.popular() == ["printer offline"]  # once per search, not per click
-    with searchable_kb.db.session() as session:
-        assert session.query(SearchCount).one().count == 1
+    assert searchable_kb.search_counts.popular() == ["printer offline"]
+    with searchable_kb.db.session() as session:  # one search, opened twice: its first result counts
+        assert session.query(QueryLogEntry).filter(QueryLogEntry.clicked_article_id.is_not(None)).count() == 1
 
 
 def test_article_page_counts_reads_of_published_articles(client, knowledge_base, store) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, insert, select, update
 
 from kb.db import Database
-from kb.models import QueryLogEntry, SearchCount, SuggestionCount, SuggestQuery, utcnow
+from kb.models import QueryLogEntry, SuggestionCount, SuggestQuery, utcnow
 from kb.personal_data import mask_personal_data
 
 MAX_QUERY = 1000  # a pasted ticket is kept to its start: enough to read, to cluster and to group
@@ -119,6 +119,4 @@ class QueryLog:
             queries = connection.execute(delete(QueryLogEntry).where(QueryLogEntry.at < cutoff)).rowcount
             suggestions = connection.execute(delete(SuggestQuery).where(SuggestQuery.created_at < cutoff)).rowcount
             connection.execute(delete(SuggestionCount).where(SuggestionCount.day < cutoff.date()))
-            # Popular searches are logged queries too: one nobody has opened a result of since goes with them.
-            connection.execute(delete(SearchCount).where(SearchCount.last_at < cutoff))
         return PurgeReport(cutoff, queries, suggestions)

@@ -36,7 +36,8 @@ def _search_context() -> dict:
     too_long = len(query) if len(query) > MAX_QUERY_CHARS else 0
     response = run_search(query, mode, 20, filters) if query and kb().search and not too_long else None
     log_id = log_search(query, mode, filters, response, "page") if response else None
-    popular = kb().search_counts.popular() if not query else []
+    me = principal()
+    popular = kb().search_counts.popular(me.team if me else "") if not query else []
     return {"q": query, "mode": mode, "response": response, "lang": request.args.get("lang", ""),
             "tag": request.args.get("tag", ""), "team": request.args.get("team", ""), "popular": popular,
             "log_id": log_id, "too_long": too_long, "max_query_chars": MAX_QUERY_CHARS, "bad_filter": bad_filter}

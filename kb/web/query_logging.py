@@ -111,7 +111,6 @@ def log_opened(log_id: str, article_id: str) -> None:
     """An agent opened a result of a logged search."""
     analytics = kb().analytics
     session.pop(LAST_SEARCH, None)  # the next search is a new one, not a refinement of a clicked one
-    if analytics is not None and log_id and article_id.isascii() and article_id.isdigit():
-        query = analytics.log.click(log_id, int(article_id), actor())
-        if query:  # the search led somewhere: it counts towards "popular searches"
-            kb().search_counts.record(query)
+    opened = analytics is not None and log_id and article_id.isascii() and article_id.isdigit()
+    if opened and analytics.log.click(log_id, int(article_id), actor()):  # now one of the "popular searches"
+        kb().search_counts.forget()
