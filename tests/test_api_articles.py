@@ -77,6 +77,32 @@ def test_put_patch_and_revisions(client) -> None:
     assert weak.status_code == 200 and weak.json["revision"] == 4
 
 
+def test_if_match_is_honoured_everywhere_and_never_contradicted(client, store) -> None:
+    ref = create(client)["id"]
+    both = client.patch(f"/api/v1/articles/{ref}", json={"tags": [], "base_revision": 1}, headers={"If-Match": '"9"'})
+    assert assert_error(both, 400, "bad_request")["parameter"] == "If-Match"
+    assert assert_error(client.delete(f"/api/v1/articles/{ref}", headers={"If-Match": "garbage"}),
+                        400, "bad_request")["parameter"] == "If-Match"
+    assert_error(client.delete(f"/api/v1/articles/{ref}", headers={"If-Match": '"7"'}), 422, "validation_failed")
+    client.patch(f"/api/v1/articles/{ref}", json={"body": "changed", "base_revision": 1})
+    stale = client.delete(f"/api/v1/articles/{ref}", headers={"If-Match": '"1"'})  # archive what it has not seen
+    assert_error(stale, 409, "conflict")
+    assert store.get(ref).status == "published"
+    assert client.delete(f"/api/v1/articles/{ref}", headers={"If-Match": '"2"'}).json["status"] == "archived"
+
+
+def test_a_save_from_before_a_review_keeps_the_reviewers_date(client, store) -> None:
+    article = create(client, review_by="2027-02-28")
+    reviewed = client.post(f"/api/v1/articles/{article['id']}/reviewed", json={"review_by": "2030-06-30"})
+    assert reviewed.status_code == 200, reviewed.json
+    # an editor opened before the review sends back the date it loaded, with its edit
+    saved = client.put(f"/api/v1/articles/{article['id']}", json={
+        "title": article["title"], "body": "Edited meanwhile.", "review_by": "2027-02-28"}, headers={"If-Match": '"1"'})
+    assert saved.status_code == 200 and saved.json["review_by"] == "2030-06-30"
+    moved = client.patch(f"/api/v1/articles/{article['id']}", json={"review_by": "2031-01-01", "base_revision": 2})
+    assert moved.json["review_by"] == "2031-01-01"  # a date the client did change is taken
+
+
 def test_diff_and_restore(client) -> None:
     ref = create(client)["id"]
     client.patch(f"/api/v1/articles/{ref}", json={"body": "## Steps\n1. Check the USB cable",

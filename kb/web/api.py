@@ -15,7 +15,15 @@ from kb.validation import normalise_tag
 from kb.views import ArticleView
 from kb.web.current import kb, principal
 from kb.web.errors import BadRequest
-from kb.web.requests import base_revision, int_arg, json_object, languages_arg, reject_unknown, text_field
+from kb.web.requests import (
+    base_revision,
+    if_match_revision,
+    int_arg,
+    json_object,
+    languages_arg,
+    reject_unknown,
+    text_field,
+)
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -107,7 +115,8 @@ def patch_article(ref: str) -> Response:
 @api.delete("/articles/<ref>")
 def delete_article(ref: str) -> Response:
     """Archive the article: deleting never loses content."""
-    article = kb().editing.archive(principal(), ref)
+    # With If-Match, archiving what someone changed meanwhile is a 409, as for a save.
+    article = kb().editing.archive(principal(), ref, base_revision=if_match_revision())
     return article_response(article)
 
 

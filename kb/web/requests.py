@@ -126,11 +126,10 @@ def audit_query(per_page: int = 50) -> AuditQuery:
 def base_revision(data: dict[str, Any], *, required: bool = True) -> int | None:
     """The revision a save is based on: JSON 'base_revision' or an If-Match ETag (None if optional and absent)."""
     value = data.pop("base_revision", None)
-    if value is None and request.headers.get("If-Match"):
-        match = _ETAG.match(request.headers["If-Match"].strip())
-        if not match:
-            raise BadRequest('If-Match must be an ETag like "3"', parameter="If-Match")
-        value = int(match.group(1))
+    header = if_match_revision()
+    if value is not None and header is not None and value != header:
+        raise BadRequest(f"'base_revision' {value} and If-Match {header} disagree: send one", parameter="If-Match")
+    value = header if value is None else value
     if value is None and not required:
         return None
     if value is None:
@@ -140,6 +139,17 @@ def base_revision(data: dict[str, Any], *, required: bool = True) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest("'base_revision' must be an integer", parameter="base_revision")
     return value
+
+
+def if_match_revision() -> int | None:
+    """The revision an If-Match header names (None without one); 400 when it is not an ETag we give out."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw:
+        return None
+    match = _ETAG.match(raw)
+    if not match:
+        raise BadRequest('If-Match must be an ETag like "3"', parameter="If-Match")
+    return int(match.group(1))
 
 
 def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
