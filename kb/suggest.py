@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kb.errors import ValidationFailed
 from kb.feedback import FeedbackStore
 from kb.index.base import Filters
 from kb.search import SearchEngine, SearchResponse, digest
@@ -102,6 +103,9 @@ class Suggester:
         """Suggest articles for a raw ticket; abstain (still listing candidates) when none is a good match."""
         started = time.perf_counter()
         cleaned = clean_ticket(text, subject, channel)
+        if not (cleaned.subject or cleaned.text).strip():  # only a signature, quoted history or empty markup
+            raise ValidationFailed("nothing is left to search once quotes, signatures and markup are removed",
+                                   field="text")
         filters = Filters(tags=tuple(tags), languages=tuple(languages))
         response = self.rank(cleaned, limit=limit, filters=filters)
         model = self.engine.indexes.embedder.name

@@ -104,11 +104,24 @@ def test_feedback_on_an_unknown_query_is_404(client) -> None:
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("text", ["<html><body><script>x</script></body></html>", "\x00\x01\x02", "💥" * 500,
-                                  "> only quoted\n> lines", "-- \nJust a signature", "a" * 60_000,
-                                  json.dumps({"nested": ["json"]})])
+@pytest.mark.parametrize("text", ["> only quoted\n> lines", "a" * 60_000, json.dumps({"nested": ["json"]})])
 def test_strange_tickets_never_fail(client, text: str) -> None:
     assert post(client, {"text": text}).status_code == 200
+
+
+@pytest.mark.parametrize("text", ["<html><body><script>x</script></body></html>", "\x00\x01\x02", "💥" * 500,
+                                  "-- \nJust a signature", "\u200b", "--\nsent from my iPhone",
+                                  "<html><body><p></p></body></html>"])
+def test_a_ticket_with_nothing_left_to_search_is_422_and_not_logged(client, searchable_kb, text: str) -> None:
+    response = post(client, {"text": text})
+    assert response.status_code == 422 and response.json["error"]["field"] == "text"
+    assert "nothing is left to search" in response.json["error"]["message"]
+    from kb.analytics.window import Window
+    from kb.models import SuggestQuery
+
+    assert not searchable_kb.analytics.report("unanswered", Window.last(7)).rows
+    with searchable_kb.db.session() as session:
+        assert session.query(SuggestQuery).count() == 0
 
 
 def test_article_from_ticket_is_a_scrubbed_draft(client, searchable_kb) -> None:

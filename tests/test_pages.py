@@ -291,6 +291,13 @@ def test_a_restore_from_a_stale_history_page_is_refused(client, store) -> None:
     assert stale.status_code == 409 and store.get(article.id).body == "v3 by someone else"
 
 
+def test_a_pasted_signature_alone_is_sent_back_with_a_reason(search_client) -> None:
+    token = csrf_from(search_client.get("/tickets").get_data(as_text=True))
+    page = search_client.post("/tickets", data={"csrf_token": token, "text": "--\nSent from my iPhone"})
+    assert page.status_code == 422 and "nothing is left to search" in page.get_data(as_text=True)
+    assert "Sent from my iPhone" in page.get_data(as_text=True)  # the text stays in the box to fix
+
+
 def test_a_pasted_thread_too_long_to_search_points_to_the_ticket_page(search_client) -> None:
     too_long = search_client.get("/search/results", query_string={"q": "printer " * 1300})
     assert too_long.status_code == 200 and 'id="too-long"' in too_long.get_data(as_text=True)

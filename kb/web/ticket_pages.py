@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, render_template, request
 
-from kb.errors import KBError
+from kb.errors import KBError, ValidationFailed
 from kb.web.current import kb
 from kb.web.pages import pages
 from kb.web.query_logging import log_suggestion
@@ -25,7 +25,10 @@ def ticket_suggest() -> tuple[str, int]:
     if not text.strip() or kb().suggester is None:
         message = "Paste the ticket text first." if not text.strip() else "Search is not enabled."
         return render_template("ticket.html", text=text, subject=subject, result=None, error=message), 422
-    result = kb().suggester.suggest(text, subject=subject or None, limit=5)
+    try:
+        result = kb().suggester.suggest(text, subject=subject or None, limit=5)
+    except ValidationFailed as exc:
+        return render_template("ticket.html", text=text, subject=subject, result=None, error=exc.message), 422
     log_suggestion(result, {"limit": 5}, source="page")
     return render_template("ticket.html", text=text, subject=subject, result=result), 200
 
