@@ -222,6 +222,10 @@ def _accounts_review_and_audit(c: Contract, ref: int) -> None:
     audit = c.call("GET", f"/api/v1/audit?article_id={ref}&per_page=100", 200).json["entries"]
     assert {"article.created", "article.updated", "review.requested", "review.done"} <= {e["action"] for e in audit}
     c.call("GET", "/api/v1/audit?article_id=first", 400)
+    c.call("GET", "/api/v1/audit?format=xml", 400)
+    assert c.call("GET", "/api/v1/audit?format=csv", 200).mimetype == "text/csv"
+    c.call("GET", "/api/v1/review/stale?owner=nobody&team=support", 200)
+    c.call("POST", "/api/v1/articles", 415, data=b'{"title": "x"}', content_type="text/plain")
     _change_requests(c, ref)
     doomed = c.call("POST", "/api/v1/articles", 201, json={"title": "Posted by mistake", "body": "Oops."})
     assert c.call("POST", f"/api/v1/articles/{doomed.json['id']}/purge", 200).json["purged"] is True

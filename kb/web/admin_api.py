@@ -11,7 +11,7 @@ from kb.errors import ValidationFailed
 from kb.web.api import api, article_response
 from kb.web.current import kb, principal
 from kb.web.downloads import csv_download
-from kb.web.requests import audit_query, json_object, reject_unknown
+from kb.web.requests import audit_query, format_arg, json_object, reject_unknown
 
 USER_FIELDS = {"username", "password", "role", "team", "display_name"}
 USER_CHANGES = {"password", "role", "team", "disabled"}
@@ -61,7 +61,7 @@ def update_user(user_id: int) -> Response:
 def audit_log() -> Response:
     """The audit log, newest first; ?format=csv streams all matching entries as CSV, oldest first."""
     query = audit_query()
-    if request.args.get("format") == "csv":
+    if format_arg() == "csv":
         return csv_download(kb().audit.csv_rows(query), "audit-log.csv")
     entries, total = kb().audit.list(query)
     return jsonify({"entries": [e.to_dict() for e in entries], "total": total, "page": query.page,

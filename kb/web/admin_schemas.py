@@ -38,6 +38,9 @@ AuditQuerySchema = _schema("AuditQuery", "Filters of the audit log.", {
     "actor": fields.Str(), "action": fields.Str(metadata=_doc("e.g. article.updated, user.created")),
     "article_id": fields.Int(), "page": fields.Int(), "per_page": fields.Int(validate=validate.Range(1, 500)),
     "format": fields.Str(validate=validate.OneOf(("json", "csv")))})
+StaleQuerySchema = _schema("StaleQuery", "Which stale articles: all, or one owner's or team's.", {
+    "owner": fields.Str(metadata=_doc("Only this owner's (e.g. your own username).")),
+    "team": fields.Str(metadata=_doc("Only this team's."))})
 PurgedSchema = _schema("Purged", "The article that was deleted for good.", {
     "id": Int(), "slug": Str(), "purged": fields.Bool(required=True)})
 ReviewRequestSchema = _schema("ReviewRequest", "Why the article needs a review.", {"reason": fields.Str()})
@@ -76,14 +79,14 @@ def operations(operation: type) -> dict[str, object]:
         "api.list_users": operation("accounts", "UserList"),
         "api.create_user": operation("accounts", "User", 201, "UserCreate", errors=(409, 422)),
         "api.update_user": operation("accounts", "User", body="UserUpdate", errors=(404, 422)),
-        "api.audit_log": operation("audit", "AuditList", query=AuditQuerySchema, errors=(400,)),
+        "api.audit_log": operation("audit", "AuditList", query=AuditQuerySchema, errors=(400,), csv=True),
         "api.purge_article": operation("articles", "Purged", errors=(404,)),
         "api.request_review": operation("review", "Article", body="ReviewRequest", body_required=False,
                                         errors=(404, 422), headers=("ETag",)),
         "api.mark_reviewed": operation("review", "Article", body="Reviewed", body_required=False,
                                        errors=(404, 422), headers=("ETag",)),
         "api.review_queue": operation("review", "ArticleQueue"),
-        "api.stale_articles": operation("review", "ArticleQueue"),
+        "api.stale_articles": operation("review", "ArticleQueue", query=StaleQuerySchema),
         "api.propose_change": operation("review", "ChangeRequest", 201, "ChangeRequestCreate",
                                         errors=(404, 409, 422, 428)),
         "api.list_change_requests": operation("review", "ChangeRequestList", query=ChangeRequestQuerySchema,

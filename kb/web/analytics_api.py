@@ -12,7 +12,7 @@ from kb.web.api import api
 from kb.web.current import kb
 from kb.web.downloads import csv_download
 from kb.web.errors import BadRequest
-from kb.web.requests import int_arg
+from kb.web.requests import format_arg, int_arg
 
 FORMATS = ("json", "csv")
 DEFAULT_DAYS = 30
@@ -51,9 +51,7 @@ def analytics_report(report: str) -> Response:
     Reports: summary, daily, top-queries, unanswered, articles (by `sort`), stale, time-to-article, gaps and
     drift. `format=csv` answers the same table as CSV.
     """
-    output = request.args.get("format", "json")
-    if output not in FORMATS:
-        raise BadRequest(f"'format' must be one of {', '.join(FORMATS)}", parameter="format")
+    output = format_arg(FORMATS)
     window = window_from_args()
     table = build_report(report, window)
     return csv_response(table, window) if output == "csv" else jsonify(table.to_dict(window))

@@ -73,6 +73,14 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def format_arg(formats: tuple[str, ...] = ("json", "csv")) -> str:
+    """?format=, one of `formats` (the first when absent), or BadRequest."""
+    output = request.args.get("format") or formats[0]
+    if output not in formats:
+        raise BadRequest(f"'format' must be one of {', '.join(formats)}", parameter="format")
+    return output
+
+
 def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 10_000) -> int:
     """An integer query parameter within bounds, or BadRequest."""
     raw = request.args.get(name)
