@@ -56,6 +56,15 @@ class ArticleEditing:
             raise NotFound(f"article {ref!r} has no revision {number}")
         return revision
 
+    def diff_pair(self, principal: Principal, ref: int | str, old: int | None = None, new: int | None = None
+                  ) -> tuple[ArticleView, RevisionView, RevisionView]:
+        """Two revisions to compare; by default the newest this principal may read and the readable one before."""
+        article = self.readable(principal, ref)
+        numbers = [r.number for r in self.revisions(principal, article.id)]  # newest first
+        new_n = new or (numbers[0] if numbers else article.revision)
+        old_n = old or next((n for n in numbers if n < new_n), new_n)
+        return article, self.revision(principal, article.id, old_n), self.revision(principal, article.id, new_n)
+
     def changed_fields(self, before: ArticleView, data: Mapping[str, Any]) -> dict[str, Any]:
         """The fields of `data` that differ from the article once normalised (invalid input raises here)."""
         # An owner sent back unchanged is not re-checked: an import may have set one no account has.

@@ -326,6 +326,12 @@ def test_readers_never_see_text_that_was_not_published(walk_app, knowledge_base)
     assert "40% margin" not in reader.get(f"/articles/{draft.slug}/history").text
     assert reader.get(f"/articles/{draft.slug}/diff?from=1&to=2").status_code == 404
     assert author.get(f"/api/v1/articles/{draft.id}/revisions/1").status_code == 200
+    # the default diff compares what this reader may see: the published revision with itself, not a 404
+    default = reader.get(f"/api/v1/articles/{draft.id}/diff")
+    assert default.status_code == 200 and (default.json["from"], default.json["to"]) == (2, 2)
+    assert "40% margin" not in default.get_data(as_text=True)
+    assert reader.get(f"/articles/{draft.slug}/diff").status_code == 200
+    assert author.get(f"/api/v1/articles/{draft.id}/diff").json["from"] == 1  # authors see the draft before it
 
 
 def test_an_authors_edit_of_a_live_article_waits_for_a_reviewer(walk_app, knowledge_base) -> None:

@@ -10,7 +10,7 @@ from kb.diff import revision_text, side_by_side_html, unified_diff
 from kb.errors import ValidationFailed
 from kb.models import STATUSES
 from kb.permissions import Forbidden, can_read
-from kb.store import ArticleQuery
+from kb.store import MAX_ID, ArticleQuery
 from kb.validation import normalise_tag
 from kb.views import ArticleView
 from kb.web.current import kb, principal
@@ -147,11 +147,10 @@ def restore_revision(ref: str, number: int) -> Response:
 @api.get("/articles/<ref>/diff")
 def diff_revisions(ref: str) -> Response:
     """Unified and side-by-side HTML diff of two revisions (default: previous to current)."""
-    editing = kb().editing
-    article = editing.readable(principal(), ref)
-    new_n = int_arg("to", article.revision, maximum=article.revision)
-    old_n = int_arg("from", max(1, new_n - 1), maximum=article.revision)
-    old, new = editing.revision(principal(), article.id, old_n), editing.revision(principal(), article.id, new_n)
+    # 0: not given, so the newest revision the caller may read, and the readable one before it.
+    article, old, new = kb().editing.diff_pair(principal(), ref, int_arg("from", 0, maximum=MAX_ID),
+                                               int_arg("to", 0, maximum=MAX_ID))
+    old_n, new_n = old.number, new.number
     labels = (f"revision {old_n}", f"revision {new_n}")
     return jsonify({
         "article_id": article.id, "from": old_n, "to": new_n,

@@ -10,7 +10,7 @@ from kb.diff import diff_rows
 from kb.index.base import Filters
 from kb.markdown_render import render_markdown
 from kb.permissions import can_read
-from kb.store import ArticleQuery
+from kb.store import MAX_ID, ArticleQuery
 from kb.validation import normalise_tag
 from kb.web.current import kb, principal
 from kb.web.errors import BadRequest
@@ -122,9 +122,7 @@ def history(slug: str) -> str:
 @pages.get("/articles/<slug>/diff")
 def diff(slug: str) -> str:
     """Side-by-side diff of two revisions, changed words marked."""
-    item = kb().editing.readable(principal(), slug)
-    new_n = int_arg("to", item.revision, maximum=item.revision)
-    old_n = int_arg("from", max(1, new_n - 1), maximum=item.revision)
-    old, new = kb().editing.revision(principal(), item.id, old_n), kb().editing.revision(principal(), item.id, new_n)
+    item, old, new = kb().editing.diff_pair(principal(), slug, int_arg("from", 0, maximum=MAX_ID),
+                                            int_arg("to", 0, maximum=MAX_ID))
     return render_template("diff.html", article=item, old=old, new=new,
                            rows=diff_rows(old.body, new.body))
