@@ -86,8 +86,10 @@ def _review_by(value: Any) -> date | None:
         return None
     if isinstance(value, date):
         return value
+    if not isinstance(value, str):  # 20270101 as a number is no date
+        raise ValidationFailed("'review_by' must be a date like 2027-03-31", field="review_by")
     try:
-        return date.fromisoformat(str(value))
+        return date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed("'review_by' must be a date like 2027-03-31", field="review_by") from None
 

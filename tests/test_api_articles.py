@@ -137,6 +137,9 @@ def unchanged(client, ref: int, before: dict) -> None:
     ({"body": "x"}, 428, "precondition_required"),
     ({"body": "x", "base_revision": "one"}, 400, "bad_request"),
     ({"body": "x", "base_revision": 9}, 422, "validation_failed"),
+    ({"body": "x", "base_revision": 1, "message": 5}, 422, "validation_failed"),  # a body field, like the rest
+    ({"body": "x", "base_revision": 1, "author": 5}, 422, "validation_failed"),
+    ({"review_by": 20270101, "base_revision": 1}, 422, "validation_failed"),  # a number is no date
 ])
 def test_bad_patch_is_refused_and_changes_nothing(client, payload, status, code) -> None:
     ref = create(client)["id"]

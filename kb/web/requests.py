@@ -170,6 +170,6 @@ def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
 def text_field(data: dict[str, Any], name: str, default: str = "", limit: int = 500) -> str:
     """Pop an optional short string field (a change message, an author)."""
     value = data.pop(name, default)
-    if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string", parameter=name)
+    if not isinstance(value, str):  # a body field, like every other: 422 naming it
+        raise ValidationFailed(f"'{name}' must be a string", field=name)
     return value.strip()[:limit]
