@@ -18,6 +18,7 @@ MAX_TITLE = 200
 RESERVED_META = frozenset({*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS, "created", "updated", "revision", "id",
                            "review_requested", "review_reason"})  # what an exported file holds besides
 MAX_TAGS = 20
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 MAX_TAG_LENGTH = 40
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _NAME = re.compile(r"^[\w.@+:-]{0,100}$", re.UNICODE)  # ":" for the "cli:<user>" an import without owner sets
@@ -56,7 +57,9 @@ def clean_text(name: str, value: Any, *, limit: int, required: bool = False) -> 
         raise ValidationFailed(f"'{name}' must be a string", field=name)
     if "\x00" in value:
         raise ValidationFailed(f"'{name}' must not contain NUL characters", field=name)
-    value = value.strip()
+    # A one-line field: any line break (U+0085 and U+2028 too, which YAML and JSON Lines readers split at)
+    # becomes a space, so the value reads back the same from an export.
+    value = _LINE_BREAKS.sub(" ", value).strip()
     if required and not value:
         raise ValidationFailed(f"'{name}' must not be empty", field=name)
     if len(value) > limit:

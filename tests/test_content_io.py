@@ -257,3 +257,10 @@ def test_front_matter_variants_and_a_lone_carriage_return(store, tmp_path: Path)
     export_directory(store, out)
     report = import_directory(store, out)
     assert report.updated == [] and store.get(cr.id).body == "line one\rline two\n"
+
+
+def test_a_one_line_field_with_a_line_separator_reads_back_the_same(store, tmp_path: Path) -> None:
+    article = store.create({"title": "Wait\x85retry\u2028now", "body": "x\n"}, author="maja")
+    assert article.title == "Wait retry now"  # titles are one line: every kind of line break is a space
+    export_directory(store, tmp_path / "out")
+    assert import_directory(store, tmp_path / "out").unchanged == ["wait-retry-now.md"]

@@ -168,8 +168,8 @@ def test_reindex_swaps_a_new_build_in(kb) -> None:
 
 def test_line_separators_in_a_title_survive_a_rebuild_and_a_restart(kb, settings) -> None:
     for odd in ("\u2028", "\u2029", "\x85", "\x0b", "\x1c"):  # splitlines() splits at each of these
-        kb.store.create({"title": f"Reset{odd}password after lockout {ord(odd)}", "body": "Unlock it first.",
-                         "status": "published"}, author="maja")
+        kb.store.create({"title": f"Reset{odd}password after lockout {ord(odd)}",
+                         "body": f"Unlock it{odd}first.", "status": "published"}, author="maja")
     manifest = kb.indexes.reindex()
     assert manifest.articles == 9
     kb.close()
