@@ -201,11 +201,20 @@ class SearchEngine:
     def keyword_weight(self, query: str, keyword: list[Hit]) -> float:
         """The keyword engine's weight for this query: the configured one, less when few query words matched."""
         codes = query_codes(query)
-        if codes and keyword and set(codes) <= set(keyword[0].matched_terms):
+        if codes and keyword and self._holds(keyword[0], codes):
             return self.config.code_weight  # an agent typed codes the best chunk holds exactly: they decide
         terms = len(query_terms(query))
         coverage = max((len(h.matched_terms) for h in keyword), default=0) / max(1, terms)
         return self.config.keyword_weight * min(1.0, coverage / self.config.full_coverage)
+
+    def _holds(self, hit: Hit, codes: Sequence[str]) -> bool:
+        """True when the hit's section holds every code whole: the keyword engine matches an unknown code
+        ("PRN-9999") by its parts, and reports the code as matched all the same."""
+        chunk = self.indexes.chunks.get(hit.chunk_id)
+        if chunk is None:
+            return False
+        text = "\n".join((chunk.title, *chunk.heading_path, chunk.text))
+        return all(re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text, re.IGNORECASE) for code in codes)
 
     def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float,
               translated: Sequence[Sequence[Hit]] = ((), ()), prefer: frozenset[str] = frozenset()
@@ -253,8 +262,8 @@ class SearchEngine:
         results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
                         for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000
-        codes = set(query_codes(query)) if keyword else set()
-        holders = frozenset(h.article_id for h in keyword if codes and codes <= set(h.matched_terms))
+        codes = query_codes(query) if keyword else ()
+        holders = frozenset(h.article_id for h in keyword if codes and self._holds(h, codes))
         return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence,
                               translation if translated_keyword else None, holders)
 
