@@ -57,7 +57,7 @@ class Database:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url, pool_pre_ping=True)
-        except (ArgumentError, NoSuchModuleError) as exc:
+        except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:  # no driver; port "x"
             raise ConfigurationError(f"KB_DATABASE_URL {url.split('@')[-1]!r} is not a usable database URL "
                                      f"({exc}); use sqlite:///PATH or postgresql+psycopg://…") from None
         if self.engine.dialect.name == "sqlite":

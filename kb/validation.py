@@ -18,6 +18,7 @@ MAX_TITLE = 200
 RESERVED_META = frozenset({*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS, "created", "updated", "revision", "id",
                            "review_requested", "review_reason"})  # what an exported file holds besides
 MAX_TAGS = 20
+MAX_META_DEPTH = 20
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 MAX_TAG_LENGTH = 40
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -49,6 +50,17 @@ def resolve_languages(requested: Iterable[str], known: Iterable[str], field: str
 def normalise_tag(tag: str) -> str:
     """Lowercase, trimmed, inner spaces as hyphens."""
     return re.sub(r"\s+", "-", tag.strip().lower())
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest (1 for a flat one), without recursing."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def clean_text(name: str, value: Any, *, limit: int, required: bool = False) -> str:
@@ -134,6 +146,8 @@ def _field(name: str, value: Any, max_body_bytes: int) -> Any:
         clash = sorted(set(value) & RESERVED_META)
         if clash:
             raise ValidationFailed(f"'meta' must not hold article fields: {', '.join(clash)}", field="meta")
+        if _depth(value) > MAX_META_DEPTH:  # every export writes it as YAML, which recurses
+            raise ValidationFailed(f"'meta' is nested deeper than {MAX_META_DEPTH} levels", field="meta")
         return value
     if name == "slug":
         if not isinstance(value, str) or not is_valid_slug(value):

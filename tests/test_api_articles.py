@@ -171,6 +171,9 @@ def test_stale_save_gets_409_with_what_changed(client) -> None:
     (b'{"title": "printer \\ud800 blank"}', 400, "bad_request"),  # a ticket cut inside an emoji
     (b'{"title": "x", "tags": ["\\udfff"]}', 400, "bad_request"),
     (b"[" * 5000 + b"]" * 5000, 400, "bad_request"),  # deeper than the parser's stack
+    (b'{"title": "x", "meta": {"n": 1e400}}', 400, "bad_request"),  # infinity without saying so
+    (b'{"title": "x", "meta": {"n": -1e999}}', 400, "bad_request"),
+    (('{"title": "x", "meta": {"deep": ' + "[" * 30 + "]" * 30 + "}}").encode(), 422, "validation_failed"),
     (b'{"title": "x", "body": "\xff"}', 400, "bad_request"),  # not UTF-8
     (json.dumps({"body": "no title"}).encode(), 422, "validation_failed"),
     (json.dumps({"title": "x", "status": "gone"}).encode(), 422, "validation_failed"),

@@ -110,6 +110,8 @@ def test_a_database_folder_that_cannot_be_written_is_named(tmp_path: Path, monke
 @pytest.mark.parametrize(("variable", "value", "named"), [
     ("KB_EMBEDDING_MODEL", "nope", "unknown embedder 'nope'"),
     ("KB_DATABASE_URL", "bogus://x", "KB_DATABASE_URL 'bogus://x' is not a usable database URL"),
+    ("KB_DATABASE_URL", "mysql://kb@localhost/kb", "is not a usable database URL"),  # no driver installed
+    ("KB_DATABASE_URL", "postgresql+psycopg://kb:secret@localhost:notaport/kb", "is not a usable database URL"),
     ("KB_DATABASE_URL", "postgresql+psycopg://kb:secret@127.0.0.1:9/kb", "cannot reach the database"),
     ("KB_MAX_BODY_BYTES", "abc", "KB_MAX_BODY_BYTES must be a whole number, not 'abc'"),
     ("KB_TRUSTED_PROXIES", "proxy.internal", "'proxy.internal' is not an IP address"),
