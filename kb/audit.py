@@ -102,6 +102,11 @@ class AuditLog:
             stmt = stmt.where(AuditEntry.article_id == query.article_id)
         return stmt
 
+    def slugs(self, action: str) -> set[str]:
+        """The slugs of every article an entry of this action names ("article.purged": those deleted for good)."""
+        with self.db.session() as session:
+            return set(session.scalars(select(AuditEntry.article_slug).where(AuditEntry.action == action).distinct()))
+
     def list(self, query: AuditQuery = AuditQuery()) -> tuple[list[AuditView], int]:
         """One page of entries, newest first, and the total count."""
         stmt = self._filtered(query)

@@ -86,7 +86,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _export_args(parser: argparse.ArgumentParser) -> None:
     _dir_arg(parser)
     parser.add_argument("--prune", action="store_true",
-                        help="delete the files of articles no longer in the database (purged ones)")
+                        help="delete the files of purged articles (files of articles never imported are kept)")
 
 
 @command("export", "write every article to DIR as <slug>.md (or the file that already holds it)", _export_args)
@@ -95,15 +95,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"error: {args.directory} is a file, not a folder", file=sys.stderr)
         return 2
     kb = _open(with_search=False)
-    written, stale = export_directory(kb.store, args.directory, prune=args.prune)
-    print(f"{len(written)} articles written to {args.directory}")
-    if stale:
-        names = ", ".join(p.name for p in stale)
+    report = export_directory(kb.store, args.directory, prune=args.prune)
+    print(f"{len(report.written)} articles written to {args.directory}")
+    if report.purged:
+        names = ", ".join(p.name for p in report.purged)
         if args.prune:
-            print(f"deleted {len(stale)} file(s) of articles no longer in the database: {names}")
+            print(f"deleted {len(report.purged)} file(s) of purged articles: {names}")
         else:
-            print(f"warning: {len(stale)} file(s) hold articles no longer in the database: {names}; the next "
-                  "import brings them back (--prune deletes them)", file=sys.stderr)
+            print(f"warning: {len(report.purged)} file(s) hold purged articles: {names}; the next import brings "
+                  "them back (--prune deletes them)", file=sys.stderr)
+    if report.unknown:
+        print(f"note: {len(report.unknown)} file(s) hold articles the database never had (new, or refused by an "
+              f"import), left as they are: {', '.join(p.name for p in report.unknown)}", file=sys.stderr)
     kb.close()
     return 0
 

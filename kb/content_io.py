@@ -125,26 +125,45 @@ def _save(store: ArticleStore, item: _Parsed, report: ImportReport, author: str)
         reason=str(meta.get("review_reason") or ""))
 
 
-def export_directory(store: ArticleStore, folder: Path, *,
-                     prune: bool = False) -> tuple[list[Path], list[Path]]:
-    """Write every article to `folder` (atomic per file); return the files written and the stale ones.
+@dataclass
+class ExportReport:
+    """What an export wrote, and the files of the folder that hold no article."""
+
+    written: list[Path] = field(default_factory=list)
+    purged: list[Path] = field(default_factory=list)  # their article was deleted for good (deleted with prune)
+    unknown: list[Path] = field(default_factory=list)  # no article by that slug ever: new, or failed to import
+
+
+def export_directory(store: ArticleStore, folder: Path, *, prune: bool = False) -> ExportReport:
+    """Write every article to `folder` (atomic per file).
 
     An article goes back into the file that already holds its slug, whatever its name, so exporting into
-    the folder it was imported from never leaves two files for one article. A file whose slug no article has
-    (one purged since) would bring it back on the next import: it is returned, and deleted when `prune`.
+    the folder it was imported from never leaves two files for one article; a new one gets `<slug>.md`, or
+    `<slug>-2.md` when that name holds something else. A file whose article was purged would bring it back
+    on the next import: it is reported, and deleted when `prune`. Other files are never touched.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    holders = _slug_holders(markdown_files(folder)[0])
-    mode = 0o666 & ~_umask()
-    written = []
+    files = markdown_files(folder)[0]
+    holders, taken = _slug_holders(files), set(files)
+    mode, report = 0o666 & ~_umask(), ExportReport()
     for article in store.all_articles():
-        target = holders.pop(article.slug, None) or folder / f"{article.slug}.md"
-        written.append(_write_atomic(target, to_markdown_file(article), mode))
-    stale = sorted(set(holders.values()) - set(written))
+        target = holders.pop(article.slug, None) or _free_name(folder, article.slug, taken)
+        taken.add(target)
+        report.written.append(_write_atomic(target, to_markdown_file(article), mode))
+    purged = store.audit.slugs("article.purged")
+    for slug, path in sorted(holders.items(), key=lambda item: item[1]):
+        (report.purged if slug in purged else report.unknown).append(path)
     if prune:
-        for path in stale:
+        for path in report.purged:
             path.unlink()
-    return written, stale
+    return report
+
+
+def _free_name(folder: Path, slug: str, taken: set[Path]) -> Path:
+    candidate, n = folder / f"{slug}.md", 2
+    while candidate in taken:
+        candidate, n = folder / f"{slug}-{n}.md", n + 1
+    return candidate
 
 
 def _slug_holders(files: Iterable[Path]) -> dict[str, Path]:

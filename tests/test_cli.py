@@ -34,11 +34,22 @@ def test_import_then_export(env: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["export", str(env / "out")]) == 0
     exported = (env / "out" / "zapier-zaps-do-not-trigger.md").read_text()
     assert "title: Zapier zaps do not trigger" in exported and exported.endswith("Check the webhook.\n")
-    (env / "out" / "purged-since.md").write_text("---\ntitle: Purged since\n---\n\nOld.\n")
+    kb = open_knowledge_base(load_settings(), with_search=False)
+    try:
+        from kb.permissions import Principal
+
+        kb.editing.purge(Principal("root", "admin"), "zapier-zaps-do-not-trigger")
+    finally:
+        kb.close()
+    (env / "out" / "new-idea.md").write_text("---\ntitle: New idea\n---\n\nNot imported yet.\n")
+    capsys.readouterr()
     assert main(["export", str(env / "out")]) == 0
-    assert "purged-since.md; the next import brings them back (--prune deletes them)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "zapier-zaps-do-not-trigger.md; the next import brings them back (--prune deletes them)" in err
+    assert "never had (new, or refused by an import), left as they are: new-idea.md" in err
     assert main(["export", "--prune", str(env / "out")]) == 0
-    assert "deleted 1 file(s)" in capsys.readouterr().out and not (env / "out" / "purged-since.md").exists()
+    assert "deleted 1 file(s) of purged articles" in capsys.readouterr().out
+    assert sorted(p.name for p in (env / "out").iterdir()) == ["new-idea.md"]
 
 
 def test_import_of_a_missing_folder_fails_clearly(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

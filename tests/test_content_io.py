@@ -11,7 +11,6 @@ import pytest
 from kb.config import PROJECT_ROOT
 from kb.content_io import export_directory, import_directory
 from kb.knowledge_base import open_knowledge_base
-from kb.models import Article
 
 ARTICLE = """---
 title: 'Printer prints blank receipts: fix'
@@ -168,28 +167,31 @@ def test_needs_review_survives_export_and_import(knowledge_base, tmp_path: Path)
         fresh.close()
 
 
-def test_exporting_into_the_imported_folder_keeps_one_file_per_article(store, tmp_path: Path) -> None:
+def test_exporting_into_the_imported_folder_keeps_one_file_per_article(knowledge_base, tmp_path: Path) -> None:
+    from kb.permissions import Principal
+
+    store, admin = knowledge_base.store, Principal("root", "admin")
     tmp_path = tmp_path / "folder"
     tmp_path.mkdir()
-    write(tmp_path, "faq.md", "---\ntitle: FAQ\nslug: frequently-asked-questions\nowner: ops\n---\n\nfaq\n")
+    write(tmp_path, "faq.md", "---\ntitle: FAQ\nslug: printer-faq\nowner: ops\n---\n\nfaq\n")
     write(tmp_path, "Printer Setup.md", "Plug it in.\n")
     write(tmp_path, "gone.md", "---\ntitle: Gone\n---\n\nold\n")
     import_directory(store, tmp_path)
-    store.update("frequently-asked-questions", {"body": "faq v2\n"}, base_revision=1, author="maja")
-    with store.db.session() as session:  # purged since: its file must not quietly bring it back
-        session.delete(session.get(Article, store.get("gone").id))
-    written, stale = export_directory(store, tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["Printer Setup.md", "faq.md", "gone.md"]
-    assert "faq v2" in (tmp_path / "faq.md").read_text() and stale == [tmp_path / "gone.md"]
-    assert len(written) == 2 and oct((tmp_path / "faq.md").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
-    report = import_directory(store, tmp_path)
-    assert sorted(report.unchanged) == ["Printer Setup.md", "faq.md"] and report.created == ["gone.md"]
-    _, stale = export_directory(store, tmp_path, prune=True)  # "gone" is back in the database now
-    assert stale == []
-    with store.db.session() as session:
-        session.delete(session.get(Article, store.get("gone").id))
-    assert export_directory(store, tmp_path, prune=True)[1] == [tmp_path / "gone.md"]
-    assert not (tmp_path / "gone.md").exists()
+    store.update("printer-faq", {"body": "faq v2\n"}, base_revision=1, author="maja")
+    store.create({"title": "FAQ", "slug": "faq", "body": "another\n"}, author="maja")  # faq.md holds printer-faq
+    knowledge_base.editing.purge(admin, "gone")  # deleted for good: its file must not quietly bring it back
+    write(tmp_path, "new-idea.md", "---\ntitle: New idea\n---\n\nnot imported yet\n")
+    report = export_directory(store, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "Printer Setup.md", "faq-2.md", "faq.md", "gone.md", "new-idea.md"]
+    assert "faq v2" in (tmp_path / "faq.md").read_text() and "another" in (tmp_path / "faq-2.md").read_text()
+    assert (report.purged, report.unknown) == ([tmp_path / "gone.md"], [tmp_path / "new-idea.md"])
+    assert len(report.written) == 3 and oct((tmp_path / "faq.md").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    assert sorted(import_directory(store, tmp_path).unchanged) == ["Printer Setup.md", "faq-2.md", "faq.md"]
+    knowledge_base.editing.purge(admin, "gone")
+    pruned = export_directory(store, tmp_path, prune=True)
+    assert pruned.purged == [tmp_path / "gone.md"] and not (tmp_path / "gone.md").exists()
+    assert (tmp_path / "new-idea.md").exists()  # never in the database: not ours to delete
 
 
 def _umask() -> int:
