@@ -119,6 +119,16 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(
     _Stamp, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:timestamp", str(value))
 )
+_YAML_BREAKS = frozenset("\x85\u2028\u2029")
+
+
+def _text_scalar(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # YAML reads U+0085, U+2028 and U+2029 as line breaks, even quoted; double quotes write them as \N, \L, \P.
+    style = '"' if _YAML_BREAKS & set(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text_scalar)
 
 
 def _stamp(moment: datetime) -> _Stamp:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from kb.errors import TooLarge, ValidationFailed
@@ -99,6 +99,8 @@ def _tags(value: Any) -> list[str]:
 def _review_by(value: Any) -> date | None:
     if value is None or value == "":
         return None
+    if isinstance(value, datetime):  # YAML reads "2027-01-01 10:00" as a datetime: the day is the date
+        return value.date()
     if isinstance(value, date):
         return value
     if not isinstance(value, str):  # 20270101 as a number is no date

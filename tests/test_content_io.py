@@ -266,3 +266,15 @@ def test_a_one_line_field_with_a_line_separator_reads_back_the_same(store, tmp_p
     assert article.title == "Wait retry now"  # titles are one line: every kind of line break is a space
     export_directory(store, tmp_path / "out")
     assert import_directory(store, tmp_path / "out").unchanged == ["wait-retry-now.md"]
+
+
+def test_extra_metadata_with_yaml_line_breaks_and_a_timed_review_date_read_back_unchanged(store, tmp_path) -> None:
+    store.create({"title": "Odd", "body": "x\n", "meta": {"note": "Wait\x85retry\u2028now\u2029done"}},
+                 author="maja")
+    export_directory(store, tmp_path / "out")
+    assert import_directory(store, tmp_path / "out").unchanged == ["odd.md"]
+    assert store.get("odd").meta == {"note": "Wait\x85retry\u2028now\u2029done"}
+    write(tmp_path / "timed", "t.md", "---\ntitle: Timed\nreview_by: 2027-01-01 10:00:00\n---\n\nx\n")
+    reports = [import_directory(store, tmp_path / "timed") for _ in range(3)]
+    assert [len(r.created) + len(r.updated) for r in reports] == [1, 0, 0]  # the day is the date, every time
+    assert str(store.get("t").review_by) == "2027-01-01"

@@ -167,9 +167,16 @@ def test_reindex_swaps_a_new_build_in(kb) -> None:
 
 
 def test_line_separators_in_a_title_survive_a_rebuild_and_a_restart(kb, settings) -> None:
+    from sqlalchemy import update
+
+    from kb.models import Article
+
     for odd in ("\u2028", "\u2029", "\x85", "\x0b", "\x1c"):  # splitlines() splits at each of these
-        kb.store.create({"title": f"Reset{odd}password after lockout {ord(odd)}",
-                         "body": f"Unlock it{odd}first.", "status": "published"}, author="maja")
+        made = kb.store.create({"title": f"Reset password after lockout {ord(odd)}", "body": "Unlock it first.",
+                                "status": "published"}, author="maja")
+        with kb.db.session() as session:  # titles saved before they were made one line still hold them
+            session.execute(update(Article).where(Article.id == made.id).values(
+                title=f"Reset{odd}password after lockout {ord(odd)}"))
     manifest = kb.indexes.reindex()
     assert manifest.articles == 9
     kb.close()
