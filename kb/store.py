@@ -263,8 +263,6 @@ class ArticleStore:
             with self.db.session() as session:
                 article = self._load(session, ref)
                 self._check_base(session, article, base_revision)
-                if self._review_date_sent_back(session, article, fields):
-                    fields = {k: v for k, v in fields.items() if k != "review_by"}
                 before = _snapshot(article)
                 after = {**before, **fields}
                 if after == before:
@@ -292,18 +290,6 @@ class ArticleStore:
             ) from None
         self._notify([view.id])
         return view
-
-    def _review_date_sent_back(self, session: Session, article: Article, fields: Mapping[str, Any]) -> bool:
-        """True when the save sends the review date its base revision had, and a reviewer has set another since.
-
-        Marking an article reviewed is no revision, so the base check cannot see it: without this, an editor
-        opened before the review would quietly put the old date back.
-        """
-        if "review_by" not in fields or fields["review_by"] == article.review_by:
-            return False
-        at_base = session.scalar(select(Revision.review_by).where(
-            Revision.article_id == article.id, Revision.number == article.revision))
-        return fields["review_by"] == at_base
 
     def check_base(self, ref: int | str, base_revision: int) -> None:
         """Raise Conflict (with what changed since) unless `base_revision` is the article's current one."""

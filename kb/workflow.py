@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from kb.audit import AuditLog, AuditQuery
 from kb.db import Database
@@ -83,19 +84,31 @@ class Workflow:
             return ArticleView.from_model(article)
 
     def mark_reviewed(self, ref: int | str, *, by: str, review_by: date | None = None) -> ArticleView:
-        """A reviewer confirmed the article is still right: clear the flag, optionally set the next date."""
+        """A reviewer confirmed the article is still right: clear the flag, optionally set the next date.
+
+        A new review date is a new revision ("Reviewed"), so a save based on the revision before it is a 409
+        instead of quietly putting the old date back; clearing only the flag changes no revision.
+        """
         today = date.today()
         if review_by is not None and review_by <= today:
             raise ValidationFailed("'review_by' must be a date after today", field="review_by")
-        with self.db.session() as session:
-            article = self.store._load(session, ref)
-            detail = {"reason": article.review_reason, "review_by": review_by.isoformat() if review_by else None}
-            article.review_requested_at = None
-            article.review_reason = ""
-            if review_by is not None or (article.review_by is not None and article.review_by < today):
-                article.review_by = review_by  # a passed date was what asked for this review: it goes
+        current = self.store.get(ref)
+        # A passed date was what asked for this review: it goes, unless a new one replaces it.
+        passed = current.review_by is not None and current.review_by < today
+        new_date = review_by if review_by is not None or passed else current.review_by
+        detail = {"reason": current.review_reason, "review_by": review_by.isoformat() if review_by else None}
+
+        def done(session: Session) -> None:
+            article = self.store._load(session, current.id)
+            article.review_requested_at, article.review_reason = None, ""
             self.audit.add(session, actor=by, action="review.done", article=article, detail=detail)
-            return ArticleView.from_model(article)
+
+        if new_date == current.review_by:
+            with self.db.session() as session:
+                done(session)
+            return self.store.get(current.id)
+        return self.store.update(current.id, {"review_by": new_date}, base_revision=current.revision, author=by,
+                                 message="Reviewed", along=done)
 
     def queue(self) -> list[ArticleView]:
         """Articles waiting for a reviewer, oldest first."""

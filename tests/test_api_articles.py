@@ -91,16 +91,19 @@ def test_if_match_is_honoured_everywhere_and_never_contradicted(client, store) -
     assert client.delete(f"/api/v1/articles/{ref}", headers={"If-Match": '"2"'}).json["status"] == "archived"
 
 
-def test_a_save_from_before_a_review_keeps_the_reviewers_date(client, store) -> None:
+def test_a_save_from_before_a_review_is_refused_and_the_date_stays_the_clients_to_change(client, store) -> None:
     article = create(client, review_by="2027-02-28")
     reviewed = client.post(f"/api/v1/articles/{article['id']}/reviewed", json={"review_by": "2030-06-30"})
-    assert reviewed.status_code == 200, reviewed.json
-    # an editor opened before the review sends back the date it loaded, with its edit
-    saved = client.put(f"/api/v1/articles/{article['id']}", json={
+    assert reviewed.status_code == 200 and reviewed.headers["ETag"] == '"2"'  # a new date is a new revision
+    # an editor opened before the review would put the old date back: a 409, as for any change since
+    stale = client.put(f"/api/v1/articles/{article['id']}", json={
         "title": article["title"], "body": "Edited meanwhile.", "review_by": "2027-02-28"}, headers={"If-Match": '"1"'})
-    assert saved.status_code == 200 and saved.json["review_by"] == "2030-06-30"
-    moved = client.patch(f"/api/v1/articles/{article['id']}", json={"review_by": "2031-01-01", "base_revision": 2})
-    assert moved.json["review_by"] == "2031-01-01"  # a date the client did change is taken
+    assert_error(stale, 409, "conflict")
+    assert store.get(article["id"]).review_by.isoformat() == "2030-06-30"
+    cleared = client.patch(f"/api/v1/articles/{article['id']}", json={"review_by": None, "base_revision": 2})
+    assert cleared.status_code == 200 and cleared.json["review_by"] is None  # a deliberate change is taken
+    again = client.post(f"/api/v1/articles/{article['id']}/reviewed", json={})  # nothing to move: no revision
+    assert again.status_code == 200 and again.json["revision"] == 3
 
 
 def test_diff_and_restore(client) -> None:
