@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.audit import AuditLog
+from kb.changes import changed_since
+from kb.conflicts import refuse_stale_base
 from kb.db import Database
-from kb.diff import revision_text, unified_diff
-from kb.errors import Conflict, NotFound, ValidationFailed
+from kb.errors import Conflict, NotFound
 from kb.models import Article, ArticleTag, Change, Revision, utcnow
 from kb.slugs import slugify
 from kb.validation import EDITABLE_FIELDS, validate_article_fields
@@ -26,7 +27,6 @@ ChangeListener = Callable[[list[int]], None]
 Along = Callable[[Session], None]  # more writes for a save's own transaction
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits in PostgreSQL
-CHANGE_LOOKBACK = 256  # more concurrent, uncommitted saves than this at once are not expected
 
 
 def valid_id(value: int) -> bool:
@@ -155,22 +155,8 @@ class ArticleStore:
             return {a.id: ArticleView.from_model(a) for a in rows}
 
     def changed_since(self, generation: int, seen: set[int] | None = None) -> tuple[int, list[int]]:
-        """The newest change id and the articles changed after `generation`.
-
-        With `seen` (change ids already applied), ids up to CHANGE_LOOKBACK below `generation` are read
-        again: PostgreSQL hands out ids at insert, not commit, so a lower id can become visible later.
-        """
-        floor = generation - CHANGE_LOOKBACK if seen is not None else generation
-        with self.db.session() as session:
-            rows = session.execute(
-                select(Change.id, Change.article_id).where(Change.id > floor).order_by(Change.id)
-            ).all()
-        fresh = [(cid, aid) for cid, aid in rows if seen is None or cid not in seen]
-        if seen is not None:
-            seen.intersection_update({cid for cid, _ in rows})  # forget ids that left the window
-            seen.update(cid for cid, _ in fresh)
-        newest = max([generation, *(cid for cid, _ in rows)])
-        return newest, sorted({article_id for _, article_id in fresh})
+        """The newest change id and the articles changed after `generation` (see kb.changes)."""
+        return changed_since(self.db, generation, seen)
 
     # -- revisions -----------------------------------------------------------
 
@@ -262,7 +248,7 @@ class ArticleStore:
         try:
             with self.db.session() as session:
                 article = self._load(session, ref)
-                self._check_base(session, article, base_revision)
+                refuse_stale_base(session, article, base_revision)
                 before = _snapshot(article)
                 after = {**before, **fields}
                 if after == before:
@@ -294,26 +280,7 @@ class ArticleStore:
     def check_base(self, ref: int | str, base_revision: int) -> None:
         """Raise Conflict (with what changed since) unless `base_revision` is the article's current one."""
         with self.db.session() as session:
-            self._check_base(session, self._load(session, ref), base_revision)
-
-    def _check_base(self, session: Session, article: Article, base_revision: int) -> None:
-        if base_revision == article.revision:
-            return
-        if base_revision > article.revision or base_revision < 1:
-            raise ValidationFailed(f"revision {base_revision} does not exist", field="base_revision")
-        base = session.scalar(select(Revision).where(
-            Revision.article_id == article.id, Revision.number == base_revision))
-        newer = session.scalars(select(Revision).where(
-            Revision.article_id == article.id, Revision.number > base_revision
-        ).order_by(Revision.number)).all()
-        raise Conflict(
-            f"article changed since revision {base_revision}: now at revision {article.revision}",
-            current_revision=article.revision,
-            changes=[{"number": r.number, "author": r.author, "message": r.message,
-                      "created_at": r.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")} for r in newer],
-            diff=unified_diff(revision_text(base), revision_text(newer[-1]),
-                              f"revision {base_revision}", f"revision {article.revision}"),
-        )
+            refuse_stale_base(session, self._load(session, ref), base_revision)
 
     def restore(self, ref: int | str, number: int, *, author: str,
                 base_revision: int | None = None) -> ArticleView:
