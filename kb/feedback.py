@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.db import Database, upsert
@@ -75,6 +76,14 @@ class FeedbackStore:
         """Record a verdict on a suggestion (a repeat counts once, a contrary one replaces); return the counts."""
         if outcome not in OUTCOMES:
             raise ValidationFailed(f"'outcome' must be one of {', '.join(OUTCOMES)}", field="outcome")
+        try:
+            result = self._add(query_id, article_id, outcome, ticket_ref)
+        except IntegrityError:  # the unique verdict index saw a parallel repeat first: now it is one
+            result = self._add(query_id, article_id, outcome, ticket_ref)
+        self._boosts_at = 0.0
+        return result
+
+    def _add(self, query_id: str, article_id: int, outcome: str, ticket_ref: str) -> Stats:
         with self.db.session() as session:
             # Write to the query's row first: reports on one suggestion then take turns (a row lock in
             # PostgreSQL, the write lock in SQLite), so a plugin's retry sees the first report.
@@ -99,9 +108,7 @@ class FeedbackStore:
                 session.add(Feedback(query_id=query_id, article_id=article_id, outcome=outcome,
                                      ticket_ref=ticket_ref[:100], created_at=utcnow()))
                 _count(session, article_id, outcome, +1)
-            result = _stats(session, article_id)
-        self._boosts_at = 0.0
-        return result
+            return _stats(session, article_id)
 
     def vote(self, article_id: int, helpful: bool, voter: str) -> Stats:
         """A reader's "Was this helpful?" answer on the article page: one per person, a changed mind replaces it."""

@@ -162,6 +162,8 @@ class Feedback(Base):
     """What an agent reported about a suggested article."""
 
     __tablename__ = "feedback"
+    # One verdict of each kind per suggestion and article: a retry counts once (kb.feedback serialises too).
+    __table_args__ = (UniqueConstraint("query_id", "article_id", "outcome", name="uq_feedback_verdict"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     query_id: Mapped[str] = mapped_column(ForeignKey("suggest_queries.id", ondelete="CASCADE"), index=True)
