@@ -2,46 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from kb.timestamps import UTCDateTime, utcnow
+
 STATUSES = ("draft", "in_review", "published", "archived")
 ROLES = ("reader", "author", "reviewer", "admin")
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-def utcnow() -> datetime:
-    """Now, in UTC, to the second (what the API and content files show)."""
-    return datetime.now(UTC).replace(microsecond=0)
+__all__ = ["UTCDateTime", "utcnow"]  # defined in kb.timestamps; migrations and most modules take them from here
 
 
 class Base(DeclarativeBase):
@@ -232,6 +212,10 @@ class QueryLogEntry(Base):
         Index("ix_query_log_misses", "kind", "result_count", "day", "query_key"),
         Index("ix_query_log_key_at", "query_key", "result_count", "at"),
         Index("ix_query_log_clicked_day", "clicked_article_id", "day"),
+        # Popular searches read only the searches that led somewhere: a small index, written on a click.
+        Index("ix_query_log_popular", "kind", "day", "query_key", "actor",
+              sqlite_where=text("clicked_article_id IS NOT NULL"),
+              postgresql_where=text("clicked_article_id IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a suggestion's row shares its query_id

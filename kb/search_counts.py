@@ -6,7 +6,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from kb.db import Database
 from kb.models import QueryLogEntry, User, utcnow
@@ -50,14 +50,18 @@ class SearchCounts:
 
     def _count(self, team: str, limit: int, now: datetime) -> list[str]:
         q = QueryLogEntry
-        # People, not clicks: one agent repeating a text (or a script signed in as one) counts once.
-        people = func.count(distinct(q.actor))
-        stmt = (select(q.query_key, people)
-                .where(q.clicked_article_id.is_not(None), q.day >= (now - timedelta(days=POPULAR_DAYS)).date(),
-                       q.kind == "search", q.query_key != "", q.actor != "")
-                .group_by(q.query_key).order_by(people.desc(), func.max(q.at).desc()).limit(limit * 4))
+        # One row per person and search text first (the partial index ix_query_log_popular holds exactly
+        # these columns), then people per text: one agent repeating a text counts once.
+        pairs = (select(q.query_key, q.actor, func.max(q.day).label("last"))
+                 .where(q.clicked_article_id.is_not(None), q.kind == "search",
+                        q.day >= (now - timedelta(days=POPULAR_DAYS)).date(), q.query_key != "", q.actor != "")
+                 .group_by(q.query_key, q.actor))
         if team:
-            stmt = stmt.where(q.actor.in_(select(User.username).where(User.team == team)))
+            pairs = pairs.where(q.actor.in_(select(User.username).where(User.team == team)))
+        pairs = pairs.subquery()
+        people = func.count()
+        stmt = (select(pairs.c.query_key, people).group_by(pairs.c.query_key)
+                .order_by(people.desc(), func.max(pairs.c.last).desc()).limit(limit * 4))
         with self.db.session() as session:
             keys = [row[0] for row in session.execute(stmt)]
         return [k for k in keys if normalise_query(k) == k][:limit]
