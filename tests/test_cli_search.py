@@ -72,7 +72,7 @@ def test_bench_prints_every_figure(cli_env: Path, capsys) -> None:
             "edit_to_searchable", "index_size", "peak_rss"} <= metrics
     assert {r["page"] for r in rows if r["metric"] == "page"} == {"article", "search", "history", "editor", "articles",
                                                                   "analytics", "analytics_gaps"}
-    assert {"search_logging_overhead", "query_log_insert", "query_log_fill"} <= metrics
+    assert {"search_logging_overhead", "query_log_insert", "query_log_fill", "popular_searches"} <= metrics
     search = [r for r in rows if r["metric"] == "search"]
     assert {r["mode"] for r in search} == {"keyword", "semantic", "hybrid"}
     assert all(r["articles"] == 30 and r["p95_ms"] >= r["p50_ms"] > 0 for r in search)
