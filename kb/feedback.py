@@ -116,9 +116,11 @@ class FeedbackStore:
             if not valid_id(article_id) or session.get(Article, article_id) is None:
                 raise NotFound(f"no article {article_id}")
             # The database decides what happened, so a double click counts once and never collides.
+            # RETURNING says whether the row went in: psycopg reports rowcount -1 for ON CONFLICT DO NOTHING.
             first = session.execute(upsert(session, ArticleVote).values(
                 article_id=article_id, voter=voter, helpful=helpful, at=utcnow())
-                .on_conflict_do_nothing(index_elements=["article_id", "voter"])).rowcount
+                .on_conflict_do_nothing(index_elements=["article_id", "voter"])
+                .returning(ArticleVote.article_id)).first() is not None
             changed = 0 if first else session.execute(update(ArticleVote).where(
                 ArticleVote.article_id == article_id, ArticleVote.voter == voter, ArticleVote.helpful != helpful)
                 .values(helpful=helpful, at=utcnow())).rowcount

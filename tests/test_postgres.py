@@ -74,6 +74,29 @@ def test_revisions_conflicts_and_filters(pg_kb) -> None:
     assert store.changed_since(0)[1] == [article.id]
 
 
+def test_helpful_votes_count_once_per_person_and_follow_a_changed_mind(pg_kb) -> None:
+    article = pg_kb.store.create({"title": "Votes", "body": "x", "status": "published"}, author="maja")
+    for helpful in (True, True, False, False, True):
+        stats = pg_kb.feedback.vote(article.id, helpful, "maja")
+    pg_kb.feedback.vote(article.id, False, "ole")
+    assert (stats.helpful, pg_kb.feedback.stats(article.id).did_not_answer) == (1, 1)
+
+
+def test_timestamps_read_back_in_utc_whatever_the_servers_zone(pg_kb) -> None:
+    article = pg_kb.store.create({"title": "Zoned", "body": "x"}, author="maja")
+    with pg_kb.db.engine.begin() as connection:
+        database = connection.exec_driver_sql("SELECT current_database()").scalar()
+        connection.exec_driver_sql(f"ALTER DATABASE \"{database}\" SET timezone = 'America/New_York'")
+    pg_kb.db.engine.dispose()  # new connections take the zone
+    try:
+        again = pg_kb.store.get(article.id)
+        assert again.created_at == article.created_at and again.created_at.utcoffset().total_seconds() == 0
+    finally:
+        with pg_kb.db.engine.begin() as connection:
+            connection.exec_driver_sql(f"ALTER DATABASE \"{database}\" RESET timezone")
+        pg_kb.db.engine.dispose()
+
+
 def test_content_round_trip(pg_kb, tmp_path: Path) -> None:
     source = Path(__file__).resolve().parent.parent / "content"
     report = import_directory(pg_kb.store, source)
