@@ -24,7 +24,7 @@ SCOPES = ("suggest", "read", "write", "admin")  # weakest first: a token may do 
 SCOPE_ROLES = {"suggest": "plugin", "read": "reader", "write": "reviewer", "admin": "admin"}
 SECRET_PREFIX = "kb_"
 PREFIX_CHARS = 8
-MAX_NAME = 100
+MAX_NAME = 94  # "token:<name>" is the author of its saves, in columns of 100 characters
 MAX_SECRET_CHARS = 200
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 

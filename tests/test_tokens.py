@@ -117,3 +117,13 @@ def test_list_includes_revoked_tokens_and_never_the_hash(tokens, knowledge_base)
     with knowledge_base.db.session() as session:
         digest = session.scalar(select(ApiToken.token_hash).where(ApiToken.id == first.id))
     assert digest not in str([t.to_dict() for t in listed]) and secret not in str(listed)
+
+
+def test_a_token_name_leaves_room_for_its_author_name_in_revisions(tokens, knowledge_base) -> None:
+    with pytest.raises(ValidationFailed, match="longer than 94"):
+        tokens.create("z" * 95, "write")
+    token, _ = tokens.create("z" * 94, "write")
+    from kb.permissions import Principal
+
+    created = knowledge_base.editing.create(Principal(token.name, "reviewer", "", "token"), {"title": "Long name"})
+    assert knowledge_base.store.revisions(created.id)[0].author == "token:" + "z" * 94  # 100: what columns hold

@@ -207,7 +207,7 @@ TokenListSchema = _schema("TokenList", "Every token, revoked ones included.", {
     "tokens": fields.List(fields.Nested(TokenSchema), required=True), "total": Int()})
 TokenCreateSchema = _schema("TokenCreate", f"A token to create; scopes from weakest: {', '.join(SCOPES)}.", {
     "name": Str(validate=[validate.Length(min=1, max=MAX_NAME), NOT_BLANK]),
-    "scope": Str(validate=validate.OneOf(SCOPES)), "team": fields.Str(validate=validate.Length(max=MAX_NAME))})
+    "scope": Str(validate=validate.OneOf(SCOPES)), "team": fields.Str(validate=validate.Length(max=100))})
 DatabaseHealthSchema = _schema("DatabaseHealth", "Database state.", {
     "ok": Bool(), "dialect": Str(), "articles": fields.Int(), "generation": fields.Int()})
 IndexHealthSchema = _schema("IndexHealth", "Search index state (when search is enabled).", {
