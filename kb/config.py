@@ -38,6 +38,10 @@ class Settings:
     login_lockout_minutes: int = 15
     query_log_enabled: bool = True
     query_log_retention_days: int = 90
+    # A database server that is down at start (a restart, a blip while a worker respawns): keep trying this
+    # long before giving up, so a gunicorn worker waits (its timeout respawns it) instead of failing to boot,
+    # which would stop every worker.
+    database_wait_seconds: int = 30
     # Bilingual dictionaries into English (FreeDict, dictd format) for questions in other languages;
     # None: no query translation. load_settings() looks where Debian's dict-freedict-* packages put them.
     dictionary_dir: Path | None = None
@@ -129,6 +133,7 @@ def load_settings() -> Settings:
         login_lockout_minutes=_env_int("KB_LOGIN_LOCKOUT_MINUTES", 15),
         query_log_enabled=_env_bool("KB_QUERY_LOG", True),
         query_log_retention_days=_env_int("KB_QUERY_LOG_RETENTION_DAYS", 90),
+        database_wait_seconds=_env_int("KB_DATABASE_WAIT_SECONDS", 30),
         dictionary_dir=_dictionary_dir(),
         lemma_dir=(cache_dir or index_dir) / "lemmas",  # fixed here: eval workspaces move index_dir
     )

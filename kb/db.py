@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kb.errors import ConfigurationError, KBError
 from kb.models import Article, Change
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -51,8 +54,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, wait_seconds: float = 0) -> None:
         self.url = url
+        self.wait_seconds = wait_seconds
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -67,7 +71,7 @@ class Database:
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision; several workers starting together take turns."""
         try:
-            self._migrate()
+            self._migrate_when_reachable()
         except (OperationalError, PermissionError) as exc:
             if not self.url.startswith("sqlite:///"):
                 where = self.engine.url.render_as_string(hide_password=True)
@@ -76,6 +80,19 @@ class Database:
             # SQLite only says "unable to open database file": name the file and the likely cause.
             raise KBError(f"cannot open or write the database {path} ({getattr(exc, 'orig', None) or exc}): "
                           f"the folder {path.parent} must be writable by this user") from None
+
+    def _migrate_when_reachable(self) -> None:
+        """Migrate; a database server that cannot be reached is tried again for up to `wait_seconds`."""
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                return self._migrate()
+            except OperationalError as exc:
+                if self.engine.dialect.name == "sqlite" or time.monotonic() >= deadline:
+                    raise
+                log.warning("database %s not reachable (%s); trying again",
+                            self.engine.url.render_as_string(hide_password=True), getattr(exc, "orig", exc))
+                time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
 
     def _migrate(self) -> None:
         config = alembic_config(self.url)

@@ -109,7 +109,7 @@ class KnowledgeBase:
 
 def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> KnowledgeBase:
     """Connect, migrate, and (on an empty database) import the shipped content."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, wait_seconds=settings.database_wait_seconds)
     db.migrate()
     feedback = FeedbackStore(db, keep_text=settings.query_log_enabled)
     kb = KnowledgeBase(settings=settings, db=db,

@@ -130,6 +130,7 @@ def test_a_database_folder_that_cannot_be_written_is_named(tmp_path: Path, monke
 def test_a_bad_setting_is_one_error_line(env: Path, capsys, monkeypatch, variable: str, value: str,
                                          named: str) -> None:
     monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("KB_DATABASE_WAIT_SECONDS", "0")  # an unreachable server: say so at once
     source = env / "in"
     source.mkdir()
     assert main(["import", str(source)]) == 1

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from kb.db import Database
+from kb.errors import KBError
 from kb.models import Base
 
 
@@ -70,3 +72,27 @@ def test_0014_keeps_one_of_each_repeated_verdict_and_then_refuses_repeats(tmp_pa
         connection.exec_driver_sql("INSERT INTO feedback (query_id, article_id, outcome, ticket_ref, created_at) "
                                    "VALUES ('q', 1, 'linked', '', '2026-11-01')")
     db.dispose()
+
+
+def test_a_database_server_that_is_down_at_start_is_waited_for(monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    db = Database("postgresql+psycopg://kb@127.0.0.1:9/kb", wait_seconds=5)  # nothing connects yet
+    attempts = []
+
+    def down_twice() -> None:
+        attempts.append(1)
+        if len(attempts) < 3:  # the server is restarting
+            raise OperationalError("connect", {}, ConnectionRefusedError("refused"))
+
+    monkeypatch.setattr(db, "_migrate", down_twice)
+    monkeypatch.setattr("kb.db.time.sleep", lambda seconds: None)
+    db.migrate()
+    assert len(attempts) == 3
+    gone = Database("postgresql+psycopg://kb@127.0.0.1:9/kb", wait_seconds=0)
+    attempts.clear()
+    monkeypatch.setattr(gone, "_migrate", down_twice)
+    with pytest.raises(KBError, match="cannot reach the database"):
+        gone.migrate()
+    db.dispose()
+    gone.dispose()
