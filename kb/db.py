@@ -66,6 +66,8 @@ class Database:
                                      f"({exc}); use sqlite:///PATH or postgresql+psycopg://…") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        # A forked child (gunicorn --preload) must not share the parent's pooled connections: it opens its own.
+        os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
@@ -148,7 +150,12 @@ class Database:
         try:
             with self.engine.connect() as connection:
                 if self.engine.dialect.name == "postgresql":
-                    return connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
+                    # A read-only server or session, or a role that may read but not save: no writes either way.
+                    writable = connection.exec_driver_sql(
+                        "SELECT current_setting('transaction_read_only') = 'off' "
+                        "AND has_table_privilege('articles', 'INSERT, UPDATE') "
+                        "AND has_table_privilege('revisions', 'INSERT')").scalar()
+                    return bool(writable)
                 connection.exec_driver_sql("SELECT 1")
         except Exception:
             return False

@@ -342,3 +342,21 @@ def test_an_owner_is_an_account_and_a_token_owns_nothing(client, store, knowledg
         "title", "body", "tags", "status", "language", "owner", "team")}, "body": "y", "base_revision": 1})
     assert echoed.status_code == 200, echoed.json
     assert echoed.json["owner"] == "cli:root" and echoed.json["body"] == "y"
+
+
+def test_a_database_that_is_down_or_refuses_writes_is_a_503(client, store, monkeypatch) -> None:
+    from sqlalchemy.exc import InternalError, OperationalError
+
+    class ReadOnly(Exception):
+        sqlstate = "25006"
+
+    for error in (OperationalError("INSERT", {}, ConnectionRefusedError("down")),
+                  InternalError("INSERT", {}, ReadOnly("read-only transaction"))):
+        def refuse(*args, error=error, **kwargs):
+            raise error
+        monkeypatch.setattr(type(store), "create", refuse)
+        response = client.post("/api/v1/articles", json={"title": "x"})
+        assert_error(response, 503, "database_unavailable")
+    monkeypatch.setattr(type(store), "create", lambda *a, **k: (_ for _ in ()).throw(
+        InternalError("INSERT", {}, RuntimeError("a bug"))))
+    assert_error(client.post("/api/v1/articles", json={"title": "x"}), 500, "internal_error")

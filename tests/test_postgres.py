@@ -97,6 +97,25 @@ def test_timestamps_read_back_in_utc_whatever_the_servers_zone(pg_kb) -> None:
         pg_kb.db.engine.dispose()
 
 
+def test_health_says_no_writes_for_a_read_only_session_or_a_role_that_may_only_read(pg_kb) -> None:
+    from kb.db import Database
+
+    assert pg_kb.db.ping()
+    url = pg_kb.db.engine.url
+    role = f"ro_{uuid.uuid4().hex[:8]}"
+    with pg_kb.db.engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        connection.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    reader = Database(url.set(username=role, password=None).render_as_string(hide_password=False))
+    read_only = Database(url.render_as_string(hide_password=False).replace(
+        "?", "?options=-c%20default_transaction_read_only%3Don&", 1))
+    try:
+        assert not reader.ping() and not read_only.ping()
+    finally:
+        reader.dispose()
+        read_only.dispose()
+
+
 def test_content_round_trip(pg_kb, tmp_path: Path) -> None:
     source = Path(__file__).resolve().parent.parent / "content"
     report = import_directory(pg_kb.store, source)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import Conflict, KBError, NotFound, PreconditionRequired, TooLarge, ValidationFailed
 from kb.permissions import Forbidden
 from kb.users import LoginFailed
 
+REFUSED_WRITES = {"25006", "42501"}  # PostgreSQL: read-only transaction, insufficient privilege
 STATUS_BY_ERROR: dict[type[KBError], int] = {
     NotFound: 404, ValidationFailed: 422, TooLarge: 413, Conflict: 409, PreconditionRequired: 428,
 }
@@ -72,6 +74,17 @@ def register_error_handlers(app: Flask) -> None:
                     response.headers[header] = exc.get_response().headers[header]
             return response
         return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(exc: DBAPIError):  # noqa: ANN202
+        state = getattr(exc.orig, "sqlstate", None)
+        if not (isinstance(exc, OperationalError) or state in REFUSED_WRITES):
+            return handle_unexpected(exc)
+        app.logger.error("database unavailable: %s", exc.orig)  # down, restarting, read-only, or no privilege
+        message = "the database is unavailable or refuses writes; try again shortly"
+        if _wants_json():
+            return error_response(503, "database_unavailable", message)
+        return render_template("error.html", status=503, message=message), 503
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):  # noqa: ANN202
