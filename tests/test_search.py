@@ -269,6 +269,19 @@ def test_an_unusable_build_swapped_in_while_running_keeps_the_old_one_answering(
     assert kb.health()["ok"] and titles(kb.search.search("zzmeanwhile", mode="keyword")) == ["Written meanwhile"]
 
 
+def test_a_loaded_build_deleted_while_running_goes_on_answering_and_says_so(kb, settings) -> None:
+    shutil.rmtree((settings.index_dir / "current").resolve())  # an operator's `rm -rf index/build-…`
+    kb.store.create({"title": "Saved after", "body": "zzafter", "status": "published"}, author="x")
+    for _ in range(3):  # every sync after it, not only the first
+        kb.indexes.sync(force=True)
+        assert titles(kb.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
+    health = kb.health()
+    assert not health["ok"] and "stale" in health["index"]["state"]
+    assert "Saved after" in titles(kb.search.search("zzafter", mode="semantic"))
+    kb.indexes.reindex()
+    assert kb.health()["ok"] and titles(kb.search.search("zzafter", mode="keyword")) == ["Saved after"]
+
+
 def test_hostile_queries_do_not_fail(kb) -> None:
     for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
         response = kb.search.search(query)

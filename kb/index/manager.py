@@ -163,14 +163,25 @@ class IndexManager:
             return False
         with self._lock:
             self._checked = now
-            swapped = self.folder.current_build() == self._build or self._follow_swap()
+            if self.folder.current_build() != self._build:
+                self._follow_swap()
             generation, changed = self.store.changed_since(self.generation, self._seen)
             if changed:  # a stale build still learns of edits, archivals and purges (its semantic side)
                 self._apply(changed)
             self.generation = generation
-            if swapped or (self._build is not None and self._build.is_dir()):
-                self._sync_keyword()
+            self._keep_keyword_current()
             return bool(changed)
+
+    def _keep_keyword_current(self) -> None:
+        """Sync the shared keyword index; a build folder deleted under us is a problem for /healthz, not a 500."""
+        try:
+            if self._build is None or not self._build.is_dir():
+                raise FileNotFoundError(f"the loaded index build {self._build} was deleted")
+            self._sync_keyword()
+        except OSError as exc:
+            if self.problem != str(exc):
+                log.error("keyword index not updated (%s): run `python -m kb reindex`", exc)
+            self.problem = str(exc)
 
     def _follow_swap(self) -> bool:
         """Load the build another process swapped in; False (and a reason for /healthz) when it is unusable."""
