@@ -159,11 +159,14 @@ def test_another_process_sees_a_change_within_the_sync_interval(kb, settings) ->
 
 
 def test_reindex_swaps_a_new_build_in(kb) -> None:
+    leftover = kb.settings.index_dir / "build-20260101-000000-4242-1"  # a reindex killed half way
+    (leftover / "keyword").mkdir(parents=True)
     before = kb.indexes.manifest.build_id
     manifest = kb.indexes.reindex()
     assert manifest.build_id != before and manifest.articles == 4
     assert (kb.settings.index_dir / "current").resolve().name == manifest.build_id
     assert titles(kb.search.search("printer blank receipts"))[0] == "Printer prints blank receipts"
+    assert not leftover.exists() and (kb.settings.index_dir / before).is_dir()  # the previous one stays
 
 
 def test_line_separators_in_a_title_survive_a_rebuild_and_a_restart(kb, settings) -> None:

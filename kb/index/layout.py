@@ -76,7 +76,11 @@ class IndexFolder:
         return build
 
     def activate(self, build: Path) -> None:
-        """Point `current` at `build` in one atomic rename, then drop builds older than the previous one."""
+        """Point `current` at `build` in one atomic rename, then drop builds older than the previous one.
+
+        Callers hold the "build" lock, so no other build is being written: one without a manifest was left
+        by a builder that was killed, and goes too.
+        """
         previous = self.current_build()
         link = self.root / f".current-{os.getpid()}"
         link.unlink(missing_ok=True)
@@ -87,9 +91,8 @@ class IndexFolder:
         os.replace(link, self.current)
         keep = {build.resolve(), previous} if previous else {build.resolve()}
         for old in self.root.glob("build-*"):
-            # The previous build stays for processes that have not noticed the swap yet; a build without a
-            # manifest may still be being written by another process.
-            if old.resolve() not in keep and old.is_dir() and (old / MANIFEST).exists():
+            # The previous build stays for processes that have not noticed the swap yet.
+            if old.resolve() not in keep and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
 
     @contextmanager
