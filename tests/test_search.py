@@ -285,6 +285,36 @@ def test_a_loaded_build_deleted_while_running_goes_on_answering_and_says_so(kb, 
     assert kb.health()["ok"] and titles(kb.search.search("zzafter", mode="keyword")) == ["Saved after"]
 
 
+def test_a_backlog_from_another_process_is_indexed_in_the_background(kb, settings, monkeypatch) -> None:
+    import threading
+
+    from kb.index import manager
+
+    other = open_knowledge_base(settings, with_search=False)  # a bulk import in another process
+    try:
+        for n in range(manager.INLINE_CHANGES + 5):
+            other.store.create({"title": f"Imported {n}", "body": f"zzbulk{n} text", "status": "published"},
+                               author="cli:root")
+    finally:
+        other.close()
+    release, original = threading.Event(), manager.IndexManager._embed
+
+    def slow_embed(self, chunks, progress=None):  # e5 takes minutes over such a backlog
+        release.wait(10)
+        return original(self, chunks, progress)
+
+    monkeypatch.setattr(manager.IndexManager, "_embed", slow_embed)
+    monkeypatch.setattr(kb.indexes, "_checked", 0.0)  # the sync interval has passed
+    answer = kb.search.search("printer blank receipts")  # answers at once, from the index as it is
+    assert titles(answer)[0] == "Printer prints blank receipts"
+    assert kb.indexes.catching_up() and kb.health()["index"]["catching_up"]
+    assert kb.search.search("zzbulk3", mode="keyword").results == ()  # not yet
+    release.set()
+    kb.indexes._catch_up.join(10)
+    assert not kb.indexes.catching_up()
+    assert titles(kb.search.search("zzbulk3", mode="keyword")) == ["Imported 3"]
+
+
 def test_hostile_queries_do_not_fail(kb) -> None:
     for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
         response = kb.search.search(query)

@@ -48,6 +48,9 @@ class ArticleMeta:
                    article.status, article.updated_at.date().isoformat())
 
 
+INLINE_CHANGES = 20  # a larger backlog of changes is indexed in the background
+
+
 class IndexManager:
     """One process's view of the shared index folder."""
 
@@ -67,6 +70,8 @@ class IndexManager:
         self._seen: set[int] = set()  # change ids applied recently (see ArticleStore.changed_since)
         self.problem = ""  # why the current build on disk could not be loaded, while the old one answers
         self._lock = threading.RLock()
+        self._catch_up: threading.Thread | None = None
+        self._spawning = threading.Lock()
 
     # -- opening and building ----------------------------------------------
 
@@ -157,10 +162,38 @@ class IndexManager:
     # -- staying current -----------------------------------------------------
 
     def sync(self, force: bool = False) -> bool:
-        """Catch up with database changes (at most once per sync_interval unless forced); True if any."""
+        """Catch up with database changes (at most once per sync_interval unless forced); True if any.
+
+        A search that finds a backlog of more than INLINE_CHANGES (a bulk import by another process) has it
+        embedded in a background thread and answers from the index as it is, instead of waiting minutes for
+        e5. Forced syncs (this process's own saves, start, reindex) stay inline.
+        """
         now = time.monotonic()
-        if not force and now - self._checked < self.sync_interval:
+        if self.catching_up() or (not force and now - self._checked < self.sync_interval):
+            return False  # a save made meanwhile is indexed right after the backlog
+        if not force and self.store.db.generation() - self.generation > INLINE_CHANGES:
+            with self._spawning:  # two searches at once start one catch-up
+                if not self.catching_up():
+                    self._catch_up = threading.Thread(target=self._sync_in_background, name="kb-index-catch-up",
+                                                      daemon=True)
+                    self._catch_up.start()
             return False
+        return self._sync(now)
+
+    def catching_up(self) -> bool:
+        """True while a background thread indexes a backlog (the calling thread is not it)."""
+        thread = self._catch_up
+        return thread is not None and thread.is_alive() and thread is not threading.current_thread()
+
+    def _sync_in_background(self) -> None:
+        try:
+            # One process at a time embeds a backlog; the others then find it in the shared embedding cache.
+            with self.folder.lock("catch-up"):
+                self._sync(time.monotonic())
+        except Exception:  # the next sync tries again; searches go on from the index as it is
+            log.exception("indexing a backlog of changes failed")
+
+    def _sync(self, now: float) -> bool:
         with self._lock:
             self._checked = now
             if self.folder.current_build() != self._build:
@@ -235,12 +268,15 @@ class IndexManager:
         if self.manifest is None:
             return {"ok": False, "state": "not loaded"}
         problem = {"state": f"stale: {self.problem}"} if self.problem else {}
-        return {"ok": not self.problem, **problem, "model": self.embedder.name, "dim": self.embedder.dim,
+        return {"ok": not self.problem, **problem, "catching_up": self.catching_up(),
+                "model": self.embedder.name, "dim": self.embedder.dim,
                 "build": self.manifest.build_id, "built_at": self.manifest.built_at,
                 "generation": self.generation, "chunks": len(self.chunks), "articles": len(self.articles)}
 
     def close(self) -> None:
-        """Release the Whoosh files (safe to call twice)."""
+        """Release the Whoosh files (safe to call twice), once a catch-up under way has finished."""
+        if self._catch_up is not None:
+            self._catch_up.join(timeout=60)
         if self.keyword is not None:
             self.keyword.close()
             self.keyword = None
