@@ -49,6 +49,7 @@ class ArticleMeta:
 
 
 INLINE_CHANGES = 20  # a larger backlog of changes is indexed in the background
+CATCH_UP_BATCH = 2
 
 
 class IndexManager:
@@ -152,11 +153,13 @@ class IndexManager:
 
     def _embed(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         texts = [passage_text(c) for c in chunks]
+        # A background catch-up embeds a few passages at a time: a search's query waits for one batch at most.
+        batch = CATCH_UP_BATCH if threading.current_thread() is self._catch_up else EMBED_BATCH
         parts = []
-        for start in range(0, len(texts), EMBED_BATCH):
-            parts.append(self.embedder.embed_passages(texts[start:start + EMBED_BATCH]))
+        for start in range(0, len(texts), batch):
+            parts.append(self.embedder.embed_passages(texts[start:start + batch]))
             if progress:
-                progress(min(start + EMBED_BATCH, len(texts)), len(texts))
+                progress(min(start + batch, len(texts)), len(texts))
         return np.vstack(parts) if parts else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
     # -- staying current -----------------------------------------------------
