@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,7 +68,9 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         # A forked child (gunicorn --preload) must not share the parent's pooled connections: it opens its own.
-        os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
+        # A weak reference, so the hook keeps no engine alive.
+        engine = weakref.ref(self.engine)
+        os.register_at_fork(after_in_child=lambda: engine() and engine().dispose(close=False))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
