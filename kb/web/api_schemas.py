@@ -212,7 +212,9 @@ DatabaseHealthSchema = _schema("DatabaseHealth", "Database state.", {
     "ok": Bool(), "dialect": Str(), "articles": fields.Int(), "generation": fields.Int()})
 IndexHealthSchema = _schema("IndexHealth", "Search index state (when search is enabled).", {
     "ok": Bool(), "state": fields.Str(), "model": fields.Str(), "dim": fields.Int(), "build": fields.Str(),
-    "built_at": fields.Str(), "generation": fields.Int(), "chunks": fields.Int(), "articles": fields.Int()})
+    "built_at": fields.Str(), "generation": fields.Int(), "chunks": fields.Int(), "articles": fields.Int(),
+    "catching_up": fields.Bool(metadata=_doc("A backlog of changes (a bulk import) is being indexed in the "
+                                             "background; searches answer from the index as it is."))})
 HealthSchema = _schema("Health", "Database and index state.", {
     "ok": Bool(), "database": fields.Nested(DatabaseHealthSchema, required=True),
     "index": fields.Nested(IndexHealthSchema)})
