@@ -18,6 +18,11 @@ from kb.views import ArticleView, RevisionView
 from kb.workflow import Workflow, check_transition
 
 
+def _without_unchanged_owner(before: ArticleView, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` less an owner sent back unchanged: an import may have set one no account has, so it is not re-checked."""
+    return {name: value for name, value in data.items() if not (name == "owner" and value == before.owner)}
+
+
 class ArticleEditing:
     """Every create, save, restore, archive and purge by a user or token goes through here."""
 
@@ -67,8 +72,7 @@ class ArticleEditing:
 
     def changed_fields(self, before: ArticleView, data: Mapping[str, Any]) -> dict[str, Any]:
         """The fields of `data` that differ from the article once normalised (invalid input raises here)."""
-        # An owner sent back unchanged is not re-checked: an import may have set one no account has.
-        data = {name: value for name, value in data.items() if not (name == "owner" and value == before.owner)}
+        data = _without_unchanged_owner(before, data)
         fields = validate_article_fields(data, creating=False, max_body_bytes=self.store.max_body_bytes)
         current = {**before.to_dict(include_body=True), "tags": list(before.tags), "review_by": before.review_by}
         return {name: value for name, value in fields.items() if current.get(name) != value}
@@ -87,7 +91,7 @@ class ArticleEditing:
              message: str = "", along: Along | None = None) -> ArticleView:
         """A new revision, if this principal may change this article and move it to that status."""
         before = self.readable(principal, ref)
-        data = {name: value for name, value in data.items() if not (name == "owner" and value == before.owner)}
+        data = _without_unchanged_owner(before, data)
         changed = self.changed_fields(before, data)
         if "owner" in changed and not changed["owner"]:  # someone must answer for a stale article
             raise ValidationFailed("'owner' may not be emptied: hand the article to someone", field="owner")
