@@ -237,6 +237,7 @@ def query_terms(query: str, language: str | None = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*idents, *(w for w in words if w not in stop)]))
 
 
+@lru_cache(maxsize=512)  # asked for the fusion weight, then for the results holding the codes
 def query_codes(query: str) -> tuple[str, ...]:
     """The identifiers of a query when it is nothing else ("ERR-4012", "0x80070005 PRN-6004"), else ()."""
     tokens = [(t, is_ident) for t, is_ident in _query_tokens(query[:MAX_QUERY_CHARS]) if t.strip()]
