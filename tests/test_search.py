@@ -201,7 +201,7 @@ def test_a_build_that_cannot_be_read_back_is_not_made_current(kb, monkeypatch) -
     def unreadable(path):
         raise IndexUnavailable(f"chunk file {path} unreadable")
 
-    monkeypatch.setattr(manager, "_read_chunks", unreadable)
+    monkeypatch.setattr(manager, "read_chunks", unreadable)
     with pytest.raises(IndexUnavailable):
         kb.indexes.reindex()
     monkeypatch.undo()

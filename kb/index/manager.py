@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,35 +15,15 @@ from kb.chunking import CHUNKER_VERSION, chunk_article, passage_text
 from kb.embeddings import Embedder
 from kb.index import keyword as keyword_module
 from kb.index.base import Chunk, IndexUnavailable
+from kb.index.chunk_file import ArticleMeta, read_chunks, write_chunks
 from kb.index.keyword import KeywordIndex
 from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
 from kb.index.semantic import SemanticIndex
 from kb.store import ArticleStore
-from kb.views import ArticleView
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
 KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids can commit out of order)
-
-
-@dataclass(frozen=True)
-class ArticleMeta:
-    """What a search result shows about its article, kept beside the indexes."""
-
-    id: int
-    slug: str
-    title: str
-    language: str
-    tags: tuple[str, ...]
-    team: str
-    status: str
-    updated: str
-
-    @classmethod
-    def of(cls, article: ArticleView) -> ArticleMeta:
-        """From a stored article."""
-        return cls(article.id, article.slug, article.title, article.language, article.tags, article.team,
-                   article.status, article.updated_at.date().isoformat())
 
 
 INLINE_CHANGES = 20  # a larger backlog of changes is indexed in the background
@@ -110,7 +88,7 @@ class IndexManager:
                                    f"the database is at {database}")
         semantic = SemanticIndex.load(build / "semantic", expected_dim=self.embedder.dim)
         keyword = KeywordIndex.open(build / "keyword")
-        chunks, articles = _read_chunks(build / "chunks.jsonl")
+        chunks, articles = read_chunks(build / "chunks.jsonl")
         # The previous keyword index is not closed here: a search in another thread may still read it;
         # its files close when the last reference goes.
         self.keyword, self.semantic, self.chunks, self.articles = keyword, semantic, chunks, articles
@@ -134,7 +112,7 @@ class IndexManager:
         keyword.upsert(chunks, [a.id for a in articles])
         keyword.close()
         (build / "keyword.generation").write_text(str(generation))
-        _write_chunks(build / "chunks.jsonl", chunks, [ArticleMeta.of(a) for a in articles])
+        write_chunks(build / "chunks.jsonl", chunks, [ArticleMeta.of(a) for a in articles])
         manifest = Manifest(SCHEMA_VERSION, build.name, self.embedder.name, self.embedder.dim, CHUNKER_VERSION,
                             keyword_module.SCHEMA_VERSION, len(articles), len(chunks), generation,
                             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -283,28 +261,3 @@ class IndexManager:
         if self.keyword is not None:
             self.keyword.close()
             self.keyword = None
-
-
-def _write_chunks(path: Path, chunks: Iterable[Chunk], articles: Iterable[ArticleMeta]) -> None:
-    lines = [json.dumps({"article": asdict(a)}, ensure_ascii=False) for a in articles]
-    lines += [json.dumps({"chunk": asdict(c)}, ensure_ascii=False) for c in chunks]
-    write_json_atomic(path, "\n".join(lines) + "\n")
-
-
-def _read_chunks(path: Path) -> tuple[dict[str, Chunk], dict[int, ArticleMeta]]:
-    chunks: dict[str, Chunk] = {}
-    articles: dict[int, ArticleMeta] = {}
-    try:
-        # JSON escapes "\n" inside strings; splitlines() would also split at U+2028 or U+0085 in a title.
-        for line in filter(None, path.read_text(encoding="utf-8").split("\n")):
-            record = json.loads(line)
-            if "chunk" in record:
-                c = record["chunk"]
-                chunk = Chunk(**{**c, "heading_path": tuple(c["heading_path"]), "tags": tuple(c["tags"])})
-                chunks[chunk.chunk_id] = chunk
-            else:
-                a = record["article"]
-                articles[a["id"]] = ArticleMeta(**{**a, "tags": tuple(a["tags"])})
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise IndexUnavailable(f"chunk file {path} unreadable: {exc}") from exc
-    return chunks, articles
