@@ -138,7 +138,7 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
     embedder = CachedEmbedder(inner, settings.embedding_cache_path)
     kb.indexes = IndexManager(settings.index_dir, kb.store, embedder)
     kb.indexes.open(progress)
-    kb.store.on_change(lambda _ids: kb.indexes.sync(force=True))
+    kb.store.on_change(lambda ids: kb.indexes.sync(force=True, articles=ids))
     translator = QueryTranslator(settings.dictionary_dir, lemmatizer(settings)) if settings.dictionary_dir else None
     if translator is not None:
         translator.preload_in_background()

@@ -315,6 +315,44 @@ def test_a_backlog_from_another_process_is_indexed_in_the_background(kb, setting
     assert titles(kb.search.search("zzbulk3", mode="keyword")) == ["Imported 3"]
 
 
+def test_a_save_during_a_background_catch_up_is_searchable_at_once(kb, settings, monkeypatch) -> None:
+    import threading
+
+    from kb.index import manager
+
+    other = open_knowledge_base(settings, with_search=False)
+    try:
+        imported = [other.store.create({"title": f"Imported {n}", "body": f"zzbulk{n} text", "status": "published"},
+                                       author="cli:root") for n in range(manager.INLINE_CHANGES + 5)]
+    finally:
+        other.close()
+    release, original = threading.Event(), manager.IndexManager._embed
+
+    def slow_embed(self, chunks, progress=None):  # only the catch-up is slow; a save's own article is small
+        if threading.current_thread().name == "kb-index-catch-up":
+            release.wait(10)
+        return original(self, chunks, progress)
+
+    monkeypatch.setattr(manager.IndexManager, "_embed", slow_embed)
+    monkeypatch.setattr(kb.indexes, "_checked", 0.0)
+    kb.search.search("printer")  # starts the catch-up, which now holds the old text of "Imported 3"
+    assert kb.indexes.catching_up()
+    kb.store.create({"title": "Saved meanwhile", "body": "zzmeanwhile text", "status": "published"}, author="alice")
+    kb.store.update(imported[3].id, {"title": "Edited 3", "body": "zzedited text"}, author="alice",
+                    base_revision=imported[3].revision)
+    for mode in ("keyword", "semantic"):
+        assert titles(kb.search.search("zzmeanwhile", mode=mode))[0] == "Saved meanwhile"
+    assert titles(kb.search.search("zzedited", mode="keyword")) == ["Edited 3"]
+    release.set()
+    kb.indexes._catch_up.join(10)
+    assert not kb.indexes.catching_up()
+    kb.indexes.sync(force=True)
+    assert titles(kb.search.search("zzbulk4", mode="keyword")) == ["Imported 4"]
+    assert titles(kb.search.search("zzedited", mode="keyword")) == ["Edited 3"]
+    assert kb.search.search("zzbulk3", mode="keyword").results == ()  # the backlog's older text did not win
+    assert "Edited 3" in titles(kb.search.search("zzedited", mode="semantic"))
+
+
 def test_hostile_queries_do_not_fail(kb) -> None:
     for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
         response = kb.search.search(query)

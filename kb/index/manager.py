@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from kb.index.keyword import KeywordIndex
 from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
 from kb.index.semantic import SemanticIndex
 from kb.store import ArticleStore
+from kb.views import ArticleView
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
@@ -28,6 +29,7 @@ KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids
 
 INLINE_CHANGES = 20  # a larger backlog of changes is indexed in the background
 CATCH_UP_BATCH = 2
+_Prepared = tuple[ArticleView | None, list[Chunk], np.ndarray]
 
 
 class IndexManager:
@@ -51,6 +53,7 @@ class IndexManager:
         self._lock = threading.RLock()
         self._catch_up: threading.Thread | None = None
         self._spawning = threading.Lock()
+        self._indexed_meanwhile: set[int] = set()  # saved by this process while a catch-up embeds
 
     # -- opening and building ----------------------------------------------
 
@@ -142,16 +145,21 @@ class IndexManager:
 
     # -- staying current -----------------------------------------------------
 
-    def sync(self, force: bool = False) -> bool:
+    def sync(self, force: bool = False, articles: Iterable[int] = ()) -> bool:
         """Catch up with database changes (at most once per sync_interval unless forced); True if any.
 
         A search that finds a backlog of more than INLINE_CHANGES (a bulk import by another process) has it
         embedded in a background thread and answers from the index as it is, instead of waiting minutes for
-        e5. Forced syncs (this process's own saves, start, reindex) stay inline.
+        e5. Forced syncs (this process's own saves, start, reindex) stay inline; a save made during such a
+        catch-up (`articles`, the ones it changed) is indexed at once, ahead of the backlog.
         """
         now = time.monotonic()
-        if self.catching_up() or (not force and now - self._checked < self.sync_interval):
-            return False  # a save made meanwhile is indexed right after the backlog
+        if self.catching_up():
+            if force and articles:
+                self._index_now(list(articles))
+            return False
+        if not force and now - self._checked < self.sync_interval:
+            return False
         if not force and self.store.db.generation() - self.generation > INLINE_CHANGES:
             with self._spawning:  # two searches at once start one catch-up
                 if not self.catching_up():
@@ -170,9 +178,31 @@ class IndexManager:
         try:
             # One process at a time embeds a backlog; the others then find it in the shared embedding cache.
             with self.folder.lock("catch-up"):
-                self._sync(time.monotonic())
+                with self._lock:
+                    if self.folder.current_build() != self._build:
+                        self._follow_swap()
+                    seen = set(self._seen)  # committed only once the backlog is in
+                    generation, changed = self.store.changed_since(self.generation, seen)
+                    self._indexed_meanwhile = set()
+                # The slow part runs outside the lock, so that this process's own saves are indexed meanwhile.
+                prepared = self._prepare(changed)
+                with self._lock:
+                    self._install({a: p for a, p in prepared.items() if a not in self._indexed_meanwhile})
+                    self._seen, self.generation, self._checked = seen, generation, time.monotonic()
+                    self._keep_keyword_current()
         except Exception:  # the next sync tries again; searches go on from the index as it is
             log.exception("indexing a backlog of changes failed")
+
+    def _index_now(self, article_ids: list[int]) -> None:
+        """Index articles this process just saved while a catch-up runs: searchable now, not after the backlog."""
+        with self._lock:
+            prepared = self._prepare(article_ids)
+            self._install(prepared)
+            self._indexed_meanwhile.update(article_ids)
+            if self.keyword is not None:  # the shared marker is left alone: the catch-up replays these again
+                with self.folder.lock("keyword"):
+                    self.keyword.upsert([c for _, chunks, _ in prepared.values() for c in chunks], article_ids)
+                self.keyword.refresh()
 
     def _sync(self, now: float) -> bool:
         with self._lock:
@@ -181,7 +211,7 @@ class IndexManager:
                 self._follow_swap()
             generation, changed = self.store.changed_since(self.generation, self._seen)
             if changed:  # a stale build still learns of edits, archivals and purges (its semantic side)
-                self._apply(changed)
+                self._install(self._prepare(changed))
             self.generation = generation
             self._keep_keyword_current()
             return bool(changed)
@@ -209,22 +239,33 @@ class IndexManager:
             return False
         return True
 
-    def _apply(self, article_ids: list[int]) -> dict[int, list[Chunk]]:
-        assert self.semantic is not None
+    def _prepare(self, article_ids: list[int]) -> dict[int, _Prepared]:
+        """Each article's current state, sections and their vectors (None and no sections once it is gone)."""
         current = self.store.articles_by_id(article_ids)
         by_article = {a: chunk_article(current[a]) if a in current else [] for a in article_ids}
-        chunks = [c for cs in by_article.values() for c in cs]
-        self.semantic.upsert(chunks, self._embed(chunks), article_ids)
-        gone = set(article_ids)
-        for chunk_id in [k for k, c in self.chunks.items() if c.article_id in gone]:
+        vectors = self._embed([c for cs in by_article.values() for c in cs])
+        prepared, start = {}, 0
+        for article_id, chunks in by_article.items():
+            prepared[article_id] = (current.get(article_id), chunks, vectors[start:start + len(chunks)])
+            start += len(chunks)
+        return prepared
+
+    def _install(self, prepared: dict[int, _Prepared]) -> None:
+        """Swap prepared articles into the semantic index and the in-memory sections (under the lock)."""
+        assert self.semantic is not None
+        chunks = [c for _, cs, _ in prepared.values() for c in cs]
+        vectors = [v for _, _, v in prepared.values()]
+        dim = self.embedder.dim
+        self.semantic.upsert(chunks, np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32),
+                            list(prepared))
+        for chunk_id in [k for k, c in self.chunks.items() if c.article_id in prepared]:
             del self.chunks[chunk_id]
-        for article_id, article_chunks in by_article.items():
+        for article_id, (article, article_chunks, _) in prepared.items():
             self.chunks.update((c.chunk_id, c) for c in article_chunks)
-            if article_id in current:
-                self.articles[article_id] = ArticleMeta.of(current[article_id])
+            if article is not None:
+                self.articles[article_id] = ArticleMeta.of(article)
             else:
                 self.articles.pop(article_id, None)
-        return by_article
 
     def _sync_keyword(self) -> None:
         """Bring the shared Whoosh index up to date once, whichever process gets the lock first."""
