@@ -13,7 +13,7 @@ from kb.config import load_settings
 from kb.content_io import export_directory, import_directory
 from kb.embedding_base import EmbedderUnavailable
 from kb.errors import KBError
-from kb.knowledge_base import KnowledgeBase, open_knowledge_base
+from kb.knowledge_base import KnowledgeBase, enable_search, open_knowledge_base
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
@@ -186,7 +186,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 @command("reindex", "rebuild both indexes into a new folder and swap it in atomically")
 def cmd_reindex(args: argparse.Namespace) -> int:
-    kb = _open(with_search=True)
+    kb = _open(with_search=False)
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -200,7 +200,11 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             bar.refresh()
 
     started = time.perf_counter()
-    manifest = kb.indexes.reindex(progress)
+    enable_search(kb, progress)
+    # With no usable build (or one made for another model) opening has just built one: a second build would
+    # double the wait and delete the build that workers still running the old model answer from.
+    manifest = kb.indexes.manifest if kb.indexes.built_on_open else None
+    manifest = manifest or kb.indexes.reindex(progress)
     if bar is not None:
         bar.close()
     print(f"index {manifest.build_id}: {manifest.articles} articles, {manifest.chunks} chunks, model "

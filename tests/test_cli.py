@@ -148,3 +148,24 @@ def test_a_password_prompt_on_a_closed_stdin_is_one_error_line(env: Path, capsys
     monkeypatch.setattr("getpass.getpass", closed)
     assert main(["set-password", "erin"]) == 1
     assert "no input" in capsys.readouterr().err
+
+
+def test_reindex_for_another_model_builds_once_and_keeps_the_running_build(env: Path, capsys, monkeypatch) -> None:
+    worker = open_knowledge_base(load_settings())  # a worker still running the old model (fake, 64 dimensions)
+    try:
+        worker.store.create({"title": "Before", "body": "zzbefore", "status": "published"}, author="alice")
+        old_build = worker.indexes.manifest.build_id
+        monkeypatch.setenv("KB_EMBEDDING_MODEL", "fake-32")
+        assert main(["reindex"]) == 0
+        assert "model fake-32" in capsys.readouterr().out
+        builds = sorted(p.name for p in (env / "index").glob("build-*"))
+        assert len(builds) == 2 and old_build in builds  # one new build; the worker's is kept
+        worker.store.create({"title": "After", "body": "zzafter", "status": "published"}, author="alice")
+        worker.indexes.sync(force=True)
+        # The worker cannot load the new model's build; it keeps answering, keyword search included.
+        assert "stale" in worker.health()["index"]["state"]
+        assert [r.title for r in worker.search.search("zzafter", mode="keyword").results] == ["After"]
+        assert main(["reindex"]) == 0  # a usable build: reindex builds a fresh one
+        assert capsys.readouterr().out.split(":")[0] not in {f"index {b}" for b in builds}
+    finally:
+        worker.close()

@@ -54,6 +54,7 @@ class IndexManager:
         self._catch_up: threading.Thread | None = None
         self._spawning = threading.Lock()
         self._indexed_meanwhile: set[int] = set()  # saved by this process while a catch-up embeds
+        self.built_on_open = False  # open() found no usable build and made one (`kb reindex` needs no second)
 
     # -- opening and building ----------------------------------------------
 
@@ -71,6 +72,7 @@ class IndexManager:
                         build = self.build(progress)
                         self._load(build)  # a build that cannot be read back is never made current
                         self.folder.activate(build)
+                        self.built_on_open = True
             self.sync(force=True)
 
     def _load(self, build: Path | None) -> None:
