@@ -10,7 +10,8 @@ from kb.index.base import Chunk
 from kb.markdown_render import render_markdown
 from kb.views import ArticleView
 
-CHUNKER_VERSION = 3  # 3: non-Latin headings anchor on their own letters; annotated "Related" lists left out
+CHUNKER_VERSION = 4  # 3: non-Latin headings anchor on their own letters; annotated "Related" lists left out
+# 4: empty heading-only sections left out; one-link sections kept; long runs without spaces windowed whole
 MAX_CHARS = 1000  # about what MiniLM's 256 word pieces hold
 OVERLAP_CHARS = 200
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -31,18 +32,20 @@ class _Section:
     items: int = 0  # list items
     link_items: int = 0  # list items that open with a link
     loose_chars: int = 0  # text outside any list item
+    links: int = 0
 
     def is_navigation(self) -> bool:
         """Links to other articles ("Related", "See also"): it points elsewhere, it does not answer.
 
-        Either mostly link text, or under a "Related"/"See also" heading a list whose every item opens with a
-        link, however long the note after it ("[Payment failed](…) — for the subscription itself"). Steps
-        that open with a link ("[Open the admin portal](…) and sign in") are kept.
+        Either several links making up most of its text, or under a "Related"/"See also" heading a list whose
+        every item opens with a link, however long the note after it ("[Payment failed](…) — for the
+        subscription itself"). Steps that open with a link ("[Open the admin portal](…) and sign in") and a
+        section that is one link ("Install [the hotfix for ERR-4012](…)") are kept.
         """
         total = sum(len(p.strip()) for p in self.parts)
         link_list = (bool(self.heading_path) and _RELATED.fullmatch(self.heading_path[-1].strip()) is not None
                      and self.items > 0 and self.link_items == self.items and self.loose_chars <= 40)
-        return total > 0 and (self.link_chars >= 0.6 * total or link_list)
+        return total > 0 and ((self.links > 1 and self.link_chars >= 0.6 * total) or link_list)
 
 
 class _SectionParser(HTMLParser):
@@ -67,6 +70,7 @@ class _SectionParser(HTMLParser):
             self._skip += 1
         elif tag == "a":
             self._in_link += 1
+            self.sections[-1].links += 1
         elif tag in _BLOCKS or tag in ("td", "th"):
             if tag == "li":
                 self.sections[-1].items += 1
@@ -111,20 +115,26 @@ class _SectionParser(HTMLParser):
 
 
 def _windows(text: str) -> list[str]:
-    """Split text longer than MAX_CHARS into overlapping windows at sentence or word boundaries."""
+    """Split text longer than MAX_CHARS into overlapping windows at sentence or word boundaries.
+
+    A run without spaces (a minified JSON line, a long URL) is cut inside the run rather than skipped.
+    """
     if len(text) <= MAX_CHARS:
         return [text]
     windows, start = [], 0
     while start < len(text):
         end = min(len(text), start + MAX_CHARS)
         if end < len(text):
-            cut = max(text.rfind(". ", start, end), text.rfind("\n", start, end))
-            end = cut + 1 if cut > start + MAX_CHARS // 2 else max(text.rfind(" ", start, end), start + 1)
+            half = start + MAX_CHARS // 2
+            sentence = max(text.rfind(". ", half, end), text.rfind("\n", half, end))
+            word = text.rfind(" ", half, end)
+            end = sentence + 1 if sentence >= half else word if word >= half else end
         windows.append(text[start:end].strip())
         if end >= len(text):
             break
-        start = max(end - OVERLAP_CHARS, start + 1)
-        start = text.find(" ", start) + 1 or start  # begin on a word
+        overlap = max(end - OVERLAP_CHARS, start + 1)
+        space = text.find(" ", overlap, end)  # begin on a word, within the overlap
+        start = space + 1 if space != -1 else overlap
     return [w for w in windows if w]
 
 
@@ -141,9 +151,11 @@ def chunk_article(article: ArticleView) -> list[Chunk]:
     parser.close()
     chunks: list[Chunk] = []
     sections = [s for s in parser.sections if not s.is_navigation()] or parser.sections[:1]
-    for section in sections:
-        text = _clean(section.parts)
-        if not text and section.level == 0 and len(sections) > 1:
+    texts = [_clean(section.parts) for section in sections]
+    for section, text in zip(sections, texts, strict=True):
+        if not text and (any(texts) or (section.level == 0 and len(sections) > 1)):
+            # A heading with nothing under it but subheadings: its name is in their heading paths, and on its
+            # own it would match any query on the title with a blank snippet.
             continue
         for window in _windows(text) if text else [""]:
             chunks.append(Chunk(

@@ -102,3 +102,28 @@ def test_a_link_list_with_notes_is_not_a_section_but_steps_with_a_link_are() -> 
             "- [Subscription payment failed with PAY-2051](pay-2051) — for failed payments of the Norbly "
             "subscription itself, not the customer's card payments at the till.\n")
     assert [c.heading for c in chunk_article(article(body))] == ["Fix"]
+
+
+def test_a_heading_with_only_subheadings_under_it_is_not_an_empty_section() -> None:
+    body = "Intro.\n\n## Setup\n\nPlug it in.\n\n## Common problems\n\n### Wrong characters\n\nSet the layout.\n"
+    chunks = chunk_article(article(body, title="Barcode scanner setup"))
+    assert [c.heading_path for c in chunks] == [(), ("Setup",), ("Common problems", "Wrong characters")]
+    assert all(c.text for c in chunks)
+    only_headings = chunk_article(article("## One\n\n## Two\n"))
+    assert [c.heading for c in only_headings] == ["One", "Two"]  # nothing but headings: they are the content
+
+
+def test_a_long_run_without_spaces_is_windowed_whole() -> None:
+    blob = '{"config": ' + ",".join(f'"key{i}":"value{i}"' for i in range(90)) + ',"code":"ERR-7777"}'
+    assert len(blob) > MAX_CHARS and " " not in blob[12:]
+    chunks = chunk_article(article(f"## Log\n\nThe app stops.\n\n```\n{blob}\n```\n\nThen it restarts.\n"))
+    joined = "".join(c.text for c in chunks)
+    assert "ERR-7777" in joined and "key45" in joined and "Then it restarts." in joined
+    assert len(chunks) <= 4
+    line = "x" * 2500
+    assert len(chunk_article(article(f"## Blob\n\n{line}\n"))) <= 4  # not one chunk per character
+
+
+def test_a_section_that_is_one_link_is_content() -> None:
+    body = "Intro.\n\n## Resolution\n\nInstall [Print Agent hotfix 4.18.3 for ERR-4012](https://example.com/x).\n"
+    assert [c.heading for c in chunk_article(article(body))] == ["", "Resolution"]
