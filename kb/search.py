@@ -21,6 +21,7 @@ from kb.fusion import (
 from kb.index.base import Filters, Hit
 from kb.index.keyword import match_spans, query_codes, query_terms
 from kb.index.manager import IndexManager
+from kb.section_choice import choose_sections
 from kb.snippets import make_snippet
 from kb.translation import TARGET, QueryTranslator, Translation
 from kb.validation import base_language
@@ -258,9 +259,14 @@ class SearchEngine:
         ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight,
                                                      (translated_keyword, translated_semantic),
                                                      frozenset(prefer_languages))
+        shown = [a for a in ranking[:limit] if a in self.indexes.articles]
+        best.update(choose_sections(shown, (keyword, translated_keyword), (semantic, translated_semantic),
+                                    self.indexes.chunks, weight))
         matched = {h.chunk_id: h.matched_terms for h in [*translated_keyword, *keyword] if h.matched_terms}
+        for hit in [*translated_keyword, *keyword]:  # a section the semantic side chose: the article's words
+            matched.setdefault(best.get(hit.article_id, ""), hit.matched_terms)
         results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
-                        for a in ranking[:limit] if a in self.indexes.articles and best[a] in self.indexes.chunks)
+                        for a in shown if best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000
         codes = query_codes(query) if keyword else ()
         holders = frozenset(h.article_id for h in keyword if codes and self._holds(h, codes))

@@ -353,6 +353,21 @@ def test_a_save_during_a_background_catch_up_is_searchable_at_once(kb, settings,
     assert "Edited 3" in titles(kb.search.search("zzedited", mode="semantic"))
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+def test_a_match_in_the_title_alone_opens_the_article_top_not_its_shortest_section(kb, mode: str) -> None:
+    body = ("Zebra and Honeywell handhelds pair over Bluetooth; older ones plug in by USB and need no driver at "
+            "all, which is why most shops start with them.\n\n## Setup\n\nPair it and scan the pairing "
+            "code.\n\n## Common problems\n\n### Wrong characters\n\nSet the keyboard layout.\n")
+    kb.store.create({"title": "Barcode scanner setup and troubleshooting", "body": body, "status": "published"},
+                    author="alice")
+    result = kb.search.search("barcode troubleshooting", mode="keyword").results[0]
+    assert (result.title, result.anchor, result.url.endswith("troubleshooting")) == (
+        "Barcode scanner setup and troubleshooting", "", True)
+    assert "Zebra" in result.snippet
+    # "setup" is also a section's heading: that section, in hybrid mode too (the fake embedder knows nothing).
+    assert kb.search.search("barcode scanner setup", mode=mode).results[0].anchor == "setup"
+
+
 def test_hostile_queries_do_not_fail(kb) -> None:
     for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
         response = kb.search.search(query)

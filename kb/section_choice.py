@@ -1,0 +1,56 @@
+"""Which section a found article opens at: the ranking's hybrid evidence, weighed per section."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from kb.fusion import max_normalise, min_max_normalise
+from kb.index.base import Chunk, Hit
+from kb.index.keyword import match_spans
+
+
+def _per_chunk(hits: Sequence[Hit]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for hit in hits:
+        best[hit.chunk_id] = max(hit.score, best.get(hit.chunk_id, hit.score))
+    return best
+
+
+def _merged(runs: Iterable[dict[str, float]]) -> dict[str, float]:
+    merged: dict[str, float] = {}
+    for run in runs:
+        for chunk_id, score in run.items():
+            merged[chunk_id] = max(score, merged.get(chunk_id, 0.0))
+    return merged
+
+
+def matches_in_section(chunk: Chunk, words: Sequence[str]) -> bool:
+    """True when the words match in the section's own heading or text, not only in the article's title or tags."""
+    return bool(words) and bool(match_spans("\n".join((*chunk.heading_path, chunk.text)), " ".join(words),
+                                            chunk.language))
+
+
+def choose_sections(articles: Iterable[int], keyword: Sequence[Sequence[Hit]], semantic: Sequence[Sequence[Hit]],
+                    chunks: Mapping[str, Chunk], keyword_weight: float) -> dict[int, str]:
+    """The section each of `articles` opens at: the best of its sections by the ranking's weighted sum.
+
+    Every section carries its article's title and tags, so a query that matched only those would send the
+    reader to the shortest section (BM25 favours it): keyword evidence counts where the words matched in
+    the section itself.
+    """
+    k = _merged(max_normalise(_per_chunk(run)) for run in keyword)
+    s = _merged(min_max_normalise(_per_chunk(run)) for run in semantic)
+    words = {h.chunk_id: h.matched_terms for run in keyword for h in run}
+    wanted = set(articles)
+    candidates: dict[int, list[str]] = {}
+    for chunk_id in {*k, *s}:
+        chunk = chunks.get(chunk_id)
+        if chunk is not None and chunk.article_id in wanted:
+            candidates.setdefault(chunk.article_id, []).append(chunk_id)
+
+    def score(chunk_id: str) -> tuple[float, int]:
+        own = k.get(chunk_id, 0.0) if matches_in_section(chunks[chunk_id], words.get(chunk_id, ())) else 0.0
+        # Ties (a match in the title alone, in every section) go to the earliest section: the article's top.
+        return keyword_weight * own + (1.0 - keyword_weight) * s.get(chunk_id, 0.0), -chunks[chunk_id].ordinal
+
+    return {article_id: max(ids, key=score) for article_id, ids in candidates.items()}
