@@ -22,7 +22,7 @@ from whoosh.lang.stopwords import stoplists
 
 from kb.dictionaries import ISO3, Dictionary, dictionary_files, read_dictd
 from kb.index.keyword import query_codes
-from kb.index.keyword_analysis import _stopwords, _words
+from kb.index.keyword_analysis import _stemmer, _stopwords, _words
 from kb.lemmas import Lemmatizer
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 DEFAULT_DICTIONARY_DIR = Path("/usr/share/dictd")
 TARGET = "en"
 _ENGLISH_STOP = _stopwords(TARGET)
+_ENGLISH_STEM = _stemmer(TARGET)
 FALLBACK_COVERAGE = 0.5  # typed words are read as a language only if it translates half of them
 RELATED_SHARE = 0.6  # a language with this share of the leader's stop words is a candidate too
 
@@ -147,11 +148,17 @@ class QueryTranslator:
         return {lang: len(distinct & _stopwords(lang)) for lang in self._stop_languages}
 
     def _english(self) -> frozenset[str]:
-        """Every word the loaded dictionaries translate into: the English a typed query would use."""
+        """Every word the loaded dictionaries translate into, and its English stem: the English a typed query
+        would use, inflected or not (the dictionaries hold "expire", a query says "expired")."""
         loaded = tuple(sorted(self._loaded))
         if self._english_words[0] != loaded:  # built once per set of loaded dictionaries, not per query
-            self._english_words = (loaded, frozenset(w for lang in loaded for w in self._loaded[lang].english))
+            words = frozenset(w for lang in loaded for w in self._loaded[lang].english)
+            self._english_words = (loaded, words | {_ENGLISH_STEM(w) for w in words})
         return self._english_words[1]
+
+    def _reads_english(self, word: str) -> bool:
+        english = self._english()
+        return word in english or _ENGLISH_STEM(word) in english
 
     def translate(self, text: str, language: str | None = None) -> Translation | None:
         """English words for a query in another language; None when it reads as English or has no dictionary."""
@@ -165,8 +172,7 @@ class QueryTranslator:
             return max((t for t in options if t.translated), key=lambda t: t.coverage, default=None)
         # A few typed words: translate only what reads less like English than like the language.
         content = [w for w in words if w.isalpha()]  # codes and numbers read the same in every language
-        english = self._english()
-        english_share = sum(w in english for w in content) / max(1, len(content))
+        english_share = sum(map(self._reads_english, content)) / max(1, len(content))
         if not content or english_share == 1.0:
             return None
         # The language that translates most of the words; on a tie, the one holding more of them as they
