@@ -215,7 +215,8 @@ class SearchEngine:
         if chunk is None:
             return False
         text = "\n".join((chunk.title, *chunk.heading_path, chunk.text))
-        return all(re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text, re.IGNORECASE) for code in codes)
+        # "4.18" is not held by "4.18.2", nor "ERR-40" by "ERR-4012".
+        return all(re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-]|[.:/]\w)", text, re.IGNORECASE) for code in codes)
 
     def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float,
               translated: Sequence[Sequence[Hit]] = ((), ()), prefer: frozenset[str] = frozenset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.feedback import MAX_LINK_BOOST, link_boost
+from kb.index.keyword import query_codes
 from kb.search import DIGEST_CHARS, digest
 from kb.ticket_cleaning import clean_ticket
 
@@ -151,5 +152,11 @@ def test_a_ticket_of_only_an_error_code_answers_with_the_article_that_holds_it(k
         assert ranked.code_holders == frozenset(), unknown
         answer = kb.suggester.suggest(unknown)
         assert 0.9 not in [s.confidence for s in answer.suggestions], unknown
+    for quoted in ('"PRN-6004"', "PRN-6004.", "(PRN-6004)"):  # punctuation around a code is not prose
+        assert query_codes(quoted) == ("prn-6004",), quoted
+        assert kb.suggester.suggest(quoted).suggestions[0].confidence >= 0.6, quoted
+    kb.store.create({"title": "Agent 4.18.2 notes", "status": "published", "body": "Update to v4.18.2 first."},
+                    author="x")
+    assert kb.suggester.rank(clean_ticket("4.18")).code_holders == frozenset()  # not held by "4.18.2"
     prose = kb.suggester.suggest("blank receipts PRN-6004")  # not codes only: the calibration decides
     assert prose.suggestions[0].confidence not in (0.9, 0.6)

@@ -240,5 +240,6 @@ def query_terms(query: str, language: str | None = None) -> tuple[str, ...]:
 @lru_cache(maxsize=512)  # asked for the fusion weight, then for the results holding the codes
 def query_codes(query: str) -> tuple[str, ...]:
     """The identifiers of a query when it is nothing else ("ERR-4012", "0x80070005 PRN-6004"), else ()."""
-    tokens = [(t, is_ident) for t, is_ident in _query_tokens(query[:MAX_QUERY_CHARS]) if t.strip()]
+    # Punctuation around a code ("(ERR-4012)", "ERR-4012.") is not a word beside it.
+    tokens = [(t, is_ident) for t, is_ident in _query_tokens(query[:MAX_QUERY_CHARS]) if is_ident or _WORD.search(t)]
     return tuple(t for t, _ in tokens) if tokens and all(is_ident for _, is_ident in tokens) else ()
