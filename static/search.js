@@ -10,10 +10,18 @@
   const MAX_URL = 4000;
 
   const RECENT = "kb.recentSearches";
+  let rememberTimer = null;
   function remember(query) {  // per browser: an agent's own recent searches never leave the machine
+    clearTimeout(rememberTimer); rememberTimer = null;
     if (!query || query.length > 80) return;
-    const recent = JSON.parse(localStorage.getItem(RECENT) || "[]").filter((q) => q !== query);
+    // Typing "PAY-2051" passes through "PAY-20": a query that grew out of an earlier one replaces it.
+    const recent = JSON.parse(localStorage.getItem(RECENT) || "[]")
+      .filter((q) => q !== query && !query.startsWith(q));
     localStorage.setItem(RECENT, JSON.stringify([query, ...recent].slice(0, 8)));
+  }
+  function rememberSoon(query) {  // kept once the agent stops typing, or opens a result
+    clearTimeout(rememberTimer);
+    rememberTimer = setTimeout(() => remember(query), 1500);
   }
   function showRecent() {
     const box = document.getElementById("recent");
@@ -58,7 +66,7 @@
         // Focus was on a result that is gone now: put it on the new first result, or back in the box.
         if (focusFirst && links().length) mark(0); else if (hadFocus) box.focus();
         focusFirst = false;
-        if (region.querySelector("#results a.title")) remember(params.get("q")); else showRecent();
+        if (region.querySelector("#results a.title")) rememberSoon(params.get("q")); else showRecent();
         announce(region.querySelector("#result-count, .notice"));
       } else {  // say so: an agent on a call must never be left looking at the old results
         const note = document.createElement("p");
@@ -75,13 +83,17 @@
   region.addEventListener("click", (event) => {
     const link = event.target.closest("#results a.title");
     if (!link || !box.value.trim()) return;
+    remember(box.value.trim());
     const data = new FormData();
     data.append("log", region.querySelector("#results").dataset.log || "");  // the logged search it came from
     data.append("article", link.dataset.id || "");
     const token = document.querySelector("meta[name=csrf-token]").content;
     fetch("/search/opened", {method: "POST", body: data, keepalive: true, headers: {"X-CSRFToken": token}});
   });
-  form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { timer = null; run(); }, 150); });
+  form.addEventListener("input", () => {
+    clearTimeout(timer); clearTimeout(rememberTimer);
+    timer = setTimeout(() => { timer = null; run(); }, 150);
+  });
   form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); timer = null; run(); });
   box.addEventListener("focus", () => {  // back in the box: the next ArrowDown starts at the first result
     active = -1;
@@ -90,9 +102,10 @@
   document.addEventListener("keydown", (event) => {
     const focused = document.activeElement;
     const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(focused.tagName);
-    // "/" in the (autofocused) empty box is the shortcut, not the start of a query.
-    if (event.key === "/" && (!typing || (focused === box && !box.value))) {
-      event.preventDefault(); box.focus(); box.select(); return;
+    if (event.key === "/" && !typing) { event.preventDefault(); box.focus(); box.select(); return; }
+    // A letter typed while a result has focus goes on in the box, not into nothing.
+    if (region.contains(focused) && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      box.focus(); box.setSelectionRange(box.value.length, box.value.length); return;
     }
     // Arrow keys belong to the filters' own inputs and selects; only the box and the results hand them over.
     if (focused !== box && !region.contains(focused)) return;

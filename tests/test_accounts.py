@@ -95,8 +95,12 @@ def test_wrong_passwords_lock_the_account(site, knowledge_base) -> None:
 def test_login_attempts_are_rate_limited_per_address(site, knowledge_base) -> None:
     knowledge_base.users.create("other", role="reader", password=PASSWORD, by="test")
     client = _anonymous(site)
+    assert [_login(client, PASSWORD, username="other").status_code for _ in range(12)] == [303] * 12
     statuses = [_login(client, "wrong password here", username=f"user{i}").status_code for i in range(11)]
-    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429  # only failed sign-ins count
+    refused = _login(client, "wrong password here", username="user1")
+    assert refused.mimetype == "text/html" and "Too many failed sign-ins" in refused.get_data(as_text=True)
+    assert refused.headers["Retry-After"]
 
 
 def test_a_new_password_or_disabling_ends_sessions(site, knowledge_base) -> None:

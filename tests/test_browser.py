@@ -80,10 +80,10 @@ def test_arrow_down_before_the_new_results_lands_on_the_new_first_result(page, s
 
 def test_slash_in_the_empty_box_arrows_in_the_filters_and_a_pasted_thread(page, server) -> None:
     url, _ = server
-    page.goto(url + "/")  # the box has focus already
+    page.goto(url + "/")  # the box has focus already: "/" is a character of the query ("and/or", "/reset")
     page.keyboard.press("/")
     page.keyboard.type("blank")
-    assert page.input_value("#q") == "blank"  # the shortcut, not a slash in the query
+    assert page.input_value("#q") == "/blank"
     page.locator("#results a.title").first.wait_for()
     assert page.get_by_role("heading", level=1).inner_text() == "Search the knowledge base"
     page.locator("#search-status", has_text="article").wait_for(state="attached")
@@ -94,6 +94,30 @@ def test_slash_in_the_empty_box_arrows_in_the_filters_and_a_pasted_thread(page, 
     page.fill("#q", "printer " * 625)  # 5,000 characters: more than gunicorn takes in a request line
     page.locator("#too-long").wait_for()
     assert "Paste a ticket" in page.inner_text("#too-long")
+
+
+def test_typing_on_a_result_the_recent_list_and_the_article_keys(page, server) -> None:
+    url, _ = server
+    page.goto(url + "/")
+    page.evaluate("localStorage.clear()")
+    for key in "blank":  # typed slowly: each prefix is searched on the way, none is worth remembering
+        page.keyboard.type(key)
+        page.wait_for_timeout(250)
+    page.locator("#results a.title").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.type("s")  # a result has focus: the letter goes on in the box
+    assert page.input_value("#q") == "blanks"
+    page.locator("#results a.title").first.wait_for()
+    page.wait_for_timeout(1800)  # remembered once the agent stops typing
+    assert page.evaluate("JSON.parse(localStorage.getItem('kb.recentSearches'))") == ["blanks"]
+    page.locator("#results a.title").first.click()
+    page.wait_for_url("**/articles/**")
+    page.get_by_role("button", name="Yes").click()  # answered in place: no reload, Back leaves the article
+    page.locator("form.helpful [role=status]").wait_for()
+    assert "voted" not in page.url
+    page.keyboard.press("/")  # back to search from an article
+    page.wait_for_url(url + "/")
+    page.locator("#q:focus").wait_for()
 
 
 def test_create_from_template_preview_save_edit_diff_restore(page, server) -> None:

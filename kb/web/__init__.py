@@ -92,7 +92,9 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     limiter = init_auth(app)
     # Guessing passwords: at most 10 tries a minute per address, on top of the per-account lock-out.
     app.view_functions["pages.login"] = limiter.limit(
-        LOGIN_RATE_LIMIT, key_func=get_remote_address, methods=["POST"])(app.view_functions["pages.login"])
+        # Only failed sign-ins count: a team behind one office address signs in at shift start.
+        LOGIN_RATE_LIMIT, key_func=get_remote_address, methods=["POST"],
+        deduct_when=lambda response: response.status_code == 401)(app.view_functions["pages.login"])
     init_identity(app)
     init_query_logging(app)
     init_guard(app)

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, make_response, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import parse_many
@@ -93,6 +93,13 @@ def _rate_limited_handler(limiter: Limiter) -> Callable[[RateLimitExceeded], Res
         reset_at = current.window.reset_time if current is not None else time.time() + 60
         response = error_response(429, "rate_limited", f"rate limit exceeded: at most {exc.description}",
                                   limit=exc.description)
+        if request.endpoint == "pages.login":  # a person at the sign-in form reads a page, not JSON
+            from kb.web.account_pages import _safe_next  # the pages import this module
+
+            message = "Too many failed sign-ins from this address. Wait a minute, then try again."
+            response = make_response(render_template("login.html", next=_safe_next(request.values.get("next", "/")),
+                                                      error=message, username=request.form.get("username", "")[:100]),
+                                     429)
         response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
         return response
     return handle

@@ -108,7 +108,7 @@ def helpful(slug: str) -> Response:
     """Record a reader's answer to "Was this helpful?" and go back to the article."""
     item = kb().editing.readable(principal(), slug)
     kb().feedback.vote(item.id, request.form.get("helpful") == "yes", principal().actor)
-    return redirect(url_for("pages.article", slug=item.slug, voted=1), code=303)
+    return redirect(url_for("pages.article", slug=item.slug, voted=1, _anchor="helpful"), code=303)  # not the top
 
 
 @pages.get("/articles/<slug>/history")
