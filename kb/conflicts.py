@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.diff import revision_text, unified_diff
 from kb.errors import Conflict, ValidationFailed
 from kb.models import Article, Revision
+from kb.validation import normalise_tag
+from kb.views import ArticleView, RevisionView
 
 
 def refuse_stale_base(session: Session, article: Article, base_revision: int) -> None:
@@ -29,3 +33,32 @@ def refuse_stale_base(session: Session, article: Article, base_revision: int) ->
         diff=unified_diff(revision_text(base), revision_text(newer[-1]),
                           f"revision {base_revision}", f"revision {article.revision}"),
     )
+
+
+MERGED_FIELDS = ("title", "tags", "status", "language", "team", "owner", "review_by")
+
+
+def merge_fields(base: RevisionView, current: ArticleView, mine: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A stale editor's fields three-way merged with the current revision, the body left as typed.
+
+    A field this editor left as it was takes the other save's value (a re-save must not undo it); a field
+    both changed keeps ours and is named, for the author to decide.
+    """
+    merged, both = dict(mine), []
+    for name in MERGED_FIELDS:
+        if name not in mine:
+            continue
+        ours, theirs, was = (_comparable(name, v) for v in (mine[name], getattr(current, name), getattr(base, name)))
+        if ours == was and theirs != was:
+            merged[name] = list(current.tags) if name == "tags" else getattr(current, name)
+        elif ours != was and theirs != was and ours != theirs:
+            both.append(name)
+    return merged, both
+
+
+def _comparable(name: str, value: Any) -> Any:
+    if name == "tags":
+        return tuple(sorted(normalise_tag(t) for t in value if str(t).strip()))
+    if name == "review_by":
+        return str(value) if value else None
+    return value.strip() if isinstance(value, str) else value

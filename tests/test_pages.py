@@ -110,6 +110,21 @@ def test_stale_save_in_the_editor_shows_the_conflict_and_keeps_my_text(client, s
     assert store.get(article.id).body == "Their change"
 
 
+def test_a_stale_save_takes_the_other_saves_fields_it_did_not_touch(client, store) -> None:
+    article = publish(store, tags=["login"])
+    edit = client.get(f"/articles/{article.slug}/edit").get_data(as_text=True)
+    store.update(article.id, {"title": "Reset a password (new portal)", "tags": ["login", "portal"],
+                              "review_by": "2027-09-30"}, base_revision=1, author="tomasz", message="Theirs")
+    form = {"csrf_token": csrf_from(edit), "base_revision": "1", "title": article.title, "body": "My change",
+            "tags": "login", "status": "published", "language": "en", "review_by": ""}
+    html = client.post(f"/articles/{article.slug}/edit", data=form).get_data(as_text=True)
+    # The form the author saves again carries their title, tags and review date, not the old ones.
+    assert 'value="Reset a password (new portal)"' in html and 'value="login, portal"' in html
+    assert 'value="2027-09-30"' in html and "Their change to title, tags, review by is in the form" in html
+    both = client.post(f"/articles/{article.slug}/edit", data={**form, "base_revision": "1", "title": "Mine"})
+    assert "You both changed title" in both.get_data(as_text=True)
+
+
 def test_form_posts_without_csrf_token_fail(client, store) -> None:
     response = client.post("/articles/new", data={"title": "x", "body": "y"})
     assert response.status_code == 400 and store.list().total == 0

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, jsonify, redirect, render_template, request, url_for
 
 from kb.article_templates import TEMPLATES
+from kb.conflicts import MERGED_FIELDS, merge_fields
 from kb.diff import diff_rows
 from kb.errors import Conflict, KBError
 from kb.markdown_render import render_markdown_uncached
@@ -87,9 +88,11 @@ def save(slug: str) -> Response | tuple[str, int]:
                                   message=request.form.get("message", ""))
     except Conflict as exc:
         current = kb().store.get(slug)
+        merged, both = merge_fields(kb().store.revision(current.id, base), current, fields)
         conflict = {"message": exc.message, "changes": exc.details.get("changes", []),
-                    "rows": diff_rows(fields["body"], current.body), "current": current}
-        return _render(current, fields, conflict=conflict, status=409)
+                    "rows": diff_rows(fields["body"], current.body), "current": current, "both": both,
+                    "taken": [name for name in MERGED_FIELDS if merged.get(name) != fields.get(name)]}
+        return _render(current, merged, conflict=conflict, status=409)
     except (KBError, ValueError) as exc:
         return _render(article, fields, error=getattr(exc, "message", str(exc)),
                        status=403 if isinstance(exc, Forbidden) else 422)
