@@ -25,6 +25,7 @@ class Settings:
     embedding_model: str = "multilingual-e5-small"
     cache_dir: Path | None = None
     max_body_bytes: int = 256 * 1024
+    review_interval_days: int = 180  # a passed review date, once acted on, moves this far on
     max_request_bytes: int = 1024 * 1024
     auto_import: bool = True
     rate_limit: str = "600 per minute"
@@ -121,6 +122,7 @@ def load_settings() -> Settings:
         embedding_model=os.environ.get("KB_EMBEDDING_MODEL", "multilingual-e5-small"),
         cache_dir=cache_dir,
         max_body_bytes=_env_int("KB_MAX_BODY_BYTES", 256 * 1024),
+        review_interval_days=_env_int("KB_REVIEW_INTERVAL_DAYS", 180),
         max_request_bytes=_env_int("KB_MAX_REQUEST_BYTES", 1024 * 1024),
         auto_import=_env_bool("KB_AUTO_IMPORT", True),
         rate_limit=os.environ.get("KB_RATE_LIMIT", "600 per minute"),

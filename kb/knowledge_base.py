@@ -112,8 +112,8 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     db = Database(settings.database_url, wait_seconds=settings.database_wait_seconds)
     db.migrate()
     feedback = FeedbackStore(db, keep_text=settings.query_log_enabled)
-    kb = KnowledgeBase(settings=settings, db=db,
-                       store=ArticleStore(db, max_body_bytes=settings.max_body_bytes), feedback=feedback,
+    store = ArticleStore(db, max_body_bytes=settings.max_body_bytes, review_interval_days=settings.review_interval_days)
+    kb = KnowledgeBase(settings=settings, db=db, store=store, feedback=feedback,
                        search_counts=SearchCounts(db), reads=ArticleReads(db))
     kb.analytics = Analytics(kb)
     if settings.auto_import:

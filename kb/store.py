@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -58,9 +58,9 @@ def _snapshot(article: Article) -> dict[str, Any]:
 class ArticleStore:
     """Articles in the database; every save is a revision and a change-log entry."""
 
-    def __init__(self, db: Database, *, max_body_bytes: int = 256 * 1024) -> None:
+    def __init__(self, db: Database, *, max_body_bytes: int = 256 * 1024, review_interval_days: int = 180) -> None:
         self.db = db
-        self.max_body_bytes = max_body_bytes
+        self.max_body_bytes, self.review_interval = max_body_bytes, timedelta(days=review_interval_days)
         self._listeners: list[ChangeListener] = []
         self._batch: list[int] | None = None
         self.audit = AuditLog(db)
@@ -241,8 +241,9 @@ class ArticleStore:
         """Save changed fields as a new revision, refusing a stale `base_revision`.
 
         `along(session)` runs in the same transaction, saved or not: what it records commits with the save or
-        not at all, and an error it raises undoes the save. An edit of title or body clears a passed review
-        date and the review request, unless `review_as_given` (an import: its file says both).
+        not at all, and an error it raises undoes the save. An edit of title or body moves a passed review
+        date one review interval on and withdraws the review request, unless `review_as_given` (an import:
+        its file says both).
         """
         fields = validate_article_fields(data, creating=False, max_body_bytes=self.max_body_bytes)
         try:
@@ -259,10 +260,11 @@ class ArticleStore:
                 self._apply(article, fields)
                 if (after["title"], after["body"]) != (before["title"], before["body"]) and not review_as_given:
                     article.review_requested_at, article.review_reason = None, ""  # the owner acted on it
-                    # The passed date was what asked for this edit; the editor sends it back unchanged.
+                    # The passed date asked for this edit (the editor sends it back unchanged): the next one is
+                    # a review interval away, so the article is still reviewed again one day.
                     if after["review_by"] == before["review_by"] and article.review_by and \
                             article.review_by < date.today():
-                        article.review_by = None
+                        article.review_by = date.today() + self.review_interval
                 article.revision += 1
                 article.updated_at = at
                 self._record(session, article, author, message or "Edited", at, before["status"])

@@ -201,25 +201,26 @@ def test_language_filters_are_resolved_against_the_languages_in_use() -> None:
         resolve_languages(["english please"], known)
 
 
-def test_a_passed_review_date_goes_with_a_review_or_a_content_edit(knowledge_base) -> None:
+def test_a_passed_review_date_moves_on_with_a_review_or_a_content_edit(knowledge_base) -> None:
     from datetime import date, timedelta
 
     store, workflow = knowledge_base.store, knowledge_base.workflow
     passed, later = date.today() - timedelta(days=1), date.today() + timedelta(days=90)
+    next_time = date.today() + timedelta(days=knowledge_base.settings.review_interval_days)
     reviewed = make(store, status="published", review_by=passed.isoformat())
     assert reviewed.needs_review(date.today())
-    after = workflow.mark_reviewed(reviewed.id, by="rita")  # no new date given
-    assert after.review_by is None and not after.needs_review(date.today())
+    after = workflow.mark_reviewed(reviewed.id, by="rita")  # no new date given: the schedule goes on
+    assert after.review_by == next_time and not after.needs_review(date.today())
     assert workflow.mark_reviewed(reviewed.id, by="rita", review_by=later).review_by == later
     with pytest.raises(ValidationFailed, match="after today"):
         workflow.mark_reviewed(reviewed.id, by="rita", review_by=passed)
     edited = store.create({"title": "Edited", "body": "v1", "status": "published",
                            "review_by": passed.isoformat()}, author="maja")
-    assert store.update(edited.id, {"body": "v2"}, base_revision=1, author="maja").review_by is None
+    assert store.update(edited.id, {"body": "v2"}, base_revision=1, author="maja").review_by == next_time
     echoed = store.create({"title": "Edited in the editor", "body": "v1", "status": "published",
                            "review_by": passed.isoformat()}, author="maja")
-    # The editor (and a PUT) sends every field back, the passed date unchanged: the edit still clears it.
+    # The editor (and a PUT) sends every field back, the passed date unchanged: the edit still moves it on.
     saved = store.update(echoed.id, {"body": "v2", "review_by": passed.isoformat()}, base_revision=1, author="maja")
-    assert saved.review_by is None and not saved.needs_review(date.today())
+    assert saved.review_by == next_time and not saved.needs_review(date.today())
     kept = store.update(echoed.id, {"body": "v3", "review_by": later.isoformat()}, base_revision=2, author="maja")
     assert kept.review_by == later  # a new date given with the edit stays
