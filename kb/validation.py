@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -48,8 +49,13 @@ def resolve_languages(requested: Iterable[str], known: Iterable[str], field: str
 
 
 def normalise_tag(tag: str) -> str:
-    """Lowercase, trimmed, inner spaces as hyphens."""
-    return re.sub(r"\s+", "-", tag.strip().lower())
+    """Lowercase, trimmed, composed (NFC), inner spaces and commas as hyphens.
+
+    "café" typed with a combining accent is the same tag as "café"; a comma would split the tag in the
+    editor's field and in the keyword index's tag filter.
+    """
+    lowered = unicodedata.normalize("NFC", tag.strip().replace("İ", "I").lower())
+    return re.sub(r"[\s,]+", "-", lowered).strip("-")
 
 
 def _depth(value: Any) -> int:

@@ -224,3 +224,10 @@ def test_a_passed_review_date_moves_on_with_a_review_or_a_content_edit(knowledge
     assert saved.review_by == next_time and not saved.needs_review(date.today())
     kept = store.update(echoed.id, {"body": "v3", "review_by": later.isoformat()}, base_revision=2, author="maja")
     assert kept.review_by == later  # a new date given with the edit stays
+
+
+def test_tags_are_one_spelling_whatever_the_keyboard(store) -> None:
+    article = make(store, tags=["café", "cafe\u0301", "İstanbul", "pos,hardware", " Two  Words "])
+    assert article.tags == ("café", "istanbul", "pos-hardware", "two-words")
+    with pytest.raises(ValidationFailed, match="empty"):
+        make(store, title="Only a comma", tags=[","])
