@@ -91,6 +91,11 @@ class ArticleEditing:
              message: str = "", along: Along | None = None) -> ArticleView:
         """A new revision, if this principal may change this article and move it to that status."""
         before = self.readable(principal, ref)
+        if base_revision < before.revision:
+            # The form was filled in against an older revision: its fields differ from the current ones by the
+            # other save's changes too (a new owner reads as a handover). Say what changed before judging them.
+            require(principal, "edit", team=before.team)
+            return self.store.update(before.id, data, base_revision=base_revision, author=principal.actor)
         data = _without_unchanged_owner(before, data)
         changed = self.changed_fields(before, data)
         if "owner" in changed and not changed["owner"]:  # someone must answer for a stale article

@@ -312,6 +312,20 @@ def test_published_text_and_ownership_change_only_through_a_reviewer(walk_app, k
     assert knowledge_base.store.get(article.id).review_requested_at is not None
 
 
+def test_a_stale_save_after_a_handover_is_a_conflict_not_a_refused_handover(walk_app, knowledge_base) -> None:
+    app, _ = walk_app
+    author, _ = _client(app, "author"), _client(app, "reviewer")
+    draft = author.post("/api/v1/articles", json={"title": "Draft", "body": "v1"}).json
+    knowledge_base.editing.save(Principal("rita", "reviewer", TEAM), draft["id"], {"owner": "reviewer-user"},
+                                base_revision=1)  # handed over while the author's editor was open
+    stale = author.put(f"/api/v1/articles/{draft['id']}", json={**{k: draft[k] for k in (
+        "title", "tags", "status", "language", "team", "owner")}, "body": "v2", "base_revision": 1})
+    assert stale.status_code == 409 and stale.json["error"]["code"] == "conflict"
+    outsider = FlaskClient(app, app.response_class)
+    sign_in(outsider, "sales-author", "author", team="sales")  # another team's author learns nothing of it
+    assert outsider.patch(f"/api/v1/articles/{draft['id']}", json={"body": "x", "base_revision": 1}).status_code == 403
+
+
 def test_readers_never_see_text_that_was_not_published(walk_app, knowledge_base) -> None:
     app, _ = walk_app
     draft = knowledge_base.store.create({"title": "Pricing", "body": "Internal: 40% margin", "team": TEAM},
@@ -394,7 +408,10 @@ def test_authors_cannot_rewrite_an_archived_article(walk_app, knowledge_base) ->
     reviewer = _client(app, "reviewer")
     assert reviewer.delete(f"/api/v1/articles/{article.id}").json["status"] == "archived"
     author = _client(app, "author")  # same team
-    patch = author.patch(f"/api/v1/articles/{article.id}", json={"body": "Unreviewed.", "base_revision": 1})
+    current = knowledge_base.store.get(article.id).revision
+    stale = author.patch(f"/api/v1/articles/{article.id}", json={"body": "Unreviewed.", "base_revision": 1})
+    assert stale.status_code == 409  # the editor opened before the archiving learns of it first
+    patch = author.patch(f"/api/v1/articles/{article.id}", json={"body": "Unreviewed.", "base_revision": current})
     assert patch.status_code == 403 and "ask one to return it to draft" in patch.json["error"]["message"]
     assert author.get(f"/articles/{article.slug}/edit").status_code == 403
     assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."
