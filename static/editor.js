@@ -18,9 +18,47 @@
       if (response.ok) preview.innerHTML = (await response.json()).html;  // sanitised by the server
     } catch (err) { if (err.name !== "AbortError") throw err; }
   }
-  form.addEventListener("input", () => { dirty = true; });
+  // A page shown again after a refused save (invalid, conflict, forbidden) holds text that is not saved yet.
+  dirty = form.dataset.unsaved === "1";
+  let submitting = false;
+  // A copy of the text in this browser: a session that ended meanwhile (sign-out elsewhere, the working day
+  // over) refuses the save, and the sign-in page that follows would otherwise lose it.
+  const base = form.querySelector("input[name=base_revision]");
+  const KEY = `kb.editor.${form.dataset.draftKey}`;
+  const FIELDS = ["title", "tags", "body"];
+  function keepCopy() {
+    const copy = {base: base ? base.value : "", at: new Date().toLocaleString(), sent: false};
+    FIELDS.forEach((name) => { copy[name] = form.elements[name].value; });
+    localStorage.setItem(KEY, JSON.stringify(copy));
+  }
+  function offerCopy() {
+    const copy = JSON.parse(localStorage.getItem(KEY) || "null");
+    if (!copy || FIELDS.every((name) => copy[name] === form.elements[name].value)) return;
+    // Sent from an older revision and the article moved on: that save went through.
+    if (copy.sent && base && copy.base !== base.value) { localStorage.removeItem(KEY); return; }
+    const note = document.getElementById("local-copy");
+    note.querySelector("span").textContent = copy.at;
+    note.hidden = false;
+    note.addEventListener("click", (event) => {
+      const choice = event.target.dataset.copy;
+      if (!choice) return;
+      if (choice === "restore") { FIELDS.forEach((name) => { form.elements[name].value = copy[name]; }); dirty = true; refresh(); }
+      localStorage.removeItem(KEY);
+      note.hidden = true;
+    });
+  }
+  form.addEventListener("input", () => { dirty = true; clearTimeout(form.copyTimer); form.copyTimer = setTimeout(keepCopy, 500); });
   body.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(refresh, 250); });
-  form.addEventListener("submit", () => { dirty = false; });
+  form.addEventListener("submit", (event) => {
+    if (submitting) { event.preventDefault(); return; }  // a double click saves once
+    submitting = true; dirty = false;
+    keepCopy();
+    const copy = JSON.parse(localStorage.getItem(KEY));
+    copy.sent = true;
+    localStorage.setItem(KEY, JSON.stringify(copy));
+  });
+  window.addEventListener("pageshow", () => { submitting = false; });  // Back to this page: it may save again
+  offerCopy();
   window.addEventListener("beforeunload", (event) => { if (dirty) { event.preventDefault(); event.returnValue = ""; } });
   refresh();
 })();

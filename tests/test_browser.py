@@ -148,6 +148,36 @@ def test_create_from_template_preview_save_edit_diff_restore(page, server) -> No
     assert "twice" in kb.store.get("scanner-beeps-twice").body
 
 
+def test_the_editor_saves_once_guards_refused_text_and_keeps_a_copy_past_a_lost_session(page, server) -> None:
+    url, kb = server
+    page.goto(url + "/articles/new")
+    page.get_by_label("Title").fill("Drawer sticks")
+    page.locator("#body").fill("Pull the drawer.")
+    page.get_by_role("button", name="Save").dblclick()  # an author in a hurry
+    page.wait_for_url("**/articles/drawer-sticks")
+    assert [a.slug for a in kb.store.list().items if a.title == "Drawer sticks"] == ["drawer-sticks"]
+    page.goto(url + "/articles/drawer-sticks/edit")
+    page.get_by_label("Title").fill("   ")  # refused: the page comes back with the text, still unsaved
+    page.locator("#body").fill("Pull the drawer, then lift it.")
+    page.evaluate("document.querySelector('input[name=title]').removeAttribute('required')")
+    page.get_by_role("button", name="Save").click()
+    page.locator("p.error").wait_for()
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Articles").first.click()
+    assert dialogs == ["beforeunload"]
+    page.get_by_label("Title").fill("Drawer sticks")
+    page.context.clear_cookies()  # the session ends while the author types
+    page.locator("#body").fill("Pull the drawer, then lift it gently.")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    assert kb.store.get("drawer-sticks").body == "Pull the drawer."  # refused without a session
+    sign_in(page, url, "maja")
+    page.goto(url + "/articles/drawer-sticks/edit")
+    page.get_by_role("button", name="Put it back").click()
+    assert page.input_value("#body") == "Pull the drawer, then lift it gently."
+
+
 def test_paste_a_ticket_and_report_the_article_that_helped(page, server) -> None:
     url, kb = server
     page.goto(url + "/")
