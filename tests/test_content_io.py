@@ -278,3 +278,15 @@ def test_extra_metadata_with_yaml_line_breaks_and_a_timed_review_date_read_back_
     reports = [import_directory(store, tmp_path / "timed") for _ in range(3)]
     assert [len(r.created) + len(r.updated) for r in reports] == [1, 0, 0]  # the day is the date, every time
     assert str(store.get("t").review_by) == "2027-01-01"
+
+
+def test_shipped_articles_nest_lists_the_way_the_renderer_reads_them() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent / "content"
+    for path in sorted(root.glob("*.md")):
+        fence = False
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+            fence ^= line.lstrip().startswith("```")
+            # Python-Markdown nests a list item by four spaces: one by two or three is run into its parent's line.
+            assert fence or not re.match(r"^ {1,3}([-*+]|\d+\.) ", line), f"{path.name}:{number}"
