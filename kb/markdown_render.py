@@ -18,8 +18,9 @@ _ATTRIBUTES = {
     "a": {"href", "class"},
     "img": {"src", "alt", "width", "height"},
     "code": {"class"},
-    "th": {"style", "colspan", "rowspan"},
-    "td": {"style", "colspan", "rowspan"},
+    # Column alignment as an attribute: the Content-Security-Policy blocks inline styles.
+    "th": {"align", "colspan", "rowspan"},
+    "td": {"align", "colspan", "rowspan"},
     "ol": {"start"},
 }
 
@@ -66,7 +67,6 @@ def sanitise(html: str) -> str:
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
-        filter_style_properties={"text-align"},
         strip_comments=True,
     )
 
@@ -81,9 +81,9 @@ def render_markdown_uncached(text: str) -> Rendered:
     """The same rendering without the cache: for previews, which change on every keystroke."""
     md = markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "toc"],
-        extension_configs={"toc": {"slugify": _anchor, "separator": "-", "toc_depth": "2-4",
-                                   "permalink": "#", "permalink_class": "headerlink",
-                                   "permalink_title": "Link to this section"}},
+        extension_configs={"tables": {"use_align_attribute": True},
+                           "toc": {"slugify": _anchor, "separator": "-", "toc_depth": "2-4", "permalink": "#",
+                                   "permalink_class": "headerlink", "permalink_title": "Link to this section"}},
         output_format="html",
     )
     html = md.convert(text)
