@@ -12,8 +12,11 @@ _WORDS = re.compile(r"\s+|[^\s]+")
 
 
 def revision_text(revision: Any) -> str:
-    """A revision as the text its diffs compare: title, tags and status too, not only the body."""
-    return f"# {revision.title}\ntags: {', '.join(revision.tags)}\nstatus: {revision.status}\n\n{revision.body}"
+    """A revision as the text its diffs compare: every field a revision records, not only the body."""
+    review = revision.review_by.isoformat() if revision.review_by else ""
+    return (f"# {revision.title}\ntags: {', '.join(revision.tags)}\nstatus: {revision.status}\n"
+            f"owner: {revision.owner}\nteam: {revision.team}\nlanguage: {revision.language}\nreview by: {review}\n\n"
+            f"{revision.body}")
 
 
 def unified_diff(old: str, new: str, old_label: str = "old", new_label: str = "new") -> str:

@@ -104,6 +104,10 @@ def test_a_save_from_before_a_review_is_refused_and_the_date_stays_the_clients_t
     assert cleared.status_code == 200 and cleared.json["review_by"] is None  # a deliberate change is taken
     again = client.post(f"/api/v1/articles/{article['id']}/reviewed", json={})  # nothing to move: no revision
     assert again.status_code == 200 and again.json["revision"] == 3
+    diff = client.get(f"/api/v1/articles/{article['id']}/diff?from=1&to=2").json  # the review date moved
+    assert "-review by: 2027-02-28" in diff["unified"] and "+review by: 2030-06-30" in diff["unified"]
+    page = client.get(f"/articles/{article['slug']}/diff?from=1&to=2").get_data(as_text=True)
+    assert "Review by: <del>2027-02-28</del> → <ins>2030-06-30</ins>" in page
 
 
 def test_diff_and_restore(client) -> None:
