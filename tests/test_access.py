@@ -415,8 +415,10 @@ def test_authors_cannot_rewrite_an_archived_article(walk_app, knowledge_base) ->
     assert patch.status_code == 403 and "ask one to return it to draft" in patch.json["error"]["message"]
     assert author.get(f"/articles/{article.slug}/edit").status_code == 403
     assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."
-    moved = reviewer.post(f"/articles/{article.slug}/status", data={"status": "draft"})
+    moved = reviewer.post(f"/articles/{article.slug}/status", data={"status": "draft",
+                                                                   "message": "Add the cable colours."})
     assert moved.status_code == 303
+    assert knowledge_base.store.revisions(article.id)[0].message == "Status: draft: Add the cable colours."
     base = knowledge_base.store.get(article.id).revision
     assert author.patch(f"/api/v1/articles/{article.id}", json={"body": "Reworked.", "base_revision": base}
                         ).status_code == 200

@@ -24,8 +24,10 @@ def transition(slug: str) -> Response:
     if not (raw.isascii() and raw.isdigit()):
         raise ValidationFailed("'base_revision' must be a revision number", field="base_revision")
     base = int(raw)
+    note = " ".join(request.form.get("message", "").split())[:300]  # why it was sent back, say
+    move = f"Status: {status.replace('_', ' ')}"
     kb().editing.save(principal(), article.id, {"status": status}, base_revision=base,
-                      message=request.form.get("message") or f"Status: {status.replace('_', ' ')}")
+                      message=f"{move}: {note}" if note else move)
     return redirect(url_for("pages.article", slug=article.slug), code=303)
 
 
