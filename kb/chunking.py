@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from kb.index.base import Chunk
+from kb.index.keyword_analysis import plain_text
 from kb.markdown_render import render_markdown
 from kb.views import ArticleView
 
 CHUNKER_VERSION = 4  # 3: non-Latin headings anchor on their own letters; annotated "Related" lists left out
-# 4: empty heading-only sections left out; one-link sections kept; long runs without spaces windowed whole
+# 4: empty heading-only sections left out; one-link sections kept; long runs without spaces windowed whole;
+#    text composed (NFC), typographic hyphens and fullwidth letters plain
 MAX_CHARS = 1000  # about what MiniLM's 256 word pieces hold
 OVERLAP_CHARS = 200
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -151,7 +153,7 @@ def chunk_article(article: ArticleView) -> list[Chunk]:
     parser.close()
     chunks: list[Chunk] = []
     sections = [s for s in parser.sections if not s.is_navigation()] or parser.sections[:1]
-    texts = [_clean(section.parts) for section in sections]
+    texts = [plain_text(_clean(section.parts)) for section in sections]
     for section, text in zip(sections, texts, strict=True):
         if not text and (any(texts) or (section.level == 0 and len(sections) > 1)):
             # A heading with nothing under it but subheadings: its name is in their heading paths, and on its
@@ -160,7 +162,8 @@ def chunk_article(article: ArticleView) -> list[Chunk]:
         for window in _windows(text) if text else [""]:
             chunks.append(Chunk(
                 chunk_id=f"{article.id}:{len(chunks)}", article_id=article.id, ordinal=len(chunks),
-                title=article.title, heading_path=section.heading_path, anchor=section.anchor,
+                title=plain_text(article.title), heading_path=tuple(map(plain_text, section.heading_path)),
+                anchor=section.anchor,
                 text=window, tags=article.tags, language=article.language, team=article.team,
                 status=article.status,
             ))

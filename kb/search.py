@@ -20,6 +20,7 @@ from kb.fusion import (
 )
 from kb.index.base import Filters, Hit
 from kb.index.keyword import match_spans, query_codes, query_terms
+from kb.index.keyword_analysis import plain_text
 from kb.index.manager import IndexManager
 from kb.section_choice import choose_sections
 from kb.snippets import make_snippet
@@ -250,6 +251,8 @@ class SearchEngine:
         """Search, returning up to `limit` articles with their best section and a highlighted snippet."""
         # prefer_languages are base codes ("da", not "da-DK"): their articles get the preference nudge.
         started = time.perf_counter()
+        # "ERR‑4012" pasted from Outlook, with a non-breaking hyphen, is ERR-4012
+        query, exact_terms = plain_text(query), tuple(map(plain_text, exact_terms))
         self.indexes.sync()
         keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
         translated_keyword, sentence, translation = (

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from kb.html_text import html_to_text
+from kb.index.keyword_analysis import plain_text
 from kb.personal_data import mask_personal_data
 from kb.ticket_channels import chat_lines, detect_mode, form_lines, phone_lines
 from kb.ticket_identifiers import Identifier, extract_identifiers
@@ -265,9 +266,10 @@ def _prepare(text: object) -> tuple[str, str, list[tuple[str, list[str]]]]:
 
 def clean_ticket(text: str, subject: str | None = None, channel: str | None = None) -> CleanedTicket:
     """Extract the customer's problem from raw ticket text (plain or HTML)."""
-    given = subject if isinstance(subject, str) else ""
+    given = plain_text(subject) if isinstance(subject, str) else ""
     try:
-        raw, found_subject, segs = _prepare(text)
+        # "ERR‑4012" as Outlook hyphenates it is a code
+        raw, found_subject, segs = _prepare(plain_text(text) if isinstance(text, str) else text)
         chan = channel.lower().strip() if isinstance(channel, str) else ""
         # The lenient pass keeps salutations and filler, so "Hello" alone still comes back; signatures,
         # disclaimers and quotes stay removed in both passes, so a signature-only ticket yields "".

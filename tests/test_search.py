@@ -368,6 +368,17 @@ def test_a_match_in_the_title_alone_opens_the_article_top_not_its_shortest_secti
     assert kb.search.search("barcode scanner setup", mode=mode).results[0].anchor == "setup"
 
 
+def test_typographic_hyphens_fullwidth_letters_and_decomposed_accents_match_plain_text(kb) -> None:
+    kb.store.create({"title": "Åbn låget på printeren", "language": "da", "status": "published",
+                     "body": "Fejlen ERR-4012 vises, når låget er åbent."}, author="x")
+    kb.store.create({"title": "Zaświadczenie", "language": "pl", "status": "published",
+                     "body": "Pobierz zas\u0301wiadczenie z panelu."}, author="x")  # typed with a combining accent
+    for query in ("ERR\u20114012", "\uff25\uff32\uff32-4012", "a\u030abn la\u030aget"):
+        assert titles(kb.search.search(query, mode="keyword"))[:1] == ["Åbn låget på printeren"], query
+    found = kb.search.search("zaświadczenie", mode="keyword").results
+    assert [r.title for r in found] == ["Zaświadczenie"] and "<mark>zaświadczenie</mark>" in found[0].snippet
+
+
 def test_hostile_queries_do_not_fail(kb) -> None:
     for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
         response = kb.search.search(query)

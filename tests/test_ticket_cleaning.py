@@ -425,3 +425,7 @@ def test_numbers_that_are_not_phones_stay() -> None:
             "invoice 2024-0042, build 4.18.2, call 112, ticket 4412345, released 03-06-2024, firmware 12 04 2023, "
             "HTTP 500 502 503 504 errors, ports 80 443 8080 8443, KB 123 456 78.")
     assert mask_personal_data(text) == text
+
+
+def test_a_code_with_a_typographic_hyphen_is_a_code() -> None:
+    assert clean_ticket("Hi, I get ERR\u20114012 when I log in.").search_terms == ("ERR-4012",)
