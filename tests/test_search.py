@@ -379,6 +379,26 @@ def test_typographic_hyphens_fullwidth_letters_and_decomposed_accents_match_plai
     assert [r.title for r in found] == ["Zaświadczenie"] and "<mark>zaświadczenie</mark>" in found[0].snippet
 
 
+def test_a_change_that_becomes_visible_late_reaches_the_keyword_index_too(kb) -> None:
+    from sqlalchemy import text
+
+    x = kb.store.create({"title": "Alpha article", "body": "alpha oldword text", "status": "published"}, author="t")
+    y = kb.store.create({"title": "Beta article", "body": "beta text", "status": "published"}, author="t")
+    g = kb.db.generation()
+    with kb.db.session() as session:  # PostgreSQL: ids g+2.. commit (and are indexed) before g+1 does
+        for i in range(2, 22):
+            session.execute(text("insert into changes(id, article_id, at) values (:i, :a, '2026-01-01')"),
+                            {"i": g + i, "a": y.id})
+    kb.indexes.sync(force=True)
+    with kb.db.session() as session:
+        session.execute(text("update articles set body = 'alpha newword text' where id = :a"), {"a": x.id})
+        session.execute(text("insert into changes(id, article_id, at) values (:i, :a, '2026-01-01')"),
+                        {"i": g + 1, "a": x.id})
+    kb.indexes.sync(force=True)
+    assert titles(kb.search.search("newword", mode="keyword")) == ["Alpha article"]
+    assert kb.search.search("oldword", mode="keyword").results == ()
+
+
 def test_hostile_queries_do_not_fail(kb) -> None:
     for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
         response = kb.search.search(query)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -183,15 +183,15 @@ class IndexManager:
                 with self._lock:
                     if self.folder.current_build() != self._build:
                         self._follow_swap()
-                    seen = set(self._seen)  # committed only once the backlog is in
-                    generation, changed = self.store.changed_since(self.generation, seen)
+                    seen, late = set(self._seen), set()  # seen is committed only once the backlog is in
+                    generation, changed = self.store.changed_since(self.generation, seen, late)
                     self._indexed_meanwhile = set()
                 # The slow part runs outside the lock, so that this process's own saves are indexed meanwhile.
                 prepared = self._prepare(changed)
                 with self._lock:
                     self._install({a: p for a, p in prepared.items() if a not in self._indexed_meanwhile})
                     self._seen, self.generation, self._checked = seen, generation, time.monotonic()
-                    self._keep_keyword_current()
+                    self._keep_keyword_current(late)
         except Exception:  # the next sync tries again; searches go on from the index as it is
             log.exception("indexing a backlog of changes failed")
 
@@ -211,19 +211,20 @@ class IndexManager:
             self._checked = now
             if self.folder.current_build() != self._build:
                 self._follow_swap()
-            generation, changed = self.store.changed_since(self.generation, self._seen)
+            late: set[int] = set()
+            generation, changed = self.store.changed_since(self.generation, self._seen, late)
             if changed:  # a stale build still learns of edits, archivals and purges (its semantic side)
                 self._install(self._prepare(changed))
             self.generation = generation
-            self._keep_keyword_current()
+            self._keep_keyword_current(late)
             return bool(changed)
 
-    def _keep_keyword_current(self) -> None:
+    def _keep_keyword_current(self, late: Collection[int] = ()) -> None:
         """Sync the shared keyword index; a build folder deleted under us is a problem for /healthz, not a 500."""
         try:
             if self._build is None or not self._build.is_dir():
                 raise FileNotFoundError(f"the loaded index build {self._build} was deleted")
-            self._sync_keyword()
+            self._sync_keyword(late)
         except OSError as exc:
             if self.problem != str(exc):
                 log.error("keyword index not updated (%s): run `python -m kb reindex`", exc)
@@ -269,10 +270,17 @@ class IndexManager:
             else:
                 self.articles.pop(article_id, None)
 
-    def _sync_keyword(self) -> None:
-        """Bring the shared Whoosh index up to date once, whichever process gets the lock first."""
+    def _sync_keyword(self, late: Collection[int]) -> None:
+        """Bring the shared Whoosh index up to date once, whichever process gets the lock first.
+
+        Changes that became visible after the shared marker passed their ids (`late`) are applied here too:
+        the marker alone would skip them for good.
+        """
         assert self.keyword is not None and self._build is not None
         marker = self._build / "keyword.generation"
+        if late:
+            with self.folder.lock("keyword"):
+                self.keyword.upsert([c for c in self.chunks.values() if c.article_id in late], late)
         if read_generation(marker) >= self.generation:
             self.keyword.refresh()
             return
