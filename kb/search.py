@@ -28,6 +28,7 @@ from kb.translation import TARGET, QueryTranslator, Translation
 from kb.validation import base_language
 
 MODES = ("hybrid", "keyword", "semantic")
+FETCH_PER_RESULT = 5  # sections fetched from each engine per result asked for (at least FusionConfig.fetch)
 
 
 @dataclass(frozen=True)
@@ -152,10 +153,11 @@ class SearchEngine:
         self.url_prefix = url_prefix
         self.translator = translator
 
-    def _keyword(self, query: str, filters: Filters, language: str | None, exact: Sequence[str]) -> list[Hit]:
+    def _keyword(self, query: str, filters: Filters, language: str | None, exact: Sequence[str],
+                 fetch: int = 0) -> list[Hit]:
         assert self.indexes.keyword is not None
-        return self.indexes.keyword.search(query, limit=self.config.fetch, filters=filters, language=language,
-                                           exact_terms=exact)
+        return self.indexes.keyword.search(query, limit=fetch or self.config.fetch, filters=filters,
+                                           language=language, exact_terms=exact)
 
     def _translated(self, query: str, filters: Filters, language: str | None, semantic: bool
                     ) -> tuple[list[Hit], str | None, Translation | None]:
@@ -177,7 +179,7 @@ class SearchEngine:
         known = {word for hit in keyword for word in hit.matched_terms}
         return keyword, short.sentence(known) if short else None, translation
 
-    def _semantic(self, queries: Sequence[str], filters: Filters, sentence: str | None = None
+    def _semantic(self, queries: Sequence[str], filters: Filters, sentence: str | None = None, fetch: int = 0
                   ) -> tuple[list[Hit], list[Hit]]:
         """Semantic hits for the query texts, and for a translation's English sentence among the English articles.
 
@@ -188,14 +190,14 @@ class SearchEngine:
             return [], []
         vectors = self.indexes.embedder.embed_queries(texts)
         english = replace(filters, languages=(TARGET,))
-        return self._nearest(vectors[: len(queries)], filters), self._nearest(vectors[len(queries):], english)
+        return self._nearest(vectors[: len(queries)], filters, fetch), self._nearest(vectors[len(queries):], english)
 
-    def _nearest(self, vectors: np.ndarray, filters: Filters) -> list[Hit]:
+    def _nearest(self, vectors: np.ndarray, filters: Filters, fetch: int = 0) -> list[Hit]:
         """Nearest chunks; several query vectors (windows of a long ticket) keep each chunk's best score."""
         assert self.indexes.semantic is not None
         best: dict[str, Hit] = {}
         for vector in vectors:
-            for hit in self.indexes.semantic.search(vector, limit=self.config.fetch, filters=filters):
+            for hit in self.indexes.semantic.search(vector, limit=fetch or self.config.fetch, filters=filters):
                 if hit.chunk_id not in best or hit.score > best[hit.chunk_id].score:
                     best[hit.chunk_id] = hit
         return sorted(best.values(), key=lambda h: -h.score)
@@ -254,11 +256,12 @@ class SearchEngine:
         # "ERR‑4012" pasted from Outlook, with a non-breaking hyphen, is ERR-4012
         query, exact_terms = plain_text(query), tuple(map(plain_text, exact_terms))
         self.indexes.sync()
-        keyword = self._keyword(query, filters, language, exact_terms) if mode != "semantic" else []
+        fetch = max(self.config.fetch, FETCH_PER_RESULT * limit)  # an article has several sections
+        keyword = self._keyword(query, filters, language, exact_terms, fetch) if mode != "semantic" else []
         translated_keyword, sentence, translation = (
             self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], None, None))
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()] if mode != "keyword" else []
-        semantic, translated_semantic = self._semantic(windows, filters, sentence)
+        semantic, translated_semantic = self._semantic(windows, filters, sentence, fetch)
         weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
         ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight,
                                                      (translated_keyword, translated_semantic),

@@ -399,6 +399,16 @@ def test_a_change_that_becomes_visible_late_reaches_the_keyword_index_too(kb) ->
     assert kb.search.search("oldword", mode="keyword").results == ()
 
 
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_large_limit_reaches_every_matching_article_not_the_first_hundred_sections(kb, mode: str) -> None:
+    body = "".join(f"## Part {p}\n\nThe zzguide printer part {p}.\n\n" for p in range(4))
+    with kb.store.batch():
+        for n in range(60):
+            kb.store.create({"title": f"Guide {n}", "body": body, "status": "published"}, author="x")
+    found = kb.search.search("zzguide", mode=mode, limit=100)
+    assert sum(r.title.startswith("Guide ") for r in found.results) == 60 and found.total >= 60
+
+
 def test_hostile_queries_do_not_fail(kb) -> None:
     for query in ["", "   ", "AND OR NOT", '"unbalanced', "title:(x", "*", "<script>alert(1)</script>", "x" * 5000]:
         response = kb.search.search(query)
