@@ -199,6 +199,13 @@ def test_paste_a_ticket_and_report_the_article_that_helped(page, server) -> None
     article = kb.store.get("printer-prints-blank-receipts")
     assert kb.feedback.stats(article.id).links == 1
     shot(page, "ticket")
+    suggestion.click()  # open it, then come back: the suggestions are still there, no resubmit prompt
+    page.wait_for_url("**/articles/printer-prints-blank-receipts*")
+    page.go_back()
+    assert page.locator("#suggestions a.title").first.inner_text() == "Printer prints blank receipts"
+    page.get_by_label("Ticket text").fill("The cash drawer stays shut after a sale.")
+    page.keyboard.press("Control+Enter")  # asks without leaving the keyboard
+    page.locator("#suggestions details p", has_text="cash drawer stays shut").wait_for(state="attached")
 
 
 def test_a_stale_save_shows_the_other_change_and_keeps_mine(page, server) -> None:
