@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kb.audit import AuditLog
+from kb.conflicts import rebased
 from kb.editing import ArticleEditing
 from kb.errors import Conflict, NotFound, ValidationFailed
 from kb.models import ChangeRequest, utcnow
@@ -121,8 +122,12 @@ class ChangeRequests:
         def decide(session: Session) -> None:
             self._record_decision(session, principal, proposal.id, "approved", "", live.slug)
 
-        return self.editing.save(principal, proposal.article_id, proposal.fields,
-                                 base_revision=proposal.base_revision, message=message, along=decide)
+        fields, base = proposal.fields, proposal.base_revision
+        if live.revision != base:  # saved since: still fine if nothing it changes was changed meanwhile
+            changed = rebased(self.editing.store.revision(live.id, base), live, fields)
+            fields, base = (fields, base) if changed is None else (changed, live.revision)
+        return self.editing.save(principal, proposal.article_id, fields, base_revision=base, message=message,
+                                 along=decide)
 
     def reject(self, principal: Principal, request_id: int, note: str = "") -> ChangeRequestView:
         """Decline the change, with a note for its author."""

@@ -62,3 +62,20 @@ def _comparable(name: str, value: Any) -> Any:
     if name == "review_by":
         return str(value) if value else None
     return value.strip() if isinstance(value, str) else value
+
+
+def rebased(base: RevisionView, current: ArticleView, mine: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields `mine` changed against `base`, when no later revision changed any of them; else None.
+
+    A change request made before a "Reviewed" revision (a new review date) still applies: it did not touch
+    the date, and the date is not put back.
+    """
+    changed = {}
+    for name, value in mine.items():
+        was = _comparable(name, getattr(base, name, None))
+        if _comparable(name, value) == was:
+            continue
+        if _comparable(name, getattr(current, name, None)) != was:
+            return None
+        changed[name] = value
+    return changed

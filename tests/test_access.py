@@ -6,6 +6,7 @@ import pytest
 from conftest import sign_in
 from flask.testing import FlaskClient
 
+from kb.errors import Conflict
 from kb.permissions import Principal
 from kb.web import create_app
 
@@ -254,6 +255,24 @@ def test_a_change_proposed_on_an_old_revision_is_a_409(walk_app, knowledge_base)
     assert author.post(f"/api/v1/articles/{article.id}/change-requests",
                        json={"body": "Mine", "base_revision": 9}).status_code == 422
     assert len(knowledge_base.change_requests.open(article.id)) == 1  # only the seed's
+
+
+def test_a_change_request_survives_a_review_date_but_not_a_change_to_what_it_changes(walk_app, knowledge_base) -> None:
+    from datetime import date, timedelta
+
+    _, article = walk_app  # the seed's change request was made on revision 1
+    later = date.today() + timedelta(days=200)
+    knowledge_base.workflow.mark_reviewed(article.id, by="rita", review_by=later)  # revision 2: the date only
+    editor_form = {"title": "Drawer", "body": "Stuck drawer: replug, then count to ten.", "tags": [],
+                   "status": "published", "language": "en", "team": TEAM, "review_by": None}
+    proposal = knowledge_base.change_requests.propose(Principal("seed-author", "author", TEAM), article.id,
+                                                      editor_form, base_revision=2)
+    seed = next(p for p in knowledge_base.change_requests.open(article.id) if p.id != proposal.id)
+    rita = Principal("rita", "reviewer", TEAM)
+    approved = knowledge_base.change_requests.approve(rita, seed.id)
+    assert approved.body == "Stuck drawer: replug the cable." and approved.review_by == later
+    with pytest.raises(Conflict):  # the body changed since revision 2: the reviewer must look again
+        knowledge_base.change_requests.approve(rita, proposal.id)
 
 
 def test_authors_submit_and_reviewers_publish(walk_app, knowledge_base) -> None:
