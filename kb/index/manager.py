@@ -15,24 +15,21 @@ from kb.chunking import CHUNKER_VERSION, chunk_article, passage_text
 from kb.embeddings import Embedder
 from kb.index import keyword as keyword_module
 from kb.index.base import Chunk, IndexUnavailable
+from kb.index.catch_up import CATCH_UP_BATCH, INLINE_CHANGES, BackgroundCatchUp, Prepared
 from kb.index.chunk_file import ArticleMeta, read_chunks, write_chunks
 from kb.index.keyword import KeywordIndex
 from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
 from kb.index.semantic import SemanticIndex
 from kb.store import ArticleStore
-from kb.views import ArticleView
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
 KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids can commit out of order)
 
 
-INLINE_CHANGES = 20  # a larger backlog of changes is indexed in the background
-CATCH_UP_BATCH = 2
-_Prepared = tuple[ArticleView | None, list[Chunk], np.ndarray]
 
 
-class IndexManager:
+class IndexManager(BackgroundCatchUp):
     """One process's view of the shared index folder."""
 
     def __init__(self, root: Path, store: ArticleStore, embedder: Embedder, *, sync_interval: float = 1.0) -> None:
@@ -163,48 +160,9 @@ class IndexManager:
         if not force and now - self._checked < self.sync_interval:
             return False
         if not force and self.store.db.generation() - self.generation > INLINE_CHANGES:
-            with self._spawning:  # two searches at once start one catch-up
-                if not self.catching_up():
-                    self._catch_up = threading.Thread(target=self._sync_in_background, name="kb-index-catch-up",
-                                                      daemon=True)
-                    self._catch_up.start()
+            self._start_catch_up()
             return False
         return self._sync(now)
-
-    def catching_up(self) -> bool:
-        """True while a background thread indexes a backlog (the calling thread is not it)."""
-        thread = self._catch_up
-        return thread is not None and thread.is_alive() and thread is not threading.current_thread()
-
-    def _sync_in_background(self) -> None:
-        try:
-            # One process at a time embeds a backlog; the others then find it in the shared embedding cache.
-            with self.folder.lock("catch-up"):
-                with self._lock:
-                    if self.folder.current_build() != self._build:
-                        self._follow_swap()
-                    seen, late = set(self._seen), set()  # seen is committed only once the backlog is in
-                    generation, changed = self.store.changed_since(self.generation, seen, late)
-                    self._indexed_meanwhile = set()
-                # The slow part runs outside the lock, so that this process's own saves are indexed meanwhile.
-                prepared = self._prepare(changed)
-                with self._lock:
-                    self._install({a: p for a, p in prepared.items() if a not in self._indexed_meanwhile})
-                    self._seen, self.generation, self._checked = seen, generation, time.monotonic()
-                    self._keep_keyword_current(late)
-        except Exception:  # the next sync tries again; searches go on from the index as it is
-            log.exception("indexing a backlog of changes failed")
-
-    def _index_now(self, article_ids: list[int]) -> None:
-        """Index articles this process just saved while a catch-up runs: searchable now, not after the backlog."""
-        with self._lock:
-            prepared = self._prepare(article_ids)
-            self._install(prepared)
-            self._indexed_meanwhile.update(article_ids)
-            if self.keyword is not None:  # the shared marker is left alone: the catch-up replays these again
-                with self.folder.lock("keyword"):
-                    self.keyword.upsert([c for _, chunks, _ in prepared.values() for c in chunks], article_ids)
-                self.keyword.refresh()
 
     def _sync(self, now: float) -> bool:
         with self._lock:
@@ -242,7 +200,7 @@ class IndexManager:
             return False
         return True
 
-    def _prepare(self, article_ids: list[int]) -> dict[int, _Prepared]:
+    def _prepare(self, article_ids: list[int]) -> dict[int, Prepared]:
         """Each article's current state, sections and their vectors (None and no sections once it is gone)."""
         current = self.store.articles_by_id(article_ids)
         by_article = {a: chunk_article(current[a]) if a in current else [] for a in article_ids}
@@ -253,7 +211,7 @@ class IndexManager:
             start += len(chunks)
         return prepared
 
-    def _install(self, prepared: dict[int, _Prepared]) -> None:
+    def _install(self, prepared: dict[int, Prepared]) -> None:
         """Swap prepared articles into the semantic index and the in-memory sections (under the lock)."""
         assert self.semantic is not None
         chunks = [c for _, cs, _ in prepared.values() for c in cs]
