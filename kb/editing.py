@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Article, ArticleReadCount, ArticleStats, ArticleVote, Change, Revision, utcnow
-from kb.permissions import Forbidden, Principal, can_read, require, require_save
+from kb.permissions import Forbidden, Principal, can_read, require, require_save, role_allows
 from kb.store import Along, ArticleStore
 from kb.users import UserView
 from kb.validation import validate_article_fields
@@ -40,6 +40,9 @@ class ArticleEditing:
         if user is None or user.disabled:
             raise ValidationFailed(f"'owner' must be the username of an active account; {owner.strip()!r} is not "
                                    "(single sign-on users get theirs when they first sign in)", field="owner")
+        if not role_allows(user.role, "edit"):  # an owner answers for the article: a reader cannot change it
+            raise ValidationFailed(f"'owner' must be an account that may edit; {user.username!r} is a {user.role}",
+                                   field="owner")
         return user.username
 
     def readable(self, principal: Principal, ref: int | str) -> ArticleView:

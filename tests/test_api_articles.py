@@ -339,6 +339,9 @@ def test_an_owner_is_an_account_and_a_token_owns_nothing(client, store, knowledg
     assert named["owner"] == "tomasz"
     handed = client.patch(f"/api/v1/articles/{named['id']}", json={"owner": "nobody-here", "base_revision": 1})
     assert_error(handed, 422, "validation_failed")
+    knowledge_base.users.create("rdr", role="reader", password=None, by="test")
+    reader = client.patch(f"/api/v1/articles/{named['id']}", json={"owner": "rdr", "base_revision": 1})
+    assert "may edit" in assert_error(reader, 422, "validation_failed")["message"]  # could not act on it
     # an owner an import set (no account has it) goes back unchanged with the rest of the article
     legacy = store.create({"title": "Imported", "body": "x"}, author="cli:root")
     assert legacy.owner == "cli:root"
