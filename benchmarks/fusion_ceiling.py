@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kb.config import load_settings
 from kb.evaluation import build_workspace, load_dataset, score_run
 from kb.index.base import Filters, Hit
-from kb.search import SearchEngine, digest
+from kb.query_text import digest
+from kb.search import SearchEngine
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # of each translated run (keyword, semantic), where the query has them

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from urllib.parse import quote
 
 import numpy as np
@@ -22,12 +23,15 @@ from kb.index.base import Filters, Hit
 from kb.index.keyword import match_spans, query_codes, query_terms
 from kb.index.keyword_analysis import plain_text
 from kb.index.manager import IndexManager
+from kb.query_text import DIGEST_CHARS, digest, highlight_terms
 from kb.section_choice import choose_sections
 from kb.snippets import make_snippet
 from kb.translation import TARGET, QueryTranslator, Translation
 from kb.validation import base_language
 
 MODES = ("hybrid", "keyword", "semantic")
+# A fused ranking: article ids, their scores, best sections, and (keyword, semantic) evidence.
+Fused = tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]
 FETCH_PER_RESULT = 5  # sections fetched from each engine per result asked for (at least FusionConfig.fetch)
 
 
@@ -102,36 +106,6 @@ class SearchResponse:
     code_holders: frozenset[int] = frozenset()
 
 
-# e5 reads ~100 characters in ~19 ms on 2 cores: the semantic query of a long ticket is a digest of its
-# asking sentences, so a suggestion stays well under 150 ms. The keyword engine still reads the whole ticket.
-DIGEST_CHARS = 450
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def digest(text: str, identifiers: Sequence[str] = (), budget: int = DIGEST_CHARS) -> str:
-    """The sentences that ask (a question mark, an identifier), then the opening ones, in their order."""
-    if len(text) <= budget:
-        return text
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-    asking = [i for i, s in enumerate(sentences) if "?" in s or any(code in s for code in identifiers)]
-    chosen: list[int] = []
-    for i in [*asking, *range(len(sentences))]:
-        if i not in chosen and sum(len(sentences[j]) + 1 for j in chosen) + len(sentences[i]) <= budget:
-            chosen.append(i)
-    return " ".join(sentences[i] for i in sorted(chosen)) or text[:budget]
-
-
-HIGHLIGHT_WORDS = 40
-
-
-def _highlight_terms(query: str, matched: Sequence[str] | None) -> str:
-    """What to mark in a snippet: the words the keyword engine matched, else the query's first words."""
-    if matched:
-        return " ".join(matched)
-    # A pasted ticket has hundreds of words; marking (and fuzzy-matching) them all costs more than it shows.
-    return " ".join(query.split()[:HIGHLIGHT_WORDS])
-
-
 def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:
     """Best score and best chunk per article, from chunk hits."""
     scores: dict[int, float] = {}
@@ -141,6 +115,20 @@ def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:
             scores[hit.article_id] = hit.score
             best[hit.article_id] = hit.chunk_id
     return scores, best
+
+
+def _in_tiers(fuse: Callable[[list[Hit], list[Hit]], Fused], keyword: list[Hit], semantic: list[Hit], usual: int
+              ) -> Fused:
+    """A deeper fetch (many results asked for) fused in two tiers: the articles the usual fetch finds, ranked
+    exactly as it ranks them, then those only the deeper one found, in its order and never above them."""
+    ranking, scores, best, evidence = fuse(keyword[:usual], semantic[:usual])
+    deeper = fuse(keyword, semantic)
+    floor = min(scores.values(), default=0.0)
+    for article in (a for a in deeper[0] if a not in scores):
+        ranking.append(article)
+        scores[article], best[article], evidence[article] = (min(deeper[1][article], floor),
+                                                             deeper[2][article], deeper[3][article])
+    return ranking, scores, best, evidence
 
 
 class SearchEngine:
@@ -222,8 +210,7 @@ class SearchEngine:
         return all(re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-]|[.:/]\w)", text, re.IGNORECASE) for code in codes)
 
     def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float,
-              translated: Sequence[Sequence[Hit]] = ((), ()), prefer: frozenset[str] = frozenset()
-              ) -> tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]:
+              translated: Sequence[Sequence[Hit]] = ((), ()), prefer: frozenset[str] = frozenset()) -> Fused:
         (k_scores, k_best), (s_scores, s_best) = _rollup(keyword), _rollup(semantic)
         (t_scores, t_best), (u_scores, u_best) = (_rollup(hits) for hits in translated)
         shares = (self.config.translated_weight if t_scores else 0.0,
@@ -263,16 +250,18 @@ class SearchEngine:
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()] if mode != "keyword" else []
         semantic, translated_semantic = self._semantic(windows, filters, sentence, fetch)
         weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
-        ranking, scores, best, evidence = self._fuse(keyword, semantic, boosts or {}, weight,
-                                                     (translated_keyword, translated_semantic),
-                                                     frozenset(prefer_languages))
+        fuse = partial(self._fuse, boosts=boosts or {}, keyword_weight=weight,
+                       translated=(translated_keyword, translated_semantic), prefer=frozenset(prefer_languages))
+        ranking, scores, best, evidence = (
+            _in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch
+            else fuse(keyword, semantic))
         shown = [a for a in ranking[:limit] if a in self.indexes.articles]
         best.update(choose_sections(shown, (keyword, translated_keyword), (semantic, translated_semantic),
                                     self.indexes.chunks, weight))
         matched = {h.chunk_id: h.matched_terms for h in [*translated_keyword, *keyword] if h.matched_terms}
         for hit in [*translated_keyword, *keyword]:  # a section the semantic side chose: the article's words
             matched.setdefault(best.get(hit.article_id, ""), hit.matched_terms)
-        results = tuple(self._result(a, scores[a], best[a], _highlight_terms(query, matched.get(best[a])))
+        results = tuple(self._result(a, scores[a], best[a], highlight_terms(query, matched.get(best[a])))
                         for a in shown if best[a] in self.indexes.chunks)
         took = (time.perf_counter() - started) * 1000
         codes = query_codes(query) if keyword else ()

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from kb.errors import ValidationFailed
 from kb.feedback import FeedbackStore
 from kb.index.base import Filters
-from kb.search import SearchEngine, SearchResponse, digest
+from kb.query_text import digest
+from kb.search import SearchEngine, SearchResponse
 from kb.ticket_cleaning import CleanedTicket, clean_ticket, mask_personal_data
 from kb.translation import Translation
 

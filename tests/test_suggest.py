@@ -6,7 +6,7 @@ import pytest
 
 from kb.feedback import MAX_LINK_BOOST, link_boost
 from kb.index.keyword import query_codes
-from kb.search import DIGEST_CHARS, digest
+from kb.query_text import DIGEST_CHARS, digest
 from kb.ticket_cleaning import clean_ticket
 
 TICKET = """Hi team,
