@@ -249,7 +249,9 @@ class SearchEngine:
             self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], None, None))
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()] if mode != "keyword" else []
         semantic, translated_semantic = self._semantic(windows, filters, sentence, fetch)
-        weight = self.keyword_weight(query, keyword) if keyword and semantic else self.config.keyword_weight
+        # Judged on the usual fetch: a deeper one (more results asked for) must not change the first results.
+        usual = keyword[: self.config.fetch]
+        weight = self.keyword_weight(query, usual) if usual and semantic else self.config.keyword_weight
         fuse = partial(self._fuse, boosts=boosts or {}, keyword_weight=weight,
                        translated=(translated_keyword, translated_semantic), prefer=frozenset(prefer_languages))
         ranking, scores, best, evidence = (
