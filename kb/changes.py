@@ -10,13 +10,11 @@ from kb.models import Change
 CHANGE_LOOKBACK = 256  # more concurrent, uncommitted saves than this at once are not expected
 
 
-def changed_since(db: Database, generation: int, seen: set[int] | None = None,
-                  late: set[int] | None = None) -> tuple[int, list[int]]:
+def changed_since(db: Database, generation: int, seen: set[int] | None = None) -> tuple[int, list[int]]:
     """The newest change id and the articles changed after `generation`.
 
     With `seen` (change ids already applied), ids up to CHANGE_LOOKBACK below `generation` are read
-    again: PostgreSQL hands out ids at insert, not commit, so a lower id can become visible later. The
-    articles of such late changes are also added to `late`.
+    again: PostgreSQL hands out ids at insert, not commit, so a lower id can become visible later.
     """
     floor = generation - CHANGE_LOOKBACK if seen is not None else generation
     with db.session() as session:
@@ -24,8 +22,6 @@ def changed_since(db: Database, generation: int, seen: set[int] | None = None,
             select(Change.id, Change.article_id).where(Change.id > floor).order_by(Change.id)
         ).all()
     fresh = [(cid, aid) for cid, aid in rows if seen is None or cid not in seen]
-    if late is not None:
-        late.update(aid for cid, aid in fresh if cid <= generation)
     if seen is not None:
         seen.intersection_update({cid for cid, _ in rows})  # forget ids that left the window
         seen.update(cid for cid, _ in fresh)

@@ -154,10 +154,9 @@ class ArticleStore:
             rows = session.scalars(select(Article).where(Article.id.in_(ids))).all()
             return {a.id: ArticleView.from_model(a) for a in rows}
 
-    def changed_since(self, generation: int, seen: set[int] | None = None,
-                      late: set[int] | None = None) -> tuple[int, list[int]]:
+    def changed_since(self, generation: int, seen: set[int] | None = None) -> tuple[int, list[int]]:
         """The newest change id and the articles changed after `generation` (see kb.changes)."""
-        return changed_since(self.db, generation, seen, late)
+        return changed_since(self.db, generation, seen)
 
     # -- revisions -----------------------------------------------------------
 

@@ -379,27 +379,6 @@ def test_typographic_hyphens_fullwidth_letters_and_decomposed_accents_match_plai
     assert [r.title for r in found] == ["Zaświadczenie"] and "<mark>zaświadczenie</mark>" in found[0].snippet
 
 
-def test_a_change_that_becomes_visible_late_reaches_the_keyword_index_too(kb) -> None:
-    from sqlalchemy import text
-
-    x = kb.store.create({"title": "Alpha article", "body": "alpha oldword text", "status": "published"}, author="t")
-    y = kb.store.create({"title": "Beta article", "body": "beta text", "status": "published"}, author="t")
-    g = kb.db.generation()
-    with kb.db.session() as session:  # PostgreSQL: ids g+2.. commit (and are indexed) before g+1 does
-        for i in range(2, 22):
-            session.execute(text("insert into changes(id, article_id, at) values (:i, :a, '2026-01-01')"),
-                            {"i": g + i, "a": y.id})
-    kb.indexes.sync(force=True)
-    with kb.db.session() as session:
-        session.execute(text("update articles set body = 'alpha newword text' where id = :a"), {"a": x.id})
-        session.execute(text("insert into changes(id, article_id, at) values (:i, :a, '2026-01-01')"),
-                        {"i": g + 1, "a": x.id})
-    kb.indexes.sync(force=True)
-    assert titles(kb.search.search("newword", mode="keyword")) == ["Alpha article"]
-    assert kb.search.search("oldword", mode="keyword").results == ()
-
-
-@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
 def test_a_large_limit_reaches_every_matching_article_not_the_first_hundred_sections(kb, mode: str) -> None:
     body = "".join(f"## Part {p}\n\nThe zzguide printer part {p}.\n\n" for p in range(4))
     with kb.store.batch():

@@ -58,15 +58,15 @@ class BackgroundCatchUp:
                 with self._lock:
                     if self.folder.current_build() != self._build:
                         self._follow_swap()
-                    seen, late = set(self._seen), set()  # seen is committed only once the backlog is in
-                    generation, changed = self.store.changed_since(self.generation, seen, late)
+                    seen = set(self._seen)  # committed only once the backlog is in
+                    generation, changed = self.store.changed_since(self.generation, seen)
                     self._indexed_meanwhile = set()
                 # The slow part runs outside the lock, so that this process's own saves are indexed meanwhile.
                 prepared = self._prepare(changed)
                 with self._lock:
                     self._install({a: p for a, p in prepared.items() if a not in self._indexed_meanwhile})
                     self._seen, self.generation, self._checked = seen, generation, time.monotonic()
-                    self._keep_keyword_current(late)
+                    self._keep_keyword_current()
         except Exception:  # the next sync tries again; searches go on from the index as it is
             log.exception("indexing a backlog of changes failed")
 
@@ -85,4 +85,4 @@ class BackgroundCatchUp:
     def _follow_swap(self) -> bool: ...
     def _prepare(self, article_ids: list[int]) -> dict[int, Prepared]: ...
     def _install(self, prepared: dict[int, Prepared]) -> None: ...
-    def _keep_keyword_current(self, late: set[int]) -> None: ...
+    def _keep_keyword_current(self) -> None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -169,20 +169,19 @@ class IndexManager(BackgroundCatchUp):
             self._checked = now
             if self.folder.current_build() != self._build:
                 self._follow_swap()
-            late: set[int] = set()
-            generation, changed = self.store.changed_since(self.generation, self._seen, late)
+            generation, changed = self.store.changed_since(self.generation, self._seen)
             if changed:  # a stale build still learns of edits, archivals and purges (its semantic side)
                 self._install(self._prepare(changed))
             self.generation = generation
-            self._keep_keyword_current(late)
+            self._keep_keyword_current()
             return bool(changed)
 
-    def _keep_keyword_current(self, late: Collection[int] = ()) -> None:
+    def _keep_keyword_current(self) -> None:
         """Sync the shared keyword index; a build folder deleted under us is a problem for /healthz, not a 500."""
         try:
             if self._build is None or not self._build.is_dir():
                 raise FileNotFoundError(f"the loaded index build {self._build} was deleted")
-            self._sync_keyword(late)
+            self._sync_keyword()
         except OSError as exc:
             if self.problem != str(exc):
                 log.error("keyword index not updated (%s): run `python -m kb reindex`", exc)
@@ -228,17 +227,10 @@ class IndexManager(BackgroundCatchUp):
             else:
                 self.articles.pop(article_id, None)
 
-    def _sync_keyword(self, late: Collection[int]) -> None:
-        """Bring the shared Whoosh index up to date once, whichever process gets the lock first.
-
-        Changes that became visible after the shared marker passed their ids (`late`) are applied here too:
-        the marker alone would skip them for good.
-        """
+    def _sync_keyword(self) -> None:
+        """Bring the shared Whoosh index up to date once, whichever process gets the lock first."""
         assert self.keyword is not None and self._build is not None
         marker = self._build / "keyword.generation"
-        if late:
-            with self.folder.lock("keyword"):
-                self.keyword.upsert([c for c in self.chunks.values() if c.article_id in late], late)
         if read_generation(marker) >= self.generation:
             self.keyword.refresh()
             return
