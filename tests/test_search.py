@@ -379,6 +379,7 @@ def test_typographic_hyphens_fullwidth_letters_and_decomposed_accents_match_plai
     assert [r.title for r in found] == ["Zaświadczenie"] and "<mark>zaświadczenie</mark>" in found[0].snippet
 
 
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
 def test_a_large_limit_reaches_every_matching_article_not_the_first_hundred_sections(kb, mode: str) -> None:
     body = "".join(f"## Part {p}\n\nThe zzguide printer part {p}.\n\n" for p in range(4))
     with kb.store.batch():
