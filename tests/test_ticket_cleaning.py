@@ -429,3 +429,6 @@ def test_numbers_that_are_not_phones_stay() -> None:
 
 def test_a_code_with_a_typographic_hyphen_is_a_code() -> None:
     assert clean_ticket("Hi, I get ERR\u20114012 when I log in.").search_terms == ("ERR-4012",)
+    # Fullwidth brackets around a code in an HTML ticket are no tag: the code stays.
+    cleaned = clean_ticket("プリンターに＜ERR-4012＞と表示されます。<br>どうすればいいですか？")
+    assert "ERR-4012" in cleaned.text and cleaned.search_terms == ("ERR-4012",)

@@ -33,8 +33,9 @@ _GREEK_PLAIN = _greek_without_accents()
 # Hyphens Word and Outlook type inside words and codes (U+2010 hyphen, U+2011 non-breaking, U+2012 figure
 # dash, U+2212 minus) and fullwidth ASCII ("ＥＲＲ-4012") as the plain characters articles use: one character
 # for one, so offsets into the text stay right. En and em dashes stay: they separate words in prose.
+# Fullwidth < > & " ' stay: a ticket's HTML is read after this, and "＜ERR-4012＞" is no tag.
 _PLAIN = {**{c: "-" for c in (0x2010, 0x2011, 0x2012, 0x2212)},
-          **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
+          **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F) if chr(c - 0xFEE0) not in "<>&\"'"}}
 
 
 def plain_text(text: str) -> str:
