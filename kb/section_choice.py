@@ -25,9 +25,17 @@ def _merged(runs: Iterable[dict[str, float]]) -> dict[str, float]:
 
 
 def matches_in_section(chunk: Chunk, words: Sequence[str]) -> bool:
-    """True when the words match in the section's own heading or text, not only in the article's title or tags."""
-    return bool(words) and bool(match_spans("\n".join((*chunk.heading_path, chunk.text)), " ".join(words),
-                                            chunk.language))
+    """True when the words match in the section's own heading or text, not only in the article's title or tags.
+
+    A word the title and tags do not hold matched in the section, even where no mark shows it (a typo the
+    engine corrected: "pasword").
+    """
+    if not words:
+        return False
+    if match_spans("\n".join((*chunk.heading_path, chunk.text)), " ".join(words), chunk.language):
+        return True
+    title = "\n".join((chunk.title, *chunk.tags))
+    return any(not match_spans(title, word, chunk.language) for word in words)
 
 
 def choose_sections(articles: Iterable[int], keyword: Sequence[Sequence[Hit]], semantic: Sequence[Sequence[Hit]],

@@ -366,6 +366,8 @@ def test_a_match_in_the_title_alone_opens_the_article_top_not_its_shortest_secti
     assert "Zebra" in result.snippet
     # "setup" is also a section's heading: that section, in hybrid mode too (the fake embedder knows nothing).
     assert kb.search.search("barcode scanner setup", mode=mode).results[0].anchor == "setup"
+    # A typo the engine corrected ("layuot") matched in a section, though no mark shows it there.
+    assert kb.search.search("barcode layuot", mode="keyword").results[0].anchor == "wrong-characters"
 
 
 def test_typographic_hyphens_fullwidth_letters_and_decomposed_accents_match_plain_text(kb) -> None:
