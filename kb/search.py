@@ -258,8 +258,12 @@ class SearchEngine:
             _in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch
             else fuse(keyword, semantic))
         shown = [a for a in ranking[:limit] if a in self.indexes.articles]
-        best.update(choose_sections(shown, (keyword, translated_keyword), (semantic, translated_semantic),
-                                    self.indexes.chunks, weight))
+        # The usual fetch's articles open where they would with the default limit; the deeper tier after.
+        usual = self.config.fetch
+        for depth in sorted({fetch, usual}, reverse=True):
+            found = {h.article_id for h in [*keyword[:depth], *semantic[:depth], *translated_keyword]}
+            best.update(choose_sections([a for a in shown if a in found], (keyword[:depth], translated_keyword),
+                                        (semantic[:depth], translated_semantic), self.indexes.chunks, weight))
         matched = {h.chunk_id: h.matched_terms for h in [*translated_keyword, *keyword] if h.matched_terms}
         for hit in [*translated_keyword, *keyword]:  # a section the semantic side chose: the article's words
             matched.setdefault(best.get(hit.article_id, ""), hit.matched_terms)
