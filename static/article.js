@@ -30,12 +30,3 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault(); location.href = "/";
   }
 });
-// Arrived here from the editor: the save went through, so the editor's copies of sent text are spent.
-if (document.referrer) {
-  const from = new URL(document.referrer);
-  if (from.origin === location.origin && /\/(edit|new)$/.test(from.pathname)) {
-    Object.keys(localStorage).filter((key) => key.startsWith("kb.editor.")).forEach((key) => {
-      if ((JSON.parse(localStorage.getItem(key)) || {}).sent) localStorage.removeItem(key);
-    });
-  }
-}

@@ -34,8 +34,6 @@
   function offerCopy() {
     const copy = JSON.parse(localStorage.getItem(KEY) || "null");
     if (!copy || FIELDS.every((name) => copy[name] === form.elements[name].value)) return;
-    // Sent from an older revision and the article moved on: that save went through.
-    if (copy.sent && base && copy.base !== base.value) { localStorage.removeItem(KEY); return; }
     const note = document.getElementById("local-copy");
     note.querySelector("span").textContent = copy.at;
     note.hidden = false;

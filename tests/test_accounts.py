@@ -446,3 +446,12 @@ def test_change_decisions_are_audited_with_the_articles_slug(knowledge_base) -> 
     knowledge_base.change_requests.reject(Principal("rita", "reviewer"), proposal.id, "no")
     entries, _ = knowledge_base.audit.list()
     assert [e.article_slug for e in entries if e.action == "change.rejected"] == ["drawer"]
+
+
+def test_signing_out_clears_what_the_browser_kept(site, knowledge_base) -> None:
+    client = _anonymous(site)
+    _login(client)
+    page = client.get("/").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Clear-Site-Data"] == '"storage"'

@@ -176,6 +176,15 @@ def test_the_editor_saves_once_guards_refused_text_and_keeps_a_copy_past_a_lost_
     page.goto(url + "/articles/drawer-sticks/edit")
     page.get_by_role("button", name="Put it back").click()
     assert page.input_value("#body") == "Pull the drawer, then lift it gently."
+    page.locator("#body").fill("Pull the drawer, then lift it firmly.")  # kept again, unsaved
+    page.wait_for_timeout(700)
+    page.context.clear_cookies()
+    if kb.users.find("tove") is None:
+        kb.users.create("tove", role="admin", password=PASSWORD, team="", by="test")
+    sign_in(page, url, "tove")  # someone else on this browser: maja's unsaved text is not offered to them
+    page.goto(url + "/articles/drawer-sticks/edit")
+    assert page.locator("#local-copy").is_hidden()
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('kb.editor.')).length") == 0
 
 
 def test_paste_a_ticket_and_report_the_article_that_helped(page, server) -> None:

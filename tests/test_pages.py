@@ -194,7 +194,7 @@ def test_article_page_title_is_plain_text(client, store) -> None:
     publish(store)
     html = client.get("/articles/reset-a-password").get_data(as_text=True)
     assert "<title>Reset a password · Support KB</title>" in html
-    assert html.count("<script") == 1 and "article.js" in html
+    assert html.count("<script") == 2 and "article.js" in html and "base.js" in html  # our own two, nothing injected
 
 
 def _agent(app, username: str, team: str):

@@ -49,7 +49,10 @@ def logout() -> Response:
     """End the session, and forget everything it held (recent search state included)."""
     logout_user()
     session.clear()
-    return redirect(url_for("pages.login"), code=303)
+    response = redirect(url_for("pages.login"), code=303)
+    # What the browser kept for this person (recent searches, editor copies, a ticket's suggestions) goes too.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @pages.get("/admin/users")
