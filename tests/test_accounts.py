@@ -103,6 +103,48 @@ def test_login_attempts_are_rate_limited_per_address(site, knowledge_base) -> No
     assert refused.headers["Retry-After"]
 
 
+def test_a_burst_of_sign_ins_sent_at_once_is_limited_before_passwords_are_checked(tmp_path) -> None:
+    import http.cookiejar
+    import re
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    from collections import Counter
+
+    from browser_support import browser_settings, serving
+
+    from kb.knowledge_base import open_knowledge_base
+
+    kb = open_knowledge_base(browser_settings(tmp_path), with_search=False)
+    try:
+        with serving(kb) as url:  # a real threaded server: failures are counted only after their answers
+            jar = http.cookiejar.CookieJar()
+            page = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open(url + "/login").read()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.decode()).group(1)
+            cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+            codes, lock, barrier = Counter(), threading.Lock(), threading.Barrier(80)
+
+            def attempt(i: int) -> None:
+                data = urllib.parse.urlencode({"csrf_token": token, "username": f"u{i}", "password": "guess"})
+                request = urllib.request.Request(url + "/login", data=data.encode(), headers={"Cookie": cookie})
+                barrier.wait()
+                try:
+                    code = urllib.request.urlopen(request).status
+                except urllib.error.HTTPError as exc:
+                    code = exc.code
+                with lock:
+                    codes[code] += 1
+
+            threads = [threading.Thread(target=attempt, args=(i,)) for i in range(80)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        kb.close()
+    assert codes[401] <= 60 and codes[429] >= 20, codes  # at most LOGIN_BURST_LIMIT passwords checked
+
 def test_a_new_password_or_disabling_ends_sessions(site, knowledge_base) -> None:
     client = _anonymous(site)
     _login(client)

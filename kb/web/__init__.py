@@ -39,6 +39,7 @@ from kb.web.pages import pages
 from kb.web.query_logging import init_query_logging
 
 LOGIN_RATE_LIMIT = "10 per minute"
+LOGIN_BURST_LIMIT = "60 per minute"
 # Everything from this server only; images may also come from https (screenshots linked in articles).
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": ["'self'", "data:", "https:"],
@@ -90,11 +91,13 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     csrf.exempt(api)  # the API authenticates with bearer tokens, never cookies: nothing to forge
     register_error_handlers(app)
     limiter = init_auth(app)
-    # Guessing passwords: at most 10 tries a minute per address, on top of the per-account lock-out.
-    app.view_functions["pages.login"] = limiter.limit(
-        # Only failed sign-ins count: a team behind one office address signs in at shift start.
-        LOGIN_RATE_LIMIT, key_func=get_remote_address, methods=["POST"],
-        deduct_when=lambda response: response.status_code == 401)(app.view_functions["pages.login"])
+    # Guessing passwords: at most 10 failed tries a minute per address, on top of the per-account lock-out.
+    # Only failures count (a team behind one office address signs in at shift start); they are counted
+    # after the answer, so a second limit counts every try before it, or a burst sent at once would pass.
+    login = limiter.limit(LOGIN_RATE_LIMIT, key_func=get_remote_address, methods=["POST"],
+                          deduct_when=lambda response: response.status_code == 401)(app.view_functions["pages.login"])
+    app.view_functions["pages.login"] = limiter.limit(LOGIN_BURST_LIMIT, key_func=get_remote_address,
+                                                      methods=["POST"])(login)
     init_identity(app)
     init_query_logging(app)
     init_guard(app)
