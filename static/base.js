@@ -1,3 +1,4 @@
+// Loaded by the pages that keep or clear browser state (search, article, editor, ticket, change request).
 // What this browser keeps for the signed-in person (recent searches, unsaved editor text, the last ticket's
 // suggestions) is theirs alone: another person signing in here does not get it.
 (function () {

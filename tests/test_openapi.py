@@ -247,11 +247,12 @@ def _change_requests(c: Contract, ref: int) -> None:
     c.call("GET", "/api/v1/change-requests?article_id=x", 400)
     c.call("GET", f"/api/v1/change-requests/{first['id']}", 200)
     c.call("GET", "/api/v1/change-requests/9999", 404)
-    second = c.call("POST", url, 201, json={"title": "Drawer stuck", "base_revision": live["revision"]}).json
+    second = c.call("POST", url, 201, json={"title": "Drawer stuck", "body": "Other wording.",
+                                            "base_revision": live["revision"]}).json
     approved = c.call("POST", f"/api/v1/change-requests/{first['id']}/approve", 200).json
     assert approved["body"].endswith("Also the fuse.") and approved["revision"] == live["revision"] + 1
     c.call("POST", f"/api/v1/change-requests/{first['id']}/approve", 409)  # decided already
-    c.call("POST", f"/api/v1/change-requests/{second['id']}/approve", 409)  # made on an older revision
+    c.call("POST", f"/api/v1/change-requests/{second['id']}/approve", 409)  # the body changed since it was made
     c.call("POST", "/api/v1/change-requests/9999/approve", 404)
     c.call("POST", f"/api/v1/change-requests/{second['id']}/reject", 422, json={"note": 3})
     rejected = c.call("POST", f"/api/v1/change-requests/{second['id']}/reject", 200, json={"note": "stale"}).json
