@@ -250,8 +250,8 @@ class SearchEngine:
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()] if mode != "keyword" else []
         semantic, translated_semantic = self._semantic(windows, filters, sentence, fetch)
         # Judged on the usual fetch: a deeper one (more results asked for) must not change the first results.
-        usual = keyword[: self.config.fetch]
-        weight = self.keyword_weight(query, usual) if usual and semantic else self.config.keyword_weight
+        first = keyword[: self.config.fetch]
+        weight = self.keyword_weight(query, first) if first and semantic else self.config.keyword_weight
         fuse = partial(self._fuse, boosts=boosts or {}, keyword_weight=weight,
                        translated=(translated_keyword, translated_semantic), prefer=frozenset(prefer_languages))
         ranking, scores, best, evidence = (
@@ -259,8 +259,7 @@ class SearchEngine:
             else fuse(keyword, semantic))
         shown = [a for a in ranking[:limit] if a in self.indexes.articles]
         # The usual fetch's articles open where they would with the default limit; the deeper tier after.
-        usual = self.config.fetch
-        for depth in sorted({fetch, usual}, reverse=True):
+        for depth in sorted({fetch, self.config.fetch}, reverse=True):
             found = {h.article_id for h in [*keyword[:depth], *semantic[:depth], *translated_keyword]}
             best.update(choose_sections([a for a in shown if a in found], (keyword[:depth], translated_keyword),
                                         (semantic[:depth], translated_semantic), self.indexes.chunks, weight))

@@ -56,9 +56,22 @@ def choose_sections(articles: Iterable[int], keyword: Sequence[Sequence[Hit]], s
         if chunk is not None and chunk.article_id in wanted:
             candidates.setdefault(chunk.article_id, []).append(chunk_id)
 
+    def bound(chunk_id: str) -> float:  # the score if the words matched in the section itself
+        return keyword_weight * k.get(chunk_id, 0.0) + (1.0 - keyword_weight) * s.get(chunk_id, 0.0)
+
     def score(chunk_id: str) -> tuple[float, int]:
         own = k.get(chunk_id, 0.0) if matches_in_section(chunks[chunk_id], words.get(chunk_id, ())) else 0.0
         # Ties (a match in the title alone, in every section) go to the earliest section: the article's top.
         return keyword_weight * own + (1.0 - keyword_weight) * s.get(chunk_id, 0.0), -chunks[chunk_id].ordinal
 
-    return {article_id: max(ids, key=score) for article_id, ids in candidates.items()}
+    def best_of(ids: list[str]) -> str:
+        # Reading sections costs: best bound first, and stop once none left can beat the best so far.
+        best, best_score = "", (-1.0, 0)
+        for chunk_id in sorted(ids, key=lambda c: (-bound(c), chunks[c].ordinal)):
+            if best and bound(chunk_id) < best_score[0]:
+                break
+            if (found := score(chunk_id)) > best_score:
+                best, best_score = chunk_id, found
+        return best
+
+    return {article_id: best_of(ids) for article_id, ids in candidates.items()}

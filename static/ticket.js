@@ -6,6 +6,7 @@
   if (!form || !region) return;
   const SAVED = "kb.ticketSuggestions";  // this tab only: gone when it closes
   const text = form.elements.text, subject = form.elements.subject;
+  function keep() { sessionStorage.setItem(SAVED, JSON.stringify({text: text.value, subject: subject.value, html: region.innerHTML})); }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -13,7 +14,7 @@
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const fresh = page.getElementById("ticket-results");
     region.innerHTML = fresh ? fresh.innerHTML : `<p class="error" role="alert">The suggestion failed (${response.status}). Try again.</p>`;
-    sessionStorage.setItem(SAVED, JSON.stringify({text: text.value, subject: subject.value, html: region.innerHTML}));
+    keep();
     const first = region.querySelector("#suggestions a.title");
     (first || region).focus();
   });
@@ -53,7 +54,7 @@
       });
       box.querySelector(".feedback-status").textContent = ok ? "Thanks, recorded." : "Could not record.";
       button.focus();  // disabling it dropped the focus to the page: a keyboard user stays where they were
-      sessionStorage.setItem(SAVED, JSON.stringify({text: text.value, subject: subject.value, html: region.innerHTML}));
+      keep();
     }
   });
 })();
