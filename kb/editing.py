@@ -10,10 +10,10 @@ from sqlalchemy import delete
 
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Article, ArticleReadCount, ArticleStats, ArticleVote, Change, Revision, utcnow
-from kb.permissions import Forbidden, Principal, can_read, require, require_save, role_allows
+from kb.permissions import Forbidden, Principal, can_read, require, require_save, role_allows, team_allows
 from kb.store import Along, ArticleStore
 from kb.users import UserView
-from kb.validation import validate_article_fields
+from kb.validation import clean_team, validate_article_fields
 from kb.views import ArticleView, RevisionView
 from kb.workflow import Workflow, check_transition
 
@@ -21,6 +21,16 @@ from kb.workflow import Workflow, check_transition
 def _without_unchanged_owner(before: ArticleView, data: Mapping[str, Any]) -> dict[str, Any]:
     """`data` less an owner sent back unchanged: an import may have set one no account has, so it is not re-checked."""
     return {name: value for name, value in data.items() if not (name == "owner" and value == before.owner)}
+
+
+def _check_owner_may_edit(user: UserView, team: Any, field: str = "owner") -> None:
+    """An owner answers for the article, so must be able to change it: not a reader, not another team's author."""
+    if not role_allows(user.role, "edit"):
+        raise ValidationFailed(f"'owner' must be an account that may edit; {user.username!r} is a {user.role}",
+                               field=field)
+    if isinstance(team, str) and not team_allows(Principal(user.username, user.role, user.team), team):
+        raise ValidationFailed(f"'owner' must be able to edit this article; {user.username!r} is an author on team "
+                               f"{user.team or '(none)'!r} and the article's team is {team!r}", field=field)
 
 
 class ArticleEditing:
@@ -32,7 +42,7 @@ class ArticleEditing:
         self.workflow = workflow
         self.find_user = find_user
 
-    def _named_owner(self, owner: Any) -> Any:
+    def _named_owner(self, owner: Any, team: Any) -> Any:
         """An owner named in a create or a handover is an account's username: a typo would leave nobody to ask."""
         if self.find_user is None or not isinstance(owner, str) or not owner.strip():
             return owner
@@ -40,10 +50,14 @@ class ArticleEditing:
         if user is None or user.disabled:
             raise ValidationFailed(f"'owner' must be the username of an active account; {owner.strip()!r} is not "
                                    "(single sign-on users get theirs when they first sign in)", field="owner")
-        if not role_allows(user.role, "edit"):  # an owner answers for the article: a reader cannot change it
-            raise ValidationFailed(f"'owner' must be an account that may edit; {user.username!r} is a {user.role}",
-                                   field="owner")
+        _check_owner_may_edit(user, team)
         return user.username
+
+    def _owner_keeps_access(self, owner: str, team: Any) -> None:
+        """An article moved to another team keeps an owner who can still edit it (an imported name is let be)."""
+        user = self.find_user(owner) if self.find_user is not None and owner else None
+        if user is not None and not user.disabled:
+            _check_owner_may_edit(user, team, field="team")
 
     def readable(self, principal: Principal, ref: int | str) -> ArticleView:
         """The article if this principal may see it; unpublished ones look missing to readers."""
@@ -87,7 +101,7 @@ class ArticleEditing:
         fields["team"] = fields.get("team") or principal.team
         require_save(principal, None, fields)  # before the owner's account is looked up: no hint to others
         if data.get("owner"):
-            fields["owner"] = self._named_owner(data["owner"])
+            fields["owner"] = self._named_owner(data["owner"], clean_team(fields["team"]))
         return self.store.create(fields, author=principal.actor, message=message or "Created")
 
     def save(self, principal: Principal, ref: int | str, data: Mapping[str, Any], *, base_revision: int,
@@ -104,8 +118,11 @@ class ArticleEditing:
         if "owner" in changed and not changed["owner"]:  # someone must answer for a stale article
             raise ValidationFailed("'owner' may not be emptied: hand the article to someone", field="owner")
         require_save(principal, before.to_dict(include_body=False), changed)
+        team = changed.get("team", before.team)
         if "owner" in changed:
-            data = {**data, "owner": self._named_owner(changed["owner"])}
+            data = {**data, "owner": self._named_owner(changed["owner"], team)}
+        elif "team" in changed:
+            self._owner_keeps_access(before.owner, team)
         check_transition(before.status, data.get("status", before.status))
         return self.store.update(before.id, data, base_revision=base_revision, author=principal.actor,
                                  message=message, along=along)

@@ -351,6 +351,31 @@ def test_an_owner_is_an_account_and_a_token_owns_nothing(client, store, knowledg
     assert echoed.json["owner"] == "cli:root" and echoed.json["body"] == "y"
 
 
+def test_an_owner_can_edit_the_articles_team(client, store, knowledge_base) -> None:
+    knowledge_base.users.create("ana", role="author", password=None, by="test", team="printing")
+    knowledge_base.users.create("rev", role="reviewer", password=None, by="test", team="printing")
+    billing = create(client, title="Refunds", team="billing")
+    handed = client.patch(f"/api/v1/articles/{billing['id']}", json={"owner": "ana", "base_revision": 1})
+    error = assert_error(handed, 422, "validation_failed")
+    assert error["field"] == "owner" and "'printing'" in error["message"] and "'billing'" in error["message"]
+    assert store.get(billing["id"]).owner == billing["owner"]  # nothing changed
+    refused = client.post("/api/v1/articles", json={"title": "Invoices", "team": "billing", "owner": "ana"})
+    assert_error(refused, 422, "validation_failed")
+    assert store.find_slug("invoices") is None
+    # the article moves with its owner's team, or to any team when the owner is not bound to one
+    handed = client.patch(f"/api/v1/articles/{billing['id']}", json={"owner": "rev", "base_revision": 1})
+    assert handed.status_code == 200
+    printing = create(client, title="Printers", team="printing", owner="ana")
+    assert printing["owner"] == "ana"
+    moved = client.patch(f"/api/v1/articles/{printing['id']}", json={"team": "billing", "base_revision": 1})
+    assert assert_error(moved, 422, "validation_failed")["field"] == "team"
+    assert store.get(printing["id"]).team == "printing"
+    both = client.patch(f"/api/v1/articles/{printing['id']}", json={"team": "billing", "owner": "rev",
+                                                                     "base_revision": 1})
+    assert both.status_code == 200 and both.json["team"] == "billing"
+    assert client.patch(f"/api/v1/articles/{billing['id']}", json={"team": "", "base_revision": 2}).status_code == 200
+
+
 def test_a_database_that_is_down_or_refuses_writes_is_a_503(client, store, monkeypatch) -> None:
     from sqlalchemy.exc import InternalError, OperationalError
 
