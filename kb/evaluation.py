@@ -117,9 +117,11 @@ def evaluate(dataset: Dataset, ranker: Ranker, doc_ids: dict[int, str], mode: st
 
 
 def search_ranker(kb: KnowledgeBase) -> Ranker:
-    """Queries go through SearchEngine.search, exactly like GET /api/v1/search."""
+    """Queries go through the search box's path, exactly like GET /api/v1/search."""
+    from kb.pasted_message import search_box
+
     def rank(text: str, mode: str) -> list[int]:
-        return list(kb.search.search(text, mode=mode, limit=10).article_ranking)
+        return list(search_box(kb.search, text, mode=mode, limit=10).article_ranking)
     return rank
 
 

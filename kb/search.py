@@ -104,6 +104,7 @@ class SearchResponse:
     translation: Translation | None = None  # how a question in another language was also searched in English
     # For a query of identifiers only: the articles whose section holds every one of them exactly.
     code_holders: frozenset[int] = frozenset()
+    cleaned_query: str | None = None  # what was searched of a pasted message (kb/pasted_message.py)
 
 
 def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from kb.errors import ValidationFailed
 from kb.feedback import FeedbackStore
 from kb.index.base import Filters
-from kb.query_text import digest
+from kb.pasted_message import ticket_query
 from kb.search import SearchEngine, SearchResponse
 from kb.ticket_cleaning import CleanedTicket, clean_ticket, mask_personal_data
 from kb.translation import Translation
@@ -92,10 +92,9 @@ class Suggester:
     def rank(self, cleaned: CleanedTicket, *, limit: int = 100, filters: Filters = Filters(),
              language: str | None = None) -> SearchResponse:
         """The search behind a suggestion: whole ticket for keywords, windows for meaning, identifiers exact."""
-        text = "\n".join(part for part in (cleaned.subject, cleaned.text) if part)
-        return self.engine.search(text, mode="hybrid", limit=limit, filters=filters, language=language,
-                                  exact_terms=cleaned.search_terms,
-                                  semantic_queries=[digest(text, cleaned.search_terms)],
+        query = ticket_query(cleaned)
+        return self.engine.search(query.text, mode="hybrid", limit=limit, filters=filters, language=language,
+                                  exact_terms=query.exact_terms, semantic_queries=query.semantic_queries,
                                   boosts=self.feedback.boosts())
 
     def suggest(self, text: str, *, subject: str | None = None, channel: str | None = None, limit: int = 5,

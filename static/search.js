@@ -1,5 +1,6 @@
 // Search as you type: debounced, stale requests cancelled, the URL kept shareable; "/" focuses the box,
-// arrow keys move through the results and Enter opens one at its section.
+// arrow keys move through the results and Enter opens one at its section. The box is a textarea, so a pasted
+// e-mail keeps its lines; Enter searches, Shift+Enter starts a new line.
 (function () {
   const form = document.querySelector("form.search");
   const box = document.getElementById("q");
@@ -95,6 +96,14 @@
     timer = setTimeout(() => { timer = null; run(); }, 150);
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); timer = null; run(); });
+  box.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault(); form.requestSubmit();
+  });
+  if (!CSS.supports("field-sizing", "content")) {  // grow with a pasted e-mail where CSS cannot
+    const fit = () => { box.style.height = "auto"; box.style.height = `${box.scrollHeight + 2}px`; };
+    box.addEventListener("input", fit); fit();
+  }
   box.addEventListener("focus", () => {  // back in the box: the next ArrowDown starts at the first result
     active = -1;
     links().forEach((a) => a.closest("li").classList.remove("active"));
@@ -109,6 +118,8 @@
     }
     // Arrow keys belong to the filters' own inputs and selects; only the box and the results hand them over.
     if (focused !== box && !region.contains(focused)) return;
+    // In a pasted e-mail, ArrowDown moves through its lines; from the last one it goes on to the results.
+    if (event.key === "ArrowDown" && focused === box && box.value.slice(box.selectionEnd).includes("\n")) return;
     if (event.key === "ArrowDown" && focused === box && (timer || inflight)) {
       // The results on screen are for older text: search now and land on the first of the new ones.
       event.preventDefault(); focusFirst = true;

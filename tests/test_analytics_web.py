@@ -63,6 +63,13 @@ def test_page_search_is_logged_once_while_typing_and_the_opened_result_too(searc
     assert len(rows(searchable_kb)) == 2
 
 
+def test_a_pasted_email_is_logged_as_its_question(search_client, searchable_kb, drawer) -> None:
+    pasted = "Hi,\n\nthe cash drawer stays shut after a sale.\n\nBest regards,\nBo Lind\nPhone +45 12 34 56 78"
+    search_client.get("/search/results", query_string={"q": pasted})
+    search_client.get("/api/v1/search", query_string={"q": pasted})
+    assert [row.query for row in rows(searchable_kb)] == ["the cash drawer stays shut after a sale."] * 2
+
+
 def test_every_report_answers_json_and_csv_as_documented(search_client, searchable_kb, drawer) -> None:
     c = Contract(search_client.application, search_client)
     search_client.get("/api/v1/search?q=drawer")

@@ -18,7 +18,8 @@ def client(search_client, searchable_kb):
 
 def test_search_contract(client) -> None:
     body = client.get("/api/v1/search?q=drawer+stays+shut&limit=5").json
-    assert set(body) == {"query", "mode", "results", "total", "took_ms", "translation"}
+    assert set(body) == {"query", "mode", "results", "total", "took_ms", "cleaned_query", "translation"}
+    assert body["cleaned_query"] is None  # typed words are searched as they are
     assert body["mode"] == "hybrid" and body["total"] >= 1 and body["took_ms"] >= 0
     first = body["results"][0]
     assert set(first) == {"id", "slug", "title", "url", "section", "anchor", "snippet", "score", "language",
@@ -104,3 +105,29 @@ def test_empty_query_is_an_empty_answer(client) -> None:
 def test_without_search_the_endpoint_says_so(client, app) -> None:
     response = app.test_client().get("/api/v1/search?q=x")
     assert response.status_code == 503 and response.json["error"]["code"] == "search_unavailable"
+
+
+PASTED = """Hi team,
+
+the cash drawer stays shut after every sale since this morning. What can we do?
+
+Best regards,
+Ola Nordmann
+Invoice Department | invoice address changes
+Phone +47 22 33 44 55
+
+On Mon, 2 Nov 2026 at 10:02, Support <support@example.com> wrote:
+> Your invoice address has been changed. Invoice address change confirmed.
+"""
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_pasted_email_is_searched_for_its_question(client, searchable_kb, mode: str) -> None:
+    searchable_kb.store.create({"title": "Change the invoice address", "status": "published",
+                                "body": "## Steps\n\nAn invoice address change is made under Billing."},
+                               author="maja")
+    body = client.get("/api/v1/search", query_string={"q": PASTED, "mode": mode}).json
+    assert body["results"][0]["slug"] == "cash-drawer-does-not-open"
+    cleaned = body["cleaned_query"]
+    assert "cash drawer stays shut" in cleaned and "invoice" not in cleaned.lower() and "Hi team" not in cleaned
+    assert body["query"] == PASTED  # the answer still says what was sent

@@ -96,6 +96,34 @@ def test_slash_in_the_empty_box_arrows_in_the_filters_and_a_pasted_thread(page, 
     assert "Paste a ticket" in page.inner_text("#too-long")
 
 
+def test_a_pasted_email_keeps_its_lines_and_enter_searches(page, server) -> None:
+    url, _ = server
+    page.goto(url + "/")
+    page.locator("#q").focus()
+    email = "Hi there,\n\nour receipts come out blank since this morning.\n\nBest regards,\nJon Berg\nStore 12"
+    page.keyboard.insert_text(email)  # as a paste does
+    assert page.input_value("#q") == email
+    note = page.locator("#cleaned-query")
+    note.wait_for()
+    assert "our receipts come out blank" in note.inner_text() and "Jon" not in note.inner_text()
+    assert page.locator("#results a.title").first.inner_text() == "Printer prints blank receipts"
+    assert page.evaluate("document.getElementById('q').offsetHeight") > 80  # the box grew to show the e-mail
+    shot(page, "search-pasted-email")
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("ArrowDown")  # inside the e-mail: the caret moves a line, focus stays in the box
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.press("Control+End")
+    page.keyboard.press("ArrowDown")  # from its last line on to the results
+    page.locator("#results a.title:focus").wait_for()
+    page.fill("#q", "reset")
+    page.keyboard.press("Shift+Enter")  # a new line, as in any text box
+    page.keyboard.type("password")
+    page.keyboard.press("Enter")  # searches at once, adds no line
+    page.locator("#results a.title", has_text="Reset your password").wait_for()
+    assert page.input_value("#q") == "reset\npassword"
+    assert page.locator("#cleaned-query").count() == 0
+
+
 def test_typing_on_a_result_the_recent_list_and_the_article_keys(page, server) -> None:
     url, _ = server
     page.goto(url + "/")

@@ -322,6 +322,18 @@ def test_a_pasted_thread_too_long_to_search_points_to_the_ticket_page(search_cli
     assert cookie is not None and len(cookie.value) < 1000  # a browser drops a cookie over 4 KB
 
 
+def test_an_email_pasted_in_the_search_box_keeps_its_lines_and_says_what_was_searched(search_client,
+                                                                                     searchable_kb) -> None:
+    publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
+    pasted = "Hello,\n\nour receipt printer is offline again.\n\nKind regards,\nAnna Berg\nShop manager"
+    html = search_client.get("/", query_string={"q": pasted}).get_data(as_text=True)
+    assert f'autofocus>{pasted}</textarea>' in html  # the box holds the e-mail as pasted, lines and all
+    note = html.split('id="cleaned-query"')[1].split("</p>")[0]
+    assert "our receipt printer is offline again." in note and "Anna" not in note
+    assert 'href="/articles/reset-a-password#symptoms"' in html
+    assert 'id="cleaned-query"' not in search_client.get("/?q=printer+offline").get_data(as_text=True)
+
+
 def test_a_half_typed_language_filter_is_named_not_an_error_page(search_client, searchable_kb) -> None:
     publish(searchable_kb.store, body="## Symptoms\n\nThe receipt printer is offline.\n")
     page = search_client.get("/search/results?q=printer&lang=d")

@@ -6,6 +6,7 @@ import pytest
 
 from kb.feedback import MAX_LINK_BOOST, link_boost
 from kb.index.keyword import query_codes
+from kb.pasted_message import pasted_message, ticket_query
 from kb.query_text import DIGEST_CHARS, digest
 from kb.ticket_cleaning import clean_ticket
 
@@ -127,6 +128,23 @@ def test_long_tickets_keep_their_asking_sentences_for_the_semantic_query() -> No
     assert len(short) <= DIGEST_CHARS and "Why does the drawer stay shut after ERR-4012?" in short
     assert short.startswith("We opened shop number 0")
     assert digest("short question?") == "short question?"
+
+
+@pytest.mark.parametrize("typed", [
+    "printer offline", "ERR-4012", "Hello", "how do I reset my password?",
+    # a situation and a question on one line, as the dev sets' longest typed queries are
+    "I am 67, retired since 2019 and my wife still works part time in Denmark. Can I claim the pension credit?"])
+def test_typed_queries_are_searched_as_they_are(typed: str) -> None:
+    assert pasted_message(typed) is None
+
+
+def test_a_pasted_message_is_read_as_a_suggestion_reads_a_ticket() -> None:
+    pasted = "Hi,\n\nprinting fails with ERR-4012 since the update.\n\nThanks,\nTom Hansen\n+45 12 34 56 78"
+    message = pasted_message(pasted)
+    assert message == ticket_query(clean_ticket(pasted))
+    assert message is not None and message.text == "printing fails with ERR-4012 since the update."
+    assert message.exact_terms == ("ERR-4012",) and message.semantic_queries == (message.text,)
+    assert pasted_message("--\nSent from my iPhone") is None  # nothing to search but what is there
 
 
 def test_a_confident_second_suggestion_is_still_an_answer(kb, monkeypatch) -> None:

@@ -157,6 +157,9 @@ SearchResponseSchema = _schema("SearchResponse", "Results of one search.", {
     "query": Str(), "mode": Str(validate=validate.OneOf(MODES)),
     "results": fields.List(fields.Nested(SearchResultSchema), required=True),
     "total": Int(metadata=_doc("Articles that matched, beyond the limit too.")), "took_ms": Float(),
+    "cleaned_query": fields.Str(required=True, allow_none=True, metadata=_doc(
+        "The question searched when `q` was a pasted message (greeting, quoted replies and signature left out, as "
+        "POST /suggest reads a ticket); null when `q` was searched as it is.")),
     "translation": fields.Nested(TranslationSchema, required=True, allow_none=True,
                                  metadata=_doc("Null unless a dictionary translation was searched too."))})
 SuggestRequestSchema = _schema("SuggestRequest", f"A ticket (at most {MAX_SUGGEST_BYTES // 1024} KB of JSON).", {

