@@ -107,6 +107,23 @@ def test_a_danish_question_finds_an_english_article(index):
     assert hits[0].matched_terms == ("password",)
 
 
+def test_log_in_is_one_word_and_no_log_file(index):
+    index.upsert([
+        chunk(1, "Logs are written to C:\\ProgramData\\Norbly\\logs. Send the log to support.", title="Print agent",
+              heading="Logs"),
+        chunk(2, "If users cannot log-in after the update, clear the browser cache.", title="Sign-in problems"),
+        chunk(3, "Hver åbning logges under Rapporter > Log for pengeskuffe.", title="Pengeskuffen", language="da"),
+        *FILLER,
+    ], range(1, 4))
+    for query in ("can't log in", "logged in users are sent back", "login fails", "Log-In"):
+        assert ids(index.search(query))[:1] == [2], query
+    assert 2 not in ids(index.search("where are the log files"))
+    assert ids(index.search("sign in problems"))[:1] == [2]  # "Sign-in" in the title, as "signed in" would be
+    text = "Users cannot log in, or log-in with SSO; their logins are in the log."
+    assert [text[s:e] for s, e in match_spans(text, "login")] == ["log in", "log-in", "logins"]
+    assert [text[s:e] for s, e in match_spans(text, "log files")] == ["log"]
+
+
 def test_typo_in_a_long_word_is_forgiven(index):
     index.upsert([chunk(1, "Reset your password from the login page."), *FILLER], [1])
     hits = index.search("pasword")

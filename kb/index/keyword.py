@@ -22,6 +22,8 @@ from kb.index.base import Chunk, Filters, Hit, IndexUnavailable
 from kb.index.keyword_analysis import (
     _IDENT,
     _WORD,
+    PARTICLE_VERB,
+    _joined,
     _lang,
     _query_languages,
     _query_tokens,
@@ -211,6 +213,11 @@ def match_spans(text: str, query: str, language: str = "en") -> list[tuple[int, 
     idents, stems = _marks(query[:MAX_QUERY_CHARS], language)
     spans = [(m.start(), m.end()) for m in _IDENT.finditer(text) if fold(m.group()) in idents] if idents else []
     taken = {i for s, e in spans for i in range(s, e)}
+    # "log in" is one word, marked whole for "login" (and the other way round), never as "log" for "log files".
+    for m in PARTICLE_VERB.finditer(text):
+        if m.start() not in taken and stem(_joined(m)) in stems:
+            spans.append((m.start(), m.end()))
+        taken.update(range(m.start(), m.end()))
     for m in _WORD.finditer(text):
         word = fold(m.group())
         if word not in text_stop and m.start() not in taken and stem(word) in stems:

@@ -94,9 +94,25 @@ def _pl_stem(word: str) -> str:
     return word[: len(word) - len(suffix)][:PL_PREFIX]
 
 
+# Verbs with a particle that support articles are full of, read as one word: "log in", "logged in", "log-in" and
+# "login" are one thing and none of them is a log file ("can't log in" found the Logs sections first).
+PARTICLE_VERB = re.compile(r"\b(log|logs|logged|logging)(?:[ \t]+|-)(in|on|out|off)\b"
+                           r"|\b(sign|signs|signed|signing)(?:[ \t]+|-)(in|on|up|out|off)\b", re.IGNORECASE)
+
+
+def _joined(match: re.Match[str]) -> str:
+    return ("log" if match[1] else "sign") + (match[2] or match[4]).lower()
+
+
+def join_particle_verbs(text: str) -> str:
+    """ "Logged in", "log-in" and "login" as the one word "login" (and sign-in, sign-up, log out alike)."""
+    return PARTICLE_VERB.sub(_joined, text)
+
+
 def _words(text: str) -> list[str]:
     """Lowercased words, identifiers split into pieces; single letters and 40+ letter blobs dropped."""
-    return [w for w in _WORD.findall(fold(text)) if (len(w) > 1 or w.isdigit()) and len(w) <= 40]
+    words = _WORD.findall(join_particle_verbs(fold(text)))
+    return [w for w in words if (len(w) > 1 or w.isdigit()) and len(w) <= 40]
 
 
 def _is_identifier(token: str) -> bool:

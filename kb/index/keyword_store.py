@@ -21,7 +21,8 @@ from kb.index.base import Chunk, IndexUnavailable
 from kb.index.keyword_analysis import _lang, _query_tokens, _stemmer, _stopwords, _words
 from kb.index.keyword_scoring import BODY_W, HEADING_W, TAG_W, TITLE_W
 
-SCHEMA_VERSION = 3  # 2: identifiers weighted by the field they are in; 3: words case-folded, Greek accents off
+# 2: identifiers weighted by the field they are in; 3: words case-folded, Greek accents off; 4: "log in" is "login"
+SCHEMA_VERSION = 4
 _INDEX_NAME = f"kbkeyword_v{SCHEMA_VERSION}"
 MERGE_FACTOR, MAX_MERGE_DOCS = 10, 20_000  # Whoosh merges a few hundred documents a second
 _CODEC = W3Codec(blocklimit=1024, compression=1)  # big blocks: we always read whole posting lists
