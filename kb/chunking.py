@@ -11,9 +11,9 @@ from kb.index.keyword_analysis import plain_text
 from kb.markdown_render import render_markdown
 from kb.views import ArticleView
 
-CHUNKER_VERSION = 4  # 3: non-Latin headings anchor on their own letters; annotated "Related" lists left out
+CHUNKER_VERSION = 5  # 3: non-Latin headings anchor on their own letters; annotated "Related" lists left out
 # 4: empty heading-only sections left out; one-link sections kept; long runs without spaces windowed whole;
-#    text composed (NFC), typographic hyphens and fullwidth letters plain
+#    text composed (NFC), typographic hyphens and fullwidth letters plain; 5: fenced code in list items is code
 MAX_CHARS = 1000  # about what MiniLM's 256 word pieces hold
 OVERLAP_CHARS = 200
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}

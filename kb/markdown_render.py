@@ -79,9 +79,12 @@ def render_markdown(text: str) -> Rendered:
 
 def render_markdown_uncached(text: str) -> Rendered:
     """The same rendering without the cache: for previews, which change on every keystroke."""
+    # pymdownx.superfences, not Python-Markdown's fenced_code: a fence inside a list item ("2. Run:" and the
+    # command under it, as authors write steps) is a code block there too, not inline text.
     md = markdown.Markdown(
-        extensions=["tables", "fenced_code", "sane_lists", "toc"],
+        extensions=["tables", "pymdownx.highlight", "pymdownx.superfences", "sane_lists", "toc"],
         extension_configs={"tables": {"use_align_attribute": True},
+                           "pymdownx.highlight": {"use_pygments": False},  # plain <pre><code class="language-…">
                            "toc": {"slugify": _anchor, "separator": "-", "toc_depth": "2-4", "permalink": "#",
                                    "permalink_class": "headerlink", "permalink_title": "Link to this section"}},
         output_format="html",

@@ -46,6 +46,14 @@ def test_tables_fenced_code_and_lists() -> None:
     assert "<ol>" in html and "<li>two</li>" in html
 
 
+def test_a_fence_inside_a_list_item_is_a_code_block() -> None:
+    html = render_markdown("1. Open a terminal.\n2. Run:\n\n    ```bash\n    python -m kb reindex\n    ```\n\n"
+                           "3. Search again.\n\n> ```\n> ERR-4012\n> ```\n").html
+    assert '<pre><code class="language-bash">python -m kb reindex</code></pre>' in html
+    assert "<li>\n<p>Search again.</p>" in html and html.count("<ol>") == 1  # the list goes on after it
+    assert "<blockquote>\n<pre><code>ERR-4012</code></pre>" in html
+
+
 def test_headings_get_stable_readable_anchors_and_a_toc() -> None:
     rendered = render_markdown("## Symptoms\n\ntext\n\n## Symptoms\n\n### Krok 2: Zmień hasło\n")
     anchors = [entry.anchor for entry in rendered.toc]
