@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from kb.fusion import max_normalise, min_max_normalise
 from kb.index.base import Chunk, Hit
 from kb.index.keyword import match_spans
+from kb.index.keyword_analysis import _is_identifier
 
 
 def _per_chunk(hits: Sequence[Hit]) -> dict[str, float]:
@@ -38,6 +39,19 @@ def matches_in_section(chunk: Chunk, words: Sequence[str]) -> bool:
     return any(not match_spans(title, word, chunk.language) for word in words)
 
 
+def _codes_here(chunk: Chunk, words: Sequence[str]) -> float:
+    """Share of the matched identifiers that the section itself holds (1.0 when none matched).
+
+    An identifier outweighs every word in the keyword score, so one in the article's title ("SYNC-401 or
+    SYNC-429") would make every section look equally right, SYNC-429's Resolution for a SYNC-401 question too.
+    """
+    codes = [w for w in words if _is_identifier(w)]
+    if not codes:
+        return 1.0
+    own = "\n".join((*chunk.heading_path, chunk.text))
+    return sum(bool(match_spans(own, code, chunk.language)) for code in codes) / len(codes)
+
+
 def choose_sections(articles: Iterable[int], keyword: Sequence[Sequence[Hit]], semantic: Sequence[Sequence[Hit]],
                     chunks: Mapping[str, Chunk], keyword_weight: float) -> dict[int, str]:
     """The section each of `articles` opens at: the best of its sections by the ranking's weighted sum.
@@ -60,7 +74,8 @@ def choose_sections(articles: Iterable[int], keyword: Sequence[Sequence[Hit]], s
         return keyword_weight * k.get(chunk_id, 0.0) + (1.0 - keyword_weight) * s.get(chunk_id, 0.0)
 
     def score(chunk_id: str) -> tuple[float, int]:
-        own = k.get(chunk_id, 0.0) if matches_in_section(chunks[chunk_id], words.get(chunk_id, ())) else 0.0
+        chunk, matched = chunks[chunk_id], words.get(chunk_id, ())
+        own = k.get(chunk_id, 0.0) * _codes_here(chunk, matched) if matches_in_section(chunk, matched) else 0.0
         # Ties (a match in the title alone, in every section) go to the earliest section: the article's top.
         return keyword_weight * own + (1.0 - keyword_weight) * s.get(chunk_id, 0.0), -chunks[chunk_id].ordinal
 

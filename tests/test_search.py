@@ -372,6 +372,19 @@ def test_a_match_in_the_title_alone_opens_the_article_top_not_its_shortest_secti
     assert kb.search.search("barcode layuot", mode="keyword").results[0].anchor == "wrong-characters"
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+def test_a_code_in_the_title_opens_the_section_that_holds_it(kb, mode: str) -> None:
+    body = ("## SYNC-401\n\n### Cause\n\nThe Xero token expired.\n\n### Resolution\n\nReconnect the Xero "
+            "integration.\n\n## SYNC-429\n\n### Cause\n\nXero limits calls.\n\n### Resolution\n\n"
+            "Usually none: the Xero sync catches up.\n")
+    kb.store.create({"title": "Xero sync stopped with SYNC-401 or SYNC-429", "body": body, "status": "published"},
+                    author="alice")
+    under = {"SYNC-401": {"cause", "resolution"}, "SYNC-429": {"cause_1", "resolution_1"}}
+    for code in under:
+        for query in (f"our xero sync stopped with {code}", f"{code} how do I reconnect xero", code):
+            assert kb.search.search(query, mode=mode).results[0].anchor in under[code], query
+
+
 def test_typographic_hyphens_fullwidth_letters_and_decomposed_accents_match_plain_text(kb) -> None:
     kb.store.create({"title": "Åbn låget på printeren", "language": "da", "status": "published",
                      "body": "Fejlen ERR-4012 vises, når låget er åbent."}, author="x")
