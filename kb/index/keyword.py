@@ -213,11 +213,10 @@ def match_spans(text: str, query: str, language: str = "en") -> list[tuple[int, 
     idents, stems = _marks(query[:MAX_QUERY_CHARS], language)
     spans = [(m.start(), m.end()) for m in _IDENT.finditer(text) if fold(m.group()) in idents] if idents else []
     taken = {i for s, e in spans for i in range(s, e)}
-    # "log in" is one word, marked whole for "login" (and the other way round), never as "log" for "log files".
-    for m in PARTICLE_VERB.finditer(text):
+    for m in PARTICLE_VERB.finditer(text):  # "log in" is marked whole for "login", and the other way round
         if m.start() not in taken and stem(_joined(m)) in stems:
             spans.append((m.start(), m.end()))
-        taken.update(range(m.start(), m.end()))
+            taken.update(range(m.start(), m.end()))
     for m in _WORD.finditer(text):
         word = fold(m.group())
         if word not in text_stop and m.start() not in taken and stem(word) in stems:

@@ -94,25 +94,40 @@ def _pl_stem(word: str) -> str:
     return word[: len(word) - len(suffix)][:PL_PREFIX]
 
 
-# Verbs with a particle that support articles are full of, read as one word: "log in", "logged in", "log-in" and
-# "login" are one thing and none of them is a log file ("can't log in" found the Logs sections first).
-PARTICLE_VERB = re.compile(r"\b(log|logs|logged|logging)(?:[ \t]+|-)(in|on|out|off)\b"
-                           r"|\b(sign|signs|signed|signing)(?:[ \t]+|-)(in|on|up|out|off)\b", re.IGNORECASE)
+# Verbs with a particle that support articles are full of, read as one word: "log in", "logged in", "log-in",
+# "log on" and "login" are one thing, and "can't log in" is no question about log files. Articles keep both
+# readings ("the audit log on Business" is still a log); a query reads them as the verb. Up to one line break
+# may sit between the two (hard-wrapped Markdown).
+_GAP = r"(?:-|[^\S\n]+|[^\S\n]*\n[^\S\n]*)"
+
+
+def _particle_pattern(log: str, sign: str) -> re.Pattern[str]:
+    return re.compile(rf"\b({log}){_GAP}(in|on|out|off)\b|\b({sign}){_GAP}(in|on|up|out|off)\b", re.IGNORECASE)
+
+
+PARTICLE_VERB = _particle_pattern("log|logs|logged|logging", "sign|signs|signed|signing")
+_QUERY_PARTICLE_VERB = _particle_pattern("log|logged|logging", "sign|signed|signing")  # "logs on the server"
+_SAME = {"on": "in", "off": "out"}  # log on = log in, log off = log out
 
 
 def _joined(match: re.Match[str]) -> str:
-    return ("log" if match[1] else "sign") + (match[2] or match[4]).lower()
+    particle = (match[2] or match[4]).lower()
+    return ("log" if match[1] else "sign") + _SAME.get(particle, particle)
 
 
-def join_particle_verbs(text: str) -> str:
-    """ "Logged in", "log-in" and "login" as the one word "login" (and sign-in, sign-up, log out alike)."""
-    return PARTICLE_VERB.sub(_joined, text)
+def _split(folded: str) -> list[str]:
+    return [w for w in _WORD.findall(folded) if (len(w) > 1 or w.isdigit()) and len(w) <= 40]
 
 
 def _words(text: str) -> list[str]:
-    """Lowercased words, identifiers split into pieces; single letters and 40+ letter blobs dropped."""
-    words = _WORD.findall(join_particle_verbs(fold(text)))
-    return [w for w in words if (len(w) > 1 or w.isdigit()) and len(w) <= 40]
+    """A query's lowercased words ("log in" as "login"), identifiers split; single letters and 40+ letter blobs out."""
+    return _split(_QUERY_PARTICLE_VERB.sub(_joined, fold(text)))
+
+
+def indexed_words(text: str) -> list[str]:
+    """An article's words as indexed: as written, and "login" for each "log in" too, so both readings find it."""
+    folded = fold(text)
+    return _split(folded) + [_joined(m) for m in PARTICLE_VERB.finditer(folded)]
 
 
 def _is_identifier(token: str) -> bool:

@@ -18,7 +18,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from kb.index.base import Chunk, IndexUnavailable
-from kb.index.keyword_analysis import _lang, _query_tokens, _stemmer, _stopwords, _words
+from kb.index.keyword_analysis import _lang, _query_tokens, _stemmer, _stopwords, indexed_words
 from kb.index.keyword_scoring import BODY_W, HEADING_W, TAG_W, TITLE_W
 
 # 2: identifiers weighted by the field they are in; 3: words case-folded, Greek accents off; 4: "log in" is "login"
@@ -48,8 +48,8 @@ def _document(chunk: Chunk) -> dict:
     """The Whoosh document of a chunk: one stem field, each word weighted by the field it came from."""
     lang = _lang(chunk.language)
     stop, stem = _stopwords(lang), _stemmer(lang)
-    texts = [chunk.title, " ".join(chunk.heading_path), " ".join(chunk.tags), chunk.text]
-    words = [[w for w in _words(text) if w not in stop] for text in texts]
+    texts = [chunk.title, " ".join(chunk.heading_path), ", ".join(chunk.tags), chunk.text]  # tag "logs" ≠ "log on"
+    words = [[w for w in indexed_words(text) if w not in stop] for text in texts]
     fields = list(zip(words, [TITLE_W, HEADING_W, TAG_W, BODY_W], strict=True))
     idents: dict[str, float] = {}  # once each, weighted by the best field: a code in the title is the topic
     for text, weight in zip(texts, [TITLE_W, HEADING_W, TAG_W, BODY_W], strict=True):
