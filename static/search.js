@@ -14,7 +14,7 @@
   let rememberTimer = null;
   function remember(query) {  // per browser: an agent's own recent searches never leave the machine
     clearTimeout(rememberTimer); rememberTimer = null;
-    if (!query || query.length > 80) return;
+    if (!query || query.length > 80 || query.includes("\n")) return;  // a pasted e-mail is no search to repeat
     // Typing "PAY-2051" passes through "PAY-20": a query that grew out of an earlier one replaces it.
     const recent = JSON.parse(localStorage.getItem(RECENT) || "[]")
       .filter((q) => q !== query && !query.startsWith(q));
@@ -54,6 +54,10 @@
     if (`/search/results?${params}`.length > MAX_URL) {
       region.replaceChildren(document.getElementById("too-long-note").content.cloneNode(true));
       active = -1;
+      // The ticket page reads whole threads: the link takes the text along, so it need not be pasted again.
+      region.querySelector("a[href$='/tickets']").addEventListener("click", () => {
+        sessionStorage.setItem("kb.pastedTicket", box.value);
+      });
       return;
     }
     history.replaceState(null, "", params.get("q") ? `?${params}` : location.pathname);
@@ -97,7 +101,11 @@
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); timer = null; run(); });
   box.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    if (event.isComposing) return;
+    if (event.key === "Escape" && box.value) {  // as the search input it replaced: clear, back to recent searches
+      event.preventDefault(); box.value = ""; box.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+    if (event.key !== "Enter" || event.shiftKey) return;
     event.preventDefault(); form.requestSubmit();
   });
   if (!CSS.supports("field-sizing", "content")) {  // grow with a pasted e-mail where CSS cannot
@@ -118,8 +126,9 @@
     }
     // Arrow keys belong to the filters' own inputs and selects; only the box and the results hand them over.
     if (focused !== box && !region.contains(focused)) return;
-    // In a pasted e-mail, ArrowDown moves through its lines; from the last one it goes on to the results.
-    if (event.key === "ArrowDown" && focused === box && box.value.slice(box.selectionEnd).includes("\n")) return;
+    // In a pasted e-mail (or a long line wrapped on screen) ArrowDown moves the caret; from the end of the text it
+    // goes on to the results, as the caret reaches the end on the last line.
+    if (event.key === "ArrowDown" && focused === box && box.selectionEnd < box.value.length) return;
     if (event.key === "ArrowDown" && focused === box && (timer || inflight)) {
       // The results on screen are for older text: search now and land on the first of the new ones.
       event.preventDefault(); focusFirst = true;

@@ -21,6 +21,9 @@
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
   });
+  const pasted = sessionStorage.getItem("kb.pastedTicket");  // a thread too long for the search box, sent here
+  sessionStorage.removeItem("kb.pastedTicket");
+  if (pasted && !text.value) { text.value = pasted; text.focus(); }
   // Back to this page without the browser's page cache: the last suggestions of this tab, if the box agrees.
   const saved = JSON.parse(sessionStorage.getItem(SAVED) || "null");
   if (saved && !region.querySelector("#suggestions") && (!text.value || text.value === saved.text)) {

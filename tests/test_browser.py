@@ -105,7 +105,8 @@ def test_a_pasted_email_keeps_its_lines_and_enter_searches(page, server) -> None
     assert page.input_value("#q") == email
     note = page.locator("#cleaned-query")
     note.wait_for()
-    assert "our receipts come out blank" in note.inner_text() and "Jon" not in note.inner_text()
+    searched = note.locator("pre").text_content()  # behind "What was searched"
+    assert "our receipts come out blank" in searched and "Jon" not in searched
     assert page.locator("#results a.title").first.inner_text() == "Printer prints blank receipts"
     assert page.evaluate("document.getElementById('q').offsetHeight") > 80  # the box grew to show the e-mail
     shot(page, "search-pasted-email")
@@ -113,7 +114,7 @@ def test_a_pasted_email_keeps_its_lines_and_enter_searches(page, server) -> None
     page.keyboard.press("ArrowDown")  # inside the e-mail: the caret moves a line, focus stays in the box
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.press("Control+End")
-    page.keyboard.press("ArrowDown")  # from its last line on to the results
+    page.keyboard.press("ArrowDown")  # from the end of the text on to the results
     page.locator("#results a.title:focus").wait_for()
     page.fill("#q", "reset")
     page.keyboard.press("Shift+Enter")  # a new line, as in any text box
@@ -122,6 +123,25 @@ def test_a_pasted_email_keeps_its_lines_and_enter_searches(page, server) -> None
     page.locator("#results a.title", has_text="Reset your password").wait_for()
     assert page.input_value("#q") == "reset\npassword"
     assert page.locator("#cleaned-query").count() == 0
+    assert page.evaluate("JSON.parse(localStorage.getItem('kb.recentSearches') || '[]')").count(email) == 0
+    page.keyboard.press("Escape")  # clears the box, as the search input did
+    assert page.input_value("#q") == ""
+    page.set_viewport_size({"width": 360, "height": 700})
+    page.fill("#q", "receipt blank " * 20)  # one long line, wrapped on screen
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("ArrowDown")  # moves down a wrapped line; the results wait for the end of the text
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_a_thread_too_long_for_the_search_box_goes_to_the_ticket_page_with_its_text(page, server) -> None:
+    url, _ = server
+    page.goto(url + "/")
+    thread = "Hi,\n\nreceipts come out blank.\n\n" + "> earlier message about printers\n" * 150
+    page.fill("#q", thread)
+    page.locator("#too-long a").click()
+    page.wait_for_url("**/tickets")
+    assert page.input_value("textarea[name=text]") == thread
 
 
 def test_typing_on_a_result_the_recent_list_and_the_article_keys(page, server) -> None:

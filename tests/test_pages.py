@@ -328,7 +328,7 @@ def test_an_email_pasted_in_the_search_box_keeps_its_lines_and_says_what_was_sea
     pasted = "Hello,\n\nour receipt printer is offline again.\n\nKind regards,\nAnna Berg\nShop manager"
     html = search_client.get("/", query_string={"q": pasted}).get_data(as_text=True)
     assert f'autofocus>{pasted}</textarea>' in html  # the box holds the e-mail as pasted, lines and all
-    note = html.split('id="cleaned-query"')[1].split("</p>")[0]
+    note = html.split('id="cleaned-query"')[1].split("</div>")[0]
     assert "our receipt printer is offline again." in note and "Anna" not in note
     assert 'href="/articles/reset-a-password#symptoms"' in html
     assert 'id="cleaned-query"' not in search_client.get("/?q=printer+offline").get_data(as_text=True)

@@ -131,7 +131,8 @@ def test_long_tickets_keep_their_asking_sentences_for_the_semantic_query() -> No
 
 
 @pytest.mark.parametrize("typed", [
-    "printer offline", "ERR-4012", "Hello", "how do I reset my password?",
+    "printer offline", "ERR-4012", "Hello", "how do I reset my password?", "Hi, printer prints blank. Thanks",
+    "<br> tags in the email template", "> 100 items slow", "reset\npassword",
     # a situation and a question on one line, as the dev sets' longest typed queries are
     "I am 67, retired since 2019 and my wife still works part time in Denmark. Can I claim the pension credit?"])
 def test_typed_queries_are_searched_as_they_are(typed: str) -> None:
