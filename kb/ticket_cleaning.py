@@ -31,6 +31,7 @@ from kb.ticket_patterns import (
     LOOKS_HTML,
     MENTIONS,
     META,
+    POINTS_BACK,
     QUOTE_INTRO,
     QUOTED,
     SENT_FROM,
@@ -209,9 +210,10 @@ def _limit(paras: list[str]) -> list[str]:
 # --- pipeline ----------------------------------------------------------------------------------------------
 def _clean_segment(lines: list[str], channel: str, strict: bool) -> list[str]:
     """Clean one message into paragraphs; strict also drops salutations, filler and bare name lines."""
-    if any(ln.strip() and not QUOTED.match(ln) for ln in lines):
-        lines = [ln for ln in lines if not QUOTED.match(ln)]
-    else:  # nothing but quoted text: the quote is all we have
+    own = [ln for ln in lines if not QUOTED.match(ln)]
+    if any(ln.strip() for ln in own) and not _points_back(" ".join(own)):
+        lines = own
+    else:  # nothing but quoted text, or a follow-up pointing at the quote: the quote is what to read
         lines = [QUOTED.sub("", ln) for ln in lines]
     mode = detect_mode(lines, channel)
     lines = [ln for ln in lines if not (SENT_FROM.match(ln) or META.search(ln))]
@@ -236,13 +238,23 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return paras
 
 
+def _points_back(text: str) -> bool:
+    """A follow-up that asks nothing itself and sends the reader to the earlier message for the problem."""
+    return "?" not in text and POINTS_BACK.search(text) is not None
+
+
 def _body(segs: list[tuple[str, list[str]]], channel: str, strict: bool) -> list[str]:
-    """Paragraphs of the first non-empty message, plus the forwarded message when it was a forward."""
+    """Paragraphs of the first non-empty message, plus the forwarded message when it was a forward, or the
+    quoted one when the newest points back to it ("still not working, see my message below")."""
     out: list[str] = []
+    pointed = False
     for idx, (_, seg) in enumerate(segs):
         paras = _clean_segment(seg, channel, strict)
         out.extend(paras)
-        if paras and (idx + 1 >= len(segs) or segs[idx + 1][0] != "forward"):
+        follows = segs[idx + 1][0] if idx + 1 < len(segs) else ""
+        points_back = bool(paras) and not pointed and _points_back(" ".join(paras))
+        pointed = pointed or points_back
+        if paras and not (follows == "forward" or (follows and points_back)):
             break
     return out
 

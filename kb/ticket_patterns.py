@@ -69,6 +69,18 @@ DISCLAIMER = _rx(
 CONFIDENTIAL = _rx(r"confidential|fortrolig|vertrouwelijk|poufn|luottamuksellinen|vertraulich")
 ADDRESSEE = _rx(r"intended|recipient|addressee|modtager|geadresseerde|adresat|vastaanottaja|empfänger|privilege")
 # Sentences about the support interaction itself (chasing, thanking, asking for a call-back), not the problem.
+# A follow-up that sends the reader to the earlier message for the problem itself ("still not working, see my
+# original message below", "same problem as last week"): the quoted message is what to search.
+POINTS_BACK = _rx(
+    r"\b(?:see|read|check) (?:my |the |our )?(?:(?:original|previous|earlier|first|last|initial) )?(?:message|",
+    r"e-?mail|mail|ticket|request|note)s?\b|\b(?:message|e-?mail|mail|text|details?|thread) below\b|\bsee below\b|",
+    r"\bsame (?:problem|issue|error|thing|trouble|question)\b|\bstill (?:not|no|doesn'?t|does not|isn'?t|won'?t|",
+    r"can'?t|cannot|broken|failing|happening|the same|an issue|a problem)\b|\bfollow(?:ing)?[ -]?up\b|",
+    r"\bany (?:update|news|progress)\b|\bsamme (?:problem|fejl)\b|\bvirker stadig ikke\b|\bnedenfor\b|",
+    r"\bzelfde (?:probleem|fout)\b|",
+    r"\bhieronder\b|\bwerkt (?:nog steeds|nog altijd|nog) niet\b|\bten sam (?:problem|błąd)\b|\bponiżej\b|",
+    r"\b(?:nadal|wciąż|dalej) nie\b|\bsama (?:ongelma|vika)\b|\bei vieläkään\b|\bgleiche[ns]? (?:problem|fehler)\b|",
+    r"\bsiehe unten\b|\b(?:immer )?noch nicht\b")
 FILLER = _rx(
     r"^(?:i(?: have|'ve| am|'m)? (?:been |still )?waiting\b.{0,40}\b(?:answer|reply|response|feedback|you|hear|",
     r"call ?back)\b|(?:please|pls|kindly)\s+(?:call|ring|phone|contact|get back to|reply to|respond to)\s+",

@@ -94,6 +94,22 @@ def test_outlook_block_without_separator_and_original_message_marker() -> None:
     assert clean_ticket(bold).text == "Where do I change my billing address?"
 
 
+@pytest.mark.parametrize(("follow_up", "problem"), [
+    ("Still not working, see my original message below. Please call me back!\n\nSøren\n\n"
+     "On Tue, 11 Mar 2025 at 08:15, Søren Madsen <soren@example.dk> wrote:\n"
+     "> The cash drawer stopped opening after the weekend.\n> Søren", "The cash drawer stopped opening"),
+    ("Same problem as last week, it's happening again on the other till.\n\nFrom: Anna <anna@shop.dk>\n"
+     "Sent: Monday, 3 March 2025 10:02\nTo: support@norbly.com\nSubject: receipts\n\n"
+     "Receipts come out blank since the update.", "Receipts come out blank"),
+    ("Still not working.\n\n> The drawer does not open after a sale.\n> Tom", "The drawer does not open"),
+    ("Virker stadig ikke.\n\nDen 3. marts 2025 kl. 10.02 skrev Anna <anna@shop.dk>:\n> Skuffen åbner ikke.",
+     "Skuffen åbner ikke."),
+])
+def test_a_follow_up_that_points_back_keeps_the_quoted_problem(follow_up: str, problem: str) -> None:
+    text = clean_ticket(follow_up).text
+    assert problem in text and text.index(problem) > 0  # after the newest message, which stays first
+
+
 def test_quoted_gt_lines_are_removed_but_reply_kept() -> None:
     raw = (
         "> Have you tried restarting the router?\nYes, twice. The connection still drops every evening.\n"
