@@ -26,8 +26,9 @@ from kb.web.suggest_api import CHANNELS, MAX_SUGGEST_BYTES
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
 NOT_BLANK = validate.Regexp(r"\S")  # JSON Schema patterns search: "holds a non-space character"
 NAME_RULE = "Letters, digits and . _ @ + : - only."
-OWNER_RULE = ("The username of an active account (422 otherwise). Default: the signed-in caller; none for an "
-              "article an API token creates.")
+OWNER_RULE = ("The username of an active account that may edit the article: not a reader, nor an author of "
+              "another team than the article's (422 otherwise; a team change that would lock the owner out is a 422 "
+              "too). Default: the signed-in caller; none for an article an API token creates.")
 IGNORED_AUTHOR = "Ignored: the author is the token's name."
 
 # Response fields are always present.
