@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -61,6 +61,19 @@ def convex_combination(
         for key, value in run.items():
             fused[key] = fused.get(key, 0.0) + weight * value
     return fused
+
+
+def on_own_runs(fused: Mapping[K, float], weights: Sequence[float], runs: int, outside: Callable[[K], bool]
+                ) -> dict[K, float]:
+    """Fused scores, those of keys `outside` the later runs' reach judged on the first `runs` runs alone.
+
+    The translated runs search English articles only: without this, a Polish article answering a Polish
+    question well could score at most the original runs' share, below an English one found by all four.
+    """
+    own = sum(weights[:runs])
+    if own <= 0 or own >= sum(weights):
+        return dict(fused)
+    return {key: value / own if outside(key) else value for key, value in fused.items()}
 
 
 def top_keys(scores: Mapping[K, float], limit: int) -> list[K]:

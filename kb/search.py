@@ -16,6 +16,7 @@ from kb.fusion import (
     margin_weights,
     max_normalise,
     min_max_normalise,
+    on_own_runs,
     reciprocal_rank_fusion,
     top_keys,
 )
@@ -211,7 +212,8 @@ class SearchEngine:
         return all(re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-]|[.:/]\w)", text, re.IGNORECASE) for code in codes)
 
     def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float,
-              translated: Sequence[Sequence[Hit]] = ((), ()), prefer: frozenset[str] = frozenset()) -> Fused:
+              translated: Sequence[Sequence[Hit]] = ((), ()), prefer: frozenset[str] = frozenset(),
+              asked_in: str | None = None) -> Fused:
         (k_scores, k_best), (s_scores, s_best) = _rollup(keyword), _rollup(semantic)
         (t_scores, t_best), (u_scores, u_best) = (_rollup(hits) for hits in translated)
         shares = (self.config.translated_weight if t_scores else 0.0,
@@ -222,7 +224,8 @@ class SearchEngine:
             # BM25 scores: share of the best; cosines: spread between this query's best and worst fetched.
             runs = [max_normalise(k_scores), min_max_normalise(s_scores), max_normalise(t_scores),
                     min_max_normalise(u_scores)]
-            fused = convex_combination(runs, margin_weights(runs, weights, self.config.margin_strength))
+            mixed = margin_weights(runs, weights, self.config.margin_strength)
+            fused = on_own_runs(convex_combination(runs, mixed), mixed, 2, partial(self._in_language, asked_in))
         else:
             ranked = [top_keys(run, len(run)) for run in (k_scores, s_scores, t_scores, u_scores)]
             fused = reciprocal_rank_fusion(ranked, weights, self.config.rrf_k)
@@ -254,7 +257,8 @@ class SearchEngine:
         first = keyword[: self.config.fetch]
         weight = self.keyword_weight(query, first) if first and semantic else self.config.keyword_weight
         fuse = partial(self._fuse, boosts=boosts or {}, keyword_weight=weight,
-                       translated=(translated_keyword, translated_semantic), prefer=frozenset(prefer_languages))
+                       translated=(translated_keyword, translated_semantic), prefer=frozenset(prefer_languages),
+                       asked_in=translation.language if translation else None)
         ranking, scores, best, evidence = (
             _in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch
             else fuse(keyword, semantic))
@@ -274,6 +278,10 @@ class SearchEngine:
         holders = frozenset(h.article_id for h in keyword if codes and self._holds(h, codes))
         return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence,
                               translation if translated_keyword else None, holders)
+
+    def _in_language(self, language: str | None, article_id: int) -> bool:
+        meta = self.indexes.articles.get(article_id) if language else None
+        return meta is not None and base_language(meta.language) == language
 
     def _preference(self, article_id: int, prefer: frozenset[str]) -> float:
         meta = self.indexes.articles.get(article_id) if prefer else None

@@ -9,6 +9,7 @@ from kb.fusion import (
     margin_weights,
     max_normalise,
     min_max_normalise,
+    on_own_runs,
     reciprocal_rank_fusion,
     top_keys,
     top_margin,
@@ -51,3 +52,10 @@ def test_margin_weights_favour_the_confident_run() -> None:
     assert weights == [2 / 3, 1 / 3]
     assert margin_weights([clear, tied], [0.4, 0.6], strength=0.0) == [0.4, 0.6]
     assert margin_weights([{}, {}], [0.0, 0.0], strength=1.0) == [0.0, 0.0]
+
+
+def test_keys_the_later_runs_cannot_reach_are_judged_on_their_own_runs() -> None:
+    fused = {"da": 0.6, "en": 0.9, "en-weak": 0.3}  # 0.6 is all the original runs' weight can give
+    outside = {"da"}.__contains__
+    assert on_own_runs(fused, [0.3, 0.3, 0.2, 0.2], 2, outside) == pytest.approx({"da": 1.0, "en": 0.9, "en-weak": 0.3})
+    assert on_own_runs(fused, [0.5, 0.5, 0.0, 0.0], 2, outside) == fused  # no later run took part
