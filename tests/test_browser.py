@@ -107,7 +107,7 @@ def test_a_pasted_email_keeps_its_lines_and_enter_searches(page, server) -> None
     note.wait_for()
     searched = note.locator("pre").text_content()  # behind "What was searched"
     assert "our receipts come out blank" in searched and "Jon" not in searched
-    assert page.locator("#results a.title").first.inner_text() == "Printer prints blank receipts"
+    page.locator("#results li:first-child a.title", has_text="Printer prints blank receipts").wait_for()
     assert page.evaluate("document.getElementById('q').offsetHeight") > 80  # the box grew to show the e-mail
     shot(page, "search-pasted-email")
     page.keyboard.press("Control+Home")
