@@ -22,6 +22,7 @@ from kb.index.base import Chunk, Filters, Hit, IndexUnavailable
 from kb.index.keyword_analysis import (
     _IDENT,
     _WORD,
+    JOINED,
     PARTICLE_VERB,
     _joined,
     _lang,
@@ -31,6 +32,7 @@ from kb.index.keyword_analysis import (
     _stopwords,
     _words,
     fold,
+    has_particle_verb,
 )
 from kb.index.keyword_scoring import MAX_QUERY_CHARS, _Leaf, _plan, _rank, _read_postings, _View
 from kb.index.keyword_store import (
@@ -213,8 +215,10 @@ def match_spans(text: str, query: str, language: str = "en") -> list[tuple[int, 
     idents, stems = _marks(query[:MAX_QUERY_CHARS], language)
     spans = [(m.start(), m.end()) for m in _IDENT.finditer(text) if fold(m.group()) in idents] if idents else []
     taken = {i for s, e in spans for i in range(s, e)}
-    for m in PARTICLE_VERB.finditer(text):  # "log in" is marked whole for "login", and the other way round
-        if m.start() not in taken and stem(_joined(m)) in stems:
+    joined = {stem(word) for word in JOINED} & stems
+    # "log in" is marked whole for "login", and the other way round
+    for m in PARTICLE_VERB.finditer(text) if joined and has_particle_verb(text) else ():
+        if m.start() not in taken and stem(_joined(m)) in joined:
             spans.append((m.start(), m.end()))
             taken.update(range(m.start(), m.end()))
     for m in _WORD.finditer(text):

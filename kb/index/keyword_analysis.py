@@ -124,10 +124,20 @@ def _words(text: str) -> list[str]:
     return _split(_QUERY_PARTICLE_VERB.sub(_joined, fold(text)))
 
 
+JOINED = frozenset({"login", "logout", "signin", "signup", "signout"})
+
+
+def has_particle_verb(text: str) -> bool:
+    """A cheap test before the pattern: scanning every section with it cost 50 µs of a 540 µs match."""
+    folded = text.lower()
+    return "log" in folded or "sign" in folded
+
+
 def indexed_words(text: str) -> list[str]:
     """An article's words as indexed: as written, and "login" for each "log in" too, so both readings find it."""
     folded = fold(text)
-    return _split(folded) + [_joined(m) for m in PARTICLE_VERB.finditer(folded)]
+    joined = [_joined(m) for m in PARTICLE_VERB.finditer(folded)] if has_particle_verb(folded) else []
+    return _split(folded) + joined
 
 
 def _is_identifier(token: str) -> bool:
