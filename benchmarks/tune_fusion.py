@@ -22,7 +22,7 @@ from kb.config import load_settings
 from kb.evaluation import build_workspace, load_dataset, score_run
 from kb.fusion import convex_combination, max_normalise, reciprocal_rank_fusion, top_keys
 from kb.index.base import Filters
-from kb.search import _rollup
+from kb.index.base import best_per_article as _rollup
 from kb.ticket_cleaning import clean_ticket
 
 

@@ -21,7 +21,7 @@ class TicketQuery:
 
 def ticket_query(cleaned: CleanedTicket) -> TicketQuery:
     """The search behind a cleaned ticket: the whole of it for keywords, its digest for meaning."""
-    text = "\n".join(part for part in (cleaned.subject, cleaned.text) if part)
+    text = cleaned.question
     return TicketQuery(text, cleaned.search_terms, (digest(text, cleaned.search_terms),))
 
 

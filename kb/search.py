@@ -20,7 +20,7 @@ from kb.fusion import (
     reciprocal_rank_fusion,
     top_keys,
 )
-from kb.index.base import Filters, Hit
+from kb.index.base import Filters, Hit, best_per_article
 from kb.index.keyword import match_spans, query_codes, query_terms
 from kb.index.keyword_analysis import plain_text
 from kb.index.manager import IndexManager
@@ -106,17 +106,6 @@ class SearchResponse:
     # For a query of identifiers only: the articles whose section holds every one of them exactly.
     code_holders: frozenset[int] = frozenset()
     cleaned_query: str | None = None  # what was searched of a pasted message (kb/pasted_message.py)
-
-
-def _rollup(hits: Sequence[Hit]) -> tuple[dict[int, float], dict[int, str]]:
-    """Best score and best chunk per article, from chunk hits."""
-    scores: dict[int, float] = {}
-    best: dict[int, str] = {}
-    for hit in hits:
-        if hit.article_id not in scores or hit.score > scores[hit.article_id]:
-            scores[hit.article_id] = hit.score
-            best[hit.article_id] = hit.chunk_id
-    return scores, best
 
 
 def _in_tiers(fuse: Callable[[list[Hit], list[Hit]], Fused], keyword: list[Hit], semantic: list[Hit], usual: int
@@ -214,8 +203,8 @@ class SearchEngine:
     def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float,
               translated: Sequence[Sequence[Hit]] = ((), ()), prefer: frozenset[str] = frozenset(),
               asked_in: str | None = None) -> Fused:
-        (k_scores, k_best), (s_scores, s_best) = _rollup(keyword), _rollup(semantic)
-        (t_scores, t_best), (u_scores, u_best) = (_rollup(hits) for hits in translated)
+        (k_scores, k_best), (s_scores, s_best) = best_per_article(keyword), best_per_article(semantic)
+        (t_scores, t_best), (u_scores, u_best) = (best_per_article(hits) for hits in translated)
         shares = (self.config.translated_weight if t_scores else 0.0,
                   self.config.translated_semantic_weight if u_scores else 0.0)
         rest = 1.0 - sum(shares)

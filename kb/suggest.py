@@ -103,7 +103,7 @@ class Suggester:
         """Suggest articles for a raw ticket; abstain (still listing candidates) when none is a good match."""
         started = time.perf_counter()
         cleaned = clean_ticket(text, subject, channel)
-        if not (cleaned.subject or cleaned.text).strip():  # only a signature, quoted history or empty markup
+        if not cleaned.question.strip():  # only a signature, quoted history or empty markup
             raise ValidationFailed("nothing is left to search once quotes, signatures and markup are removed",
                                    field="text")
         filters = Filters(tags=tuple(tags), languages=tuple(languages))
@@ -120,7 +120,7 @@ class Suggester:
         top_confidence = max((s.confidence for s in suggestions), default=0.0)
         abstained = top_confidence < max(ABSTAIN_BELOW, min_score or 0.0)
         query_id = self.feedback.record_query(
-            query_text=mask_personal_data("\n".join(p for p in (cleaned.subject, cleaned.text) if p)),
+            query_text=mask_personal_data(cleaned.question),
             shown=[s.id for s in suggestions], abstained=abstained, top_confidence=top_confidence,
             channel=channel or "", token_id=token_id)
         took = round((time.perf_counter() - started) * 1000, 2)

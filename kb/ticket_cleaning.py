@@ -72,6 +72,11 @@ class CleanedTicket:
     identifiers: tuple[Identifier, ...]
     search_terms: tuple[str, ...]
 
+    @property
+    def question(self) -> str:
+        """The subject line over the message: what is searched, logged and shown as asked."""
+        return "\n".join(part for part in (self.subject, self.text) if part)
+
 
 # --- message boundaries ------------------------------------------------------------------------------------
 def _clean_subject(subject: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -54,6 +55,17 @@ class Hit:
     article_id: int
     score: float
     matched_terms: tuple[str, ...] = field(default=())  # query words the keyword engine matched
+
+
+def best_per_article(hits: Iterable[Hit]) -> tuple[dict[int, float], dict[int, str]]:
+    """Best score and best chunk per article, from chunk hits: an article ranks by its best section."""
+    scores: dict[int, float] = {}
+    best: dict[int, str] = {}
+    for hit in hits:
+        if hit.article_id not in scores or hit.score > scores[hit.article_id]:
+            scores[hit.article_id] = hit.score
+            best[hit.article_id] = hit.chunk_id
+    return scores, best
 
 
 class IndexUnavailable(Exception):

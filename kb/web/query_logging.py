@@ -101,7 +101,7 @@ def log_suggestion(result: SuggestResult, filters: dict[str, object], source: st
     analytics = kb().analytics
     if analytics is None:
         return
-    text = "\n".join(part for part in (result.cleaned.subject, result.cleaned.text) if part)
+    text = result.cleaned.question
     record, shown, who = analytics.log.record_suggest, [s.id for s in result.suggestions], actor()
     after_response(lambda: record(result.query_id, text, filters=filters, shown=shown, abstained=result.abstained,
                                   took_ms=result.took_ms, actor=who, source=source))
