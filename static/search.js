@@ -5,7 +5,8 @@
   const form = document.querySelector("form.search");
   const box = document.getElementById("q");
   const region = document.getElementById("results-region");
-  if (!form || !box || !region) return;
+  const clear = document.getElementById("clear-q");
+  if (!form || !box || !region || !clear) return;
   let timer = null, inflight = null, active = -1;
   let focusFirst = false;  // ArrowDown pressed before the results for the newest text arrived
   const MAX_URL = 4000;
@@ -100,10 +101,16 @@
     timer = setTimeout(() => { timer = null; run(); }, 150);
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); timer = null; run(); });
+  function clearBox() {  // back to an empty box and the recent searches, ready for the next caller's words
+    box.value = ""; box.dispatchEvent(new Event("input", {bubbles: true})); box.focus();
+  }
+  const showClear = () => { clear.hidden = !box.value; };
+  box.addEventListener("input", showClear); showClear();
+  clear.addEventListener("click", clearBox);
   box.addEventListener("keydown", (event) => {
     if (event.isComposing) return;
     if (event.key === "Escape" && box.value) {  // as the search input it replaced: clear, back to recent searches
-      event.preventDefault(); box.value = ""; box.dispatchEvent(new Event("input", {bubbles: true}));
+      event.preventDefault(); clearBox();
     }
     if (event.key !== "Enter" || event.shiftKey) return;
     event.preventDefault(); form.requestSubmit();

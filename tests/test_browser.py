@@ -168,6 +168,24 @@ def test_typing_on_a_result_the_recent_list_and_the_article_keys(page, server) -
     page.locator("#q:focus").wait_for()
 
 
+def test_the_clear_button_empties_the_box_and_hands_back_the_caret(page, server) -> None:
+    url, _ = server
+    page.goto(url + "/")
+    page.evaluate("localStorage.setItem('kb.recentSearches', JSON.stringify(['blank receipts']))")
+    clear = page.get_by_role("button", name="Clear the search")
+    assert clear.is_hidden()  # nothing to clear yet
+    page.keyboard.type("blank")
+    page.locator("#results a.title").first.wait_for()
+    clear.click()
+    assert page.input_value("#q") == "" and clear.is_hidden()
+    assert page.evaluate("document.activeElement.id") == "q"  # the next caller's words go straight in
+    page.locator("#recent a", has_text="blank receipts").wait_for()  # back to the recent searches
+    assert page.locator("#results a.title").count() == 0
+    page.goto(url + "/?q=blank")
+    assert clear.is_visible()  # a shared search address fills the box: it can be cleared as well
+    shot(page, "search-clear-button")
+
+
 def test_create_from_template_preview_save_edit_diff_restore(page, server) -> None:
     url, kb = server
     page.goto(url + "/articles/new")
