@@ -31,7 +31,7 @@ METRICS = ("ndcg@10", "recall@10")
 
 
 def _ranked(engine: SearchEngine, keyword: list[Hit], semantic: list[Hit], weight: float,
-            translated: Sequence[Sequence[Hit]] = ((), ()), share: float | None = None) -> list[int]:
+            translated: Sequence[Sequence[Hit]] = ((), (), ()), share: float | None = None) -> list[int]:
     """Article ranking of the production fusion at a given keyword weight (and translated runs' share)."""
     production = engine.config
     if share is not None:
@@ -61,12 +61,12 @@ def measure(folder: Path, model: str | None) -> dict[str, dict[str, float]]:
                 text, relevant = query["text"], dataset.qrels[query["_id"]]
                 keyword = engine._keyword(text, Filters(), None, ())
                 translated_keyword, sentence, _ = engine._translated(text, Filters(), None, True)
-                semantic, translated_semantic = engine._semantic([digest(text)], Filters(), sentence)
-                translated = (translated_keyword, translated_semantic)
+                semantic, translated_semantic, companion = engine._semantic([digest(text)], Filters(), sentence)
+                translated = (translated_keyword, translated_semantic, companion)
                 weight = (engine.keyword_weight(text, keyword) if keyword and semantic  # as SearchEngine.search
                           else engine.config.keyword_weight)
                 runs = {"hybrid": _ranked(engine, keyword, semantic, weight, translated),
-                        "keyword": _ranked(engine, keyword, [], engine.config.keyword_weight, (translated[0], ())),
+                        "keyword": _ranked(engine, keyword, [], engine.config.keyword_weight, (translated[0], (), ())),
                         "semantic": _ranked(engine, [], semantic, 0.0)}
                 for name, ranked in runs.items():
                     for metric, value in _scores(ranked, doc_ids, relevant).items():

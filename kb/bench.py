@@ -16,7 +16,7 @@ import numpy as np
 
 from kb.config import Settings
 from kb.embeddings import FakeEmbedder, load_embedder
-from kb.knowledge_base import KnowledgeBase, enable_search, open_knowledge_base
+from kb.knowledge_base import KnowledgeBase, enable_search, load_companion, open_knowledge_base
 
 WORDS = ("account admin agent android app appointment backup barcode billing browser cache calendar card cash "
          "certificate checkout client code connection contract credit customer dashboard data device discount "
@@ -133,8 +133,10 @@ def run_bench(base: Settings, articles: int, queries: int, emit: Callable[[dict]
 
 def _index_and_search(kb: KnowledgeBase, articles: int, queries: int, real: Any, rng: random.Random,
                       emit: Callable[[dict], None]) -> None:
+    # The English companion model, as the settings would load it: its query encodings and memory are measured too.
+    companion = load_companion(kb.settings.companion_model, real.name)
     started = time.perf_counter()
-    enable_search(kb, embedder=SplitEmbedder(real))
+    enable_search(kb, embedder=SplitEmbedder(real), companion=SplitEmbedder(companion) if companion else None)
     cold = time.perf_counter() - started
     started = time.perf_counter()
     kb.indexes.reindex()

@@ -1,11 +1,47 @@
-"""Pure fusion functions: rankings from several engines in, one ranking out."""
+"""Pure fusion functions and their settings: rankings from several engines in, one ranking out."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """How the two engines are combined; tuned on the dev sets (see README and benchmarks/tune_fusion.py)."""
+
+    # Convex combination of normalised scores keeps each engine's confidence (a weak keyword match stays
+    # weak), where plain RRF turns any top-ranked keyword hit into a strong vote.
+    method: str = "convex"  # "convex" or "rrf"
+    keyword_weight: float = 0.4  # the semantic side gets 1 - keyword weight
+    # The keyword weight shrinks in proportion when the best keyword match covers less than this share of
+    # the query's words: a Danish question against English articles matches a word or two by chance.
+    full_coverage: float = 0.7
+    # An engine whose best article clearly stands out (normalised top-1 minus top-2) is more likely right
+    # on this query: its weight grows by that margin times this, before renormalising (0 turns it off).
+    margin_strength: float = 1.0
+    # A question in another language also runs as its dictionary translation against the English articles
+    # (kb/translation.py): its words through the keyword engine with the first share of the weight, its
+    # English sentence through the semantic engine with the second (hybrid mode only).
+    translated_weight: float = 0.2
+    translated_semantic_weight: float = 0.2
+    # With an English companion model (Settings.companion_model) the sentence is searched by both models:
+    # e5's share becomes the first, the companion's the second. Two models that read English differently
+    # disagree on different questions (cross-lingual dev set, Recall@10: see README).
+    companion_shares: tuple[float, float] = (0.1, 0.2)
+    # Articles in a language the reader prefers (their browser's Accept-Language) are nudged up by this
+    # factor: a Danish agent sees the Danish article before the English one of the same score, never
+    # before a clearly better one.
+    preferred_language_boost: float = 1.1
+    # A query of identifiers only ("ERR-4012") that the keyword engine matched exactly: the embeddings
+    # of a bare code are noise, so the keyword side gets this weight (a code found in one article's body
+    # ranked 7th-9th at the default).
+    code_weight: float = 0.8
+    rrf_k: float = 60.0
+    fetch: int = 100  # chunks fetched from each engine before fusing
 
 
 def reciprocal_rank_fusion(

@@ -123,8 +123,12 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     return kb
 
 
-def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None) -> None:
-    """Load (or rebuild) the indexes and keep them current on every save."""
+def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None, companion: Any = None) -> None:
+    """Load (or rebuild) the indexes and keep them current on every save.
+
+    An `embedder` given (tests, benches) comes with the `companion` given, or none; otherwise both follow the
+    settings.
+    """
     from kb.embeddings import CachedEmbedder, load_embedder
     from kb.index.manager import IndexManager
     from kb.lemmas import lemmatizer
@@ -134,9 +138,12 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
 
     settings = kb.settings
     settings.embedding_cache_path.parent.mkdir(parents=True, exist_ok=True)
-    inner = embedder or load_embedder(settings.embedding_model)
-    embedder = CachedEmbedder(inner, settings.embedding_cache_path)
-    kb.indexes = IndexManager(settings.index_dir, kb.store, embedder)
+    if embedder is None:
+        embedder = load_embedder(settings.embedding_model)
+        companion = load_companion(settings.companion_model, embedder.name)
+    cached = CachedEmbedder(embedder, settings.embedding_cache_path)
+    beside = CachedEmbedder(companion, settings.embedding_cache_path) if companion is not None else None
+    kb.indexes = IndexManager(settings.index_dir, kb.store, cached, companion=beside)
     kb.indexes.open(progress)
     kb.store.on_change(lambda ids: kb.indexes.sync(force=True, articles=ids))
     translator = QueryTranslator(settings.dictionary_dir, lemmatizer(settings)) if settings.dictionary_dir else None
@@ -144,3 +151,26 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None)
         translator.preload_in_background()
     kb.search = SearchEngine(kb.indexes, translator=translator)
     kb.suggester = Suggester(kb.search, kb.feedback)
+
+
+def load_companion(spec: str, main_model: str) -> Any:
+    """The English companion model for translated questions (Settings.companion_model), or None.
+
+    "auto" picks MiniLM beside e5 only (measured there; beside MiniLM itself it would be the same opinion
+    twice), and a missing MiniLM package then turns the companion off, not the app.
+    """
+    from kb.embedding_base import EmbedderUnavailable
+    from kb.embeddings import E5_SMALL, MINILM, load_embedder
+
+    lowered = spec.strip().lower()
+    if lowered in ("off", "none", ""):
+        return None
+    if lowered != "auto":
+        return load_embedder(spec)
+    if main_model != E5_SMALL:
+        return None
+    try:
+        return load_embedder(MINILM)
+    except EmbedderUnavailable as exc:
+        log.info("no English companion model: %s", exc)
+        return None

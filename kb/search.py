@@ -12,6 +12,7 @@ from urllib.parse import quote
 import numpy as np
 
 from kb.fusion import (
+    FusionConfig,
     convex_combination,
     margin_weights,
     max_normalise,
@@ -24,6 +25,7 @@ from kb.index.base import Filters, Hit, best_per_article
 from kb.index.keyword import match_spans, query_codes, query_terms
 from kb.index.keyword_analysis import plain_text
 from kb.index.manager import IndexManager
+from kb.index.semantic import SemanticIndex
 from kb.query_text import DIGEST_CHARS, digest, highlight_terms
 from kb.section_choice import choose_sections
 from kb.snippets import make_snippet
@@ -34,37 +36,6 @@ MODES = ("hybrid", "keyword", "semantic")
 # A fused ranking: article ids, their scores, best sections, and (keyword, semantic) evidence.
 Fused = tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]
 FETCH_PER_RESULT = 5  # sections fetched from each engine per result asked for (at least FusionConfig.fetch)
-
-
-@dataclass(frozen=True)
-class FusionConfig:
-    """How the two engines are combined; tuned on the dev sets (see README and benchmarks/tune_fusion.py)."""
-
-    # Convex combination of normalised scores keeps each engine's confidence (a weak keyword match stays
-    # weak), where plain RRF turns any top-ranked keyword hit into a strong vote.
-    method: str = "convex"  # "convex" or "rrf"
-    keyword_weight: float = 0.4  # the semantic side gets 1 - keyword weight
-    # The keyword weight shrinks in proportion when the best keyword match covers less than this share of
-    # the query's words: a Danish question against English articles matches a word or two by chance.
-    full_coverage: float = 0.7
-    # An engine whose best article clearly stands out (normalised top-1 minus top-2) is more likely right
-    # on this query: its weight grows by that margin times this, before renormalising (0 turns it off).
-    margin_strength: float = 1.0
-    # A question in another language also runs as its dictionary translation against the English articles
-    # (kb/translation.py): its words through the keyword engine with the first share of the weight, its
-    # English sentence through the semantic engine with the second (hybrid mode only).
-    translated_weight: float = 0.2
-    translated_semantic_weight: float = 0.2
-    # Articles in a language the reader prefers (their browser's Accept-Language) are nudged up by this
-    # factor: a Danish agent sees the Danish article before the English one of the same score, never
-    # before a clearly better one.
-    preferred_language_boost: float = 1.1
-    # A query of identifiers only ("ERR-4012") that the keyword engine matched exactly: the embeddings
-    # of a bare code are noise, so the keyword side gets this weight (a code found in one article's body
-    # ranked 7th-9th at the default).
-    code_weight: float = 0.8
-    rrf_k: float = 60.0
-    fetch: int = 100  # chunks fetched from each engine before fusing
 
 
 @dataclass(frozen=True)
@@ -159,24 +130,31 @@ class SearchEngine:
         return keyword, short.sentence(known) if short else None, translation
 
     def _semantic(self, queries: Sequence[str], filters: Filters, sentence: str | None = None, fetch: int = 0
-                  ) -> tuple[list[Hit], list[Hit]]:
-        """Semantic hits for the query texts, and for a translation's English sentence among the English articles.
+                  ) -> tuple[list[Hit], list[Hit], list[Hit]]:
+        """Semantic hits for the query texts, and for a translation's English sentence among the English articles
+        (by e5, and by the English companion model when there is one).
 
-        Both are embedded in one call: two short texts take 60 ms that way against 75 ms one by one here.
+        Both e5 texts are embedded in one call: two short texts take 60 ms that way against 75 ms one by one here.
         """
         texts = [*queries, *([sentence] if sentence else [])]
         if not texts:
-            return [], []
+            return [], [], []
         vectors = self.indexes.embedder.embed_queries(texts)
         english = replace(filters, languages=(TARGET,))
-        return self._nearest(vectors[: len(queries)], filters, fetch), self._nearest(vectors[len(queries):], english)
+        companion, model = self.indexes.companion, self.indexes.companion_embedder
+        beside = (self._nearest(model.embed_queries([sentence]), english, index=companion)
+                  if sentence and companion is not None and model is not None else [])
+        return (self._nearest(vectors[: len(queries)], filters, fetch), self._nearest(vectors[len(queries):], english),
+                beside)
 
-    def _nearest(self, vectors: np.ndarray, filters: Filters, fetch: int = 0) -> list[Hit]:
+    def _nearest(self, vectors: np.ndarray, filters: Filters, fetch: int = 0, index: SemanticIndex | None = None
+                 ) -> list[Hit]:
         """Nearest chunks; several query vectors (windows of a long ticket) keep each chunk's best score."""
-        assert self.indexes.semantic is not None
+        index = index or self.indexes.semantic
+        assert index is not None
         best: dict[str, Hit] = {}
         for vector in vectors:
-            for hit in self.indexes.semantic.search(vector, limit=fetch or self.config.fetch, filters=filters):
+            for hit in index.search(vector, limit=fetch or self.config.fetch, filters=filters):
                 if hit.chunk_id not in best or hit.score > best[hit.chunk_id].score:
                     best[hit.chunk_id] = hit
         return sorted(best.values(), key=lambda h: -h.score)
@@ -201,26 +179,27 @@ class SearchEngine:
         return all(re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-]|[.:/]\w)", text, re.IGNORECASE) for code in codes)
 
     def _fuse(self, keyword: list[Hit], semantic: list[Hit], boosts: Mapping[int, float], keyword_weight: float,
-              translated: Sequence[Sequence[Hit]] = ((), ()), prefer: frozenset[str] = frozenset(),
+              translated: Sequence[Sequence[Hit]] = ((), (), ()), prefer: frozenset[str] = frozenset(),
               asked_in: str | None = None) -> Fused:
         (k_scores, k_best), (s_scores, s_best) = best_per_article(keyword), best_per_article(semantic)
-        (t_scores, t_best), (u_scores, u_best) = (best_per_article(hits) for hits in translated)
-        shares = (self.config.translated_weight if t_scores else 0.0,
-                  self.config.translated_semantic_weight if u_scores else 0.0)
+        (t_scores, t_best), (u_scores, u_best), (c_scores, c_best) = (best_per_article(hits) for hits in translated)
+        sentence_shares = self.config.companion_shares if c_scores else (self.config.translated_semantic_weight, 0.0)
+        shares = (self.config.translated_weight if t_scores else 0.0, sentence_shares[0] if u_scores else 0.0,
+                  sentence_shares[1] if c_scores else 0.0)
         rest = 1.0 - sum(shares)
         weights = (keyword_weight * rest, (1.0 - keyword_weight) * rest, *shares)
         if self.config.method == "convex":
             # BM25 scores: share of the best; cosines: spread between this query's best and worst fetched.
             runs = [max_normalise(k_scores), min_max_normalise(s_scores), max_normalise(t_scores),
-                    min_max_normalise(u_scores)]
+                    min_max_normalise(u_scores), min_max_normalise(c_scores)]
             mixed = margin_weights(runs, weights, self.config.margin_strength)
             fused = on_own_runs(convex_combination(runs, mixed), mixed, 2, partial(self._in_language, asked_in))
         else:
-            ranked = [top_keys(run, len(run)) for run in (k_scores, s_scores, t_scores, u_scores)]
+            ranked = [top_keys(run, len(run)) for run in (k_scores, s_scores, t_scores, u_scores, c_scores)]
             fused = reciprocal_rank_fusion(ranked, weights, self.config.rrf_k)
         fused = {a: score * boosts.get(a, 1.0) * self._preference(a, prefer) for a, score in fused.items()}
         # The section: a keyword engine's when it found the article (it can say why), else a semantic one's.
-        best = {**u_best, **s_best, **t_best, **k_best}
+        best = {**c_best, **u_best, **s_best, **t_best, **k_best}
         # A Danish ticket's English article is matched by the English runs: its evidence is the better of each.
         evidence = {a: (max(k_scores.get(a, 0.0), t_scores.get(a, 0.0)),
                         max(s_scores.get(a, 0.0), u_scores.get(a, 0.0))) for a in fused}
@@ -241,12 +220,12 @@ class SearchEngine:
         translated_keyword, sentence, translation = (
             self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], None, None))
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()] if mode != "keyword" else []
-        semantic, translated_semantic = self._semantic(windows, filters, sentence, fetch)
+        semantic, translated_semantic, companion = self._semantic(windows, filters, sentence, fetch)
         # Judged on the usual fetch: a deeper one (more results asked for) must not change the first results.
         first = keyword[: self.config.fetch]
         weight = self.keyword_weight(query, first) if first and semantic else self.config.keyword_weight
-        fuse = partial(self._fuse, boosts=boosts or {}, keyword_weight=weight,
-                       translated=(translated_keyword, translated_semantic), prefer=frozenset(prefer_languages),
+        fuse = partial(self._fuse, boosts=boosts or {}, keyword_weight=weight, prefer=frozenset(prefer_languages),
+                       translated=(translated_keyword, translated_semantic, companion),
                        asked_in=translation.language if translation else None)
         ranking, scores, best, evidence = (
             _in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch

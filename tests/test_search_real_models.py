@@ -84,6 +84,10 @@ def test_a_polish_question_reaches_the_english_article_through_its_dictionary_tr
         translated, sentence, _ = kb.search._translated(query, Filters(), None, True)
         assert sentence and "printer" in sentence.split()  # the English sentence e5 also reads
         assert translated and kb.indexes.articles[translated[0].article_id].slug == slug
+        # MiniLM, the English companion beside e5, reads the same sentence among the English sections
+        assert kb.indexes.companion_embedder is not None and kb.indexes.companion_embedder.name == "all-MiniLM-L6-v2"
+        beside = kb.search._semantic([query], Filters(), sentence)[2]
+        assert beside and kb.indexes.articles[beside[0].article_id].slug == slug
         result = kb.search.search(query).results[0]
         assert result.slug == slug
         assert "<mark>" in result.snippet  # the English words the translation matched are marked

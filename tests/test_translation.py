@@ -137,7 +137,8 @@ def test_a_danish_question_finds_the_english_article_through_its_translation(tra
     assert hits and translation is not None  # the English article matched "reset password"
     assert sentence is not None and "password" in sentence.split()
     # Its English sentence also runs through the semantic engine, among the English articles only
-    own, english = engine._semantic([question], Filters(), sentence)
+    own, english, beside = engine._semantic([question], Filters(), sentence)
+    assert beside == []  # no companion model here
     assert {translating_kb.indexes.articles[h.article_id].language for h in own} == {"en", "da"}
     assert english and {translating_kb.indexes.articles[h.article_id].language for h in english} == {"en"}
     assert engine._translated(question, Filters(), None, False)[1] is None  # keyword mode: no sentence

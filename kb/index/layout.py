@@ -32,6 +32,8 @@ class Manifest:
     chunks: int
     generation: int  # the newest database change the build reflects
     built_at: str
+    companion: str = ""  # the English companion model of translated questions ("" for none), and its dimension
+    companion_dim: int = 0
 
     def to_json(self) -> str:
         """Pretty JSON for the manifest file."""

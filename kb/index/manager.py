@@ -21,21 +21,28 @@ from kb.index.keyword import KeywordIndex
 from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
 from kb.index.semantic import SemanticIndex
 from kb.store import ArticleStore
+from kb.validation import base_language
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
 KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids can commit out of order)
 
 
+def _english(chunk: Chunk) -> bool:
+    """Sections the companion model embeds: English ones, the only ones its questions (in English) look for."""
+    return base_language(chunk.language) == "en"
 
 
 class IndexManager(BackgroundCatchUp):
     """One process's view of the shared index folder."""
 
-    def __init__(self, root: Path, store: ArticleStore, embedder: Embedder, *, sync_interval: float = 1.0) -> None:
+    def __init__(self, root: Path, store: ArticleStore, embedder: Embedder, *, sync_interval: float = 1.0,
+                 companion: Embedder | None = None) -> None:
         self.folder = IndexFolder(root)
         self.store = store
         self.embedder = embedder
+        self.companion_embedder = companion  # English sections only: see Settings.companion_model
+        self.companion: SemanticIndex | None = None
         self.sync_interval = sync_interval
         self.keyword: KeywordIndex | None = None
         self.semantic: SemanticIndex | None = None
@@ -77,9 +84,9 @@ class IndexManager(BackgroundCatchUp):
             raise IndexUnavailable("no current index build")
         manifest = read_manifest(build)
         expected = (SCHEMA_VERSION, self.embedder.name, self.embedder.dim, CHUNKER_VERSION,
-                    keyword_module.SCHEMA_VERSION)
+                    keyword_module.SCHEMA_VERSION, *self._companion_model())
         found = (manifest.schema_version, manifest.model, manifest.dim, manifest.chunker_version,
-                 manifest.keyword_schema)
+                 manifest.keyword_schema, manifest.companion, manifest.companion_dim)
         if found != expected:
             raise IndexUnavailable(f"index built for {found}, this process needs {expected}")
         database = self.store.db.generation()
@@ -89,11 +96,14 @@ class IndexManager(BackgroundCatchUp):
             raise IndexUnavailable(f"index reflects database generation {manifest.generation}, "
                                    f"the database is at {database}")
         semantic = SemanticIndex.load(build / "semantic", expected_dim=self.embedder.dim)
+        companion = (SemanticIndex.load(build / "companion", expected_dim=self.companion_embedder.dim)
+                     if self.companion_embedder else None)
         keyword = KeywordIndex.open(build / "keyword")
         chunks, articles = read_chunks(build / "chunks.jsonl")
         # The previous keyword index is not closed here: a search in another thread may still read it;
         # its files close when the last reference goes.
         self.keyword, self.semantic, self.chunks, self.articles = keyword, semantic, chunks, articles
+        self.companion = companion
         self.manifest, self.generation, self._build = manifest, manifest.generation, build
         self._seen, self.problem = set(), ""
 
@@ -110,6 +120,11 @@ class IndexManager(BackgroundCatchUp):
         semantic = SemanticIndex.create(self.embedder.dim)
         semantic.upsert(chunks, vectors, [a.id for a in articles])
         semantic.save(build / "semantic")
+        if self.companion_embedder is not None:
+            english = [c for c in chunks if _english(c)]
+            companion = SemanticIndex.create(self.companion_embedder.dim)
+            companion.upsert(english, self._embed(english, progress, self.companion_embedder), [a.id for a in articles])
+            companion.save(build / "companion")
         keyword = KeywordIndex.create(build / "keyword")
         keyword.upsert(chunks, [a.id for a in articles])
         keyword.close()
@@ -117,7 +132,7 @@ class IndexManager(BackgroundCatchUp):
         write_chunks(build / "chunks.jsonl", chunks, [ArticleMeta.of(a) for a in articles])
         manifest = Manifest(SCHEMA_VERSION, build.name, self.embedder.name, self.embedder.dim, CHUNKER_VERSION,
                             keyword_module.SCHEMA_VERSION, len(articles), len(chunks), generation,
-                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), *self._companion_model())
         write_json_atomic(build / "manifest.json", manifest.to_json())
         return build
 
@@ -131,16 +146,22 @@ class IndexManager(BackgroundCatchUp):
                 self.sync(force=True)
         return read_manifest(build)
 
-    def _embed(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    def _companion_model(self) -> tuple[str, int]:
+        model = self.companion_embedder
+        return (model.name, model.dim) if model is not None else ("", 0)
+
+    def _embed(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None,
+               embedder: Embedder | None = None) -> np.ndarray:
+        embedder = embedder or self.embedder
         texts = [passage_text(c) for c in chunks]
         # A background catch-up embeds a few passages at a time: a search's query waits for one batch at most.
         batch = CATCH_UP_BATCH if threading.current_thread() is self._catch_up else EMBED_BATCH
         parts = []
         for start in range(0, len(texts), batch):
-            parts.append(self.embedder.embed_passages(texts[start:start + batch]))
+            parts.append(embedder.embed_passages(texts[start:start + batch]))
             if progress:
                 progress(min(start + batch, len(texts)), len(texts))
-        return np.vstack(parts) if parts else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
 
     # -- staying current -----------------------------------------------------
 
@@ -204,23 +225,33 @@ class IndexManager(BackgroundCatchUp):
         current = self.store.articles_by_id(article_ids)
         by_article = {a: chunk_article(current[a]) if a in current else [] for a in article_ids}
         vectors = self._embed([c for cs in by_article.values() for c in cs])
+        english = [c for cs in by_article.values() for c in cs if _english(c)] if self.companion_embedder else []
+        others = dict(zip((c.chunk_id for c in english), self._embed(english, None, self.companion_embedder)
+                          if english else (), strict=True))
         prepared, start = {}, 0
         for article_id, chunks in by_article.items():
-            prepared[article_id] = (current.get(article_id), chunks, vectors[start:start + len(chunks)])
+            beside = [others[c.chunk_id] for c in chunks if c.chunk_id in others]
+            prepared[article_id] = (current.get(article_id), chunks, vectors[start:start + len(chunks)],
+                                    np.vstack(beside) if beside else None)
             start += len(chunks)
         return prepared
 
     def _install(self, prepared: dict[int, Prepared]) -> None:
         """Swap prepared articles into the semantic index and the in-memory sections (under the lock)."""
         assert self.semantic is not None
-        chunks = [c for _, cs, _ in prepared.values() for c in cs]
-        vectors = [v for _, _, v in prepared.values()]
+        chunks = [c for _, cs, _, _ in prepared.values() for c in cs]
+        vectors = [v for _, _, v, _ in prepared.values()]
         dim = self.embedder.dim
         self.semantic.upsert(chunks, np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32),
                             list(prepared))
+        if self.companion is not None and self.companion_embedder is not None:
+            english = [c for c in chunks if _english(c)]
+            beside = [v for _, _, _, v in prepared.values() if v is not None]
+            self.companion.upsert(english, np.vstack(beside) if beside else
+                                  np.zeros((0, self.companion_embedder.dim), np.float32), list(prepared))
         for chunk_id in [k for k, c in self.chunks.items() if c.article_id in prepared]:
             del self.chunks[chunk_id]
-        for article_id, (article, article_chunks, _) in prepared.items():
+        for article_id, (article, article_chunks, _, _) in prepared.items():
             self.chunks.update((c.chunk_id, c) for c in article_chunks)
             if article is not None:
                 self.articles[article_id] = ArticleMeta.of(article)
@@ -251,7 +282,7 @@ class IndexManager(BackgroundCatchUp):
             return {"ok": False, "state": "not loaded"}
         problem = {"state": f"stale: {self.problem}"} if self.problem else {}
         return {"ok": not self.problem, **problem, "catching_up": self.catching_up(),
-                "model": self.embedder.name, "dim": self.embedder.dim,
+                "model": self.embedder.name, "dim": self.embedder.dim, "companion": self._companion_model()[0] or None,
                 "build": self.manifest.build_id, "built_at": self.manifest.built_at,
                 "generation": self.generation, "chunks": len(self.chunks), "articles": len(self.articles)}
 

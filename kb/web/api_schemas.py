@@ -216,6 +216,8 @@ DatabaseHealthSchema = _schema("DatabaseHealth", "Database state.", {
     "ok": Bool(), "dialect": Str(), "articles": fields.Int(), "generation": fields.Int()})
 IndexHealthSchema = _schema("IndexHealth", "Search index state (when search is enabled).", {
     "ok": Bool(), "state": fields.Str(), "model": fields.Str(), "dim": fields.Int(), "build": fields.Str(),
+    "companion": fields.Str(allow_none=True, metadata=_doc("The English model that also reads translated "
+                                                           "questions (KB_COMPANION_MODEL), or null.")),
     "built_at": fields.Str(), "generation": fields.Int(), "chunks": fields.Int(), "articles": fields.Int(),
     "catching_up": fields.Bool(metadata=_doc("A backlog of changes (a bulk import) is being indexed in the "
                                              "background; searches answer from the index as it is."))})

@@ -1,0 +1,127 @@
+"""The English companion model: a second semantic index over English sections, for translated questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.chunking import passage_text
+from kb.embeddings import FakeEmbedder
+from kb.index.base import Filters
+from kb.knowledge_base import enable_search, load_companion, open_knowledge_base
+from tests.test_translation import dictionaries  # noqa: F401  (the fixture, shared)
+
+
+class Spy(FakeEmbedder):
+    """A fake embedder that remembers the questions it was asked to embed."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.queries: list[str] = []
+
+    def embed_queries(self, texts):  # type: ignore[no-untyped-def]
+        self.queries.extend(texts)
+        return super().embed_queries(texts)
+
+
+def _open(settings, companion=None):  # type: ignore[no-untyped-def]
+    kb = open_knowledge_base(settings, with_search=False)
+    enable_search(kb, embedder=FakeEmbedder(64), companion=companion)
+    return kb
+
+
+def _english_sections(kb) -> set[str]:  # type: ignore[no-untyped-def]
+    return {c.chunk_id for c in kb.indexes.chunks.values() if c.language == "en"}
+
+
+def _companion_sections(kb) -> set[str]:  # type: ignore[no-untyped-def]
+    vector = np.ones(32, dtype=np.float32)  # every section, best first: the whole index
+    return {h.chunk_id for h in kb.indexes.companion.search(vector, limit=1000, filters=Filters())}
+
+
+def _current(kb) -> bool:  # type: ignore[no-untyped-def]
+    """Each English section's companion vector is the one of its text as it now is."""
+    for chunk in (c for c in kb.indexes.chunks.values() if c.language == "en"):
+        vector = FakeEmbedder(32).embed_passages([passage_text(chunk)])[0]
+        hits = kb.indexes.companion.search(vector, limit=1, filters=Filters())
+        if not hits or hits[0].chunk_id != chunk.chunk_id or hits[0].score < 0.999:
+            return False
+    return True
+
+
+def test_the_companion_index_holds_the_english_sections_and_follows_every_save(settings) -> None:
+    kb = _open(settings, FakeEmbedder(32))
+    store = kb.store
+    english = store.create({"title": "Reset your password", "body": "## Steps\n\nClick Forgot password.",
+                            "status": "published"}, author="maja")
+    store.create({"title": "Nulstil din adgangskode", "body": "Klik på Glemt adgangskode.", "status": "published",
+                  "language": "da"}, author="maja")
+    assert _companion_sections(kb) == _english_sections(kb) != set() and _current(kb)
+    store.update(english.id, {"body": "## Steps\n\nClick Forgot password.\n\n## If no e-mail comes\n\nWait."},
+                 author="maja", base_revision=1)
+    assert _companion_sections(kb) == _english_sections(kb) and _current(kb)
+    assert kb.indexes.status()["companion"] == "fake-32"
+    kb.close()
+    # Another process (or a restart) loads the build as it is: no rebuild, the same sections.
+    again = _open(settings, FakeEmbedder(32))
+    assert not again.indexes.built_on_open and _companion_sections(again) == _english_sections(again)
+    assert _current(again)
+    again.store.update(english.id, {"language": "de"}, base_revision=2, author="maja")
+    assert _companion_sections(again) == set()  # no longer English; the Danish article never was
+    again.close()
+
+
+@pytest.mark.parametrize("companion", [None, FakeEmbedder(48)])
+def test_a_build_for_another_companion_is_rebuilt_on_start(settings, companion) -> None:
+    kb = _open(settings, FakeEmbedder(32))
+    kb.store.create({"title": "Reset your password", "body": "Click Forgot password.", "status": "published"},
+                    author="maja")
+    kb.close()
+    other = _open(settings, companion)
+    assert other.indexes.built_on_open  # the manifest names the companion the build was made with
+    assert (other.indexes.companion is None) == (companion is None)
+    assert [r.title for r in other.search.search("password").results] == ["Reset your password"]
+    other.close()
+
+
+def test_a_translated_question_is_also_searched_by_the_companion_an_english_one_is_not(
+        settings, dictionaries: Path) -> None:  # noqa: F811
+    spy = Spy(32)
+    kb = _open(settings.with_overrides(dictionary_dir=dictionaries), spy)
+    store = kb.store
+    store.create({"title": "Reset your password", "body": "Open the login page and click Forgot password.",
+                  "status": "published"}, author="maja")
+    store.create({"title": "Printer prints blank receipts", "body": "Update the print agent, then print a test.",
+                  "status": "published"}, author="maja")
+    store.create({"title": "Nulstil din adgangskode", "body": "Klik på Glemt adgangskode.", "status": "published",
+                  "language": "da"}, author="maja")
+    engine = kb.search
+    engine.search("printer blank receipts")
+    assert spy.queries == []  # English questions pay nothing for it
+    question = "Hvordan nulstiller jeg min adgangskode?"
+    _, sentence, _ = engine._translated(question, Filters(), None, True)
+    *_, beside = engine._semantic([question], Filters(), sentence)
+    assert spy.queries == [sentence] and "password" in sentence.split()
+    assert beside and {kb.indexes.articles[h.article_id].language for h in beside} == {"en"}
+    spy.queries.clear()
+    kb.indexes.companion_embedder.forget_queries()  # asked again: not from the query cache
+    found = engine.search(question, mode="hybrid")
+    assert spy.queries == [sentence]
+    assert {r.title for r in found.results[:2]} == {"Reset your password", "Nulstil din adgangskode"}
+    kb.indexes.companion_embedder.forget_queries()
+    engine.search(question, mode="keyword")
+    engine.search(question, mode="semantic")
+    assert spy.queries == [sentence]  # the single modes keep to their own engine
+    kb.close()
+
+
+def test_the_companion_setting(monkeypatch) -> None:
+    loaded: list[str] = []
+    monkeypatch.setattr("kb.embeddings.load_embedder", lambda spec: loaded.append(spec) or FakeEmbedder(8))
+    assert load_companion("off", "multilingual-e5-small") is None
+    assert load_companion("auto", "fake-64") is None and load_companion("auto", "all-MiniLM-L6-v2") is None
+    assert load_companion("auto", "multilingual-e5-small") is not None and loaded == ["all-MiniLM-L6-v2"]
+    assert load_companion("/models/my-english-model", "fake-64") is not None
+    assert loaded[-1] == "/models/my-english-model"
