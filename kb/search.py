@@ -150,7 +150,7 @@ class SearchEngine:
     def _nearest(self, vectors: np.ndarray, filters: Filters, fetch: int = 0, index: SemanticIndex | None = None
                  ) -> list[Hit]:
         """Nearest chunks; several query vectors (windows of a long ticket) keep each chunk's best score."""
-        index = index or self.indexes.semantic
+        index = self.indexes.semantic if index is None else index  # an empty index is falsy (it has a length)
         assert index is not None
         best: dict[str, Hit] = {}
         for vector in vectors:

@@ -10,6 +10,7 @@ import pytest
 from kb.chunking import passage_text
 from kb.embeddings import FakeEmbedder
 from kb.index.base import Filters
+from kb.index.semantic import SemanticIndex
 from kb.knowledge_base import enable_search, load_companion, open_knowledge_base
 from tests.test_translation import dictionaries  # noqa: F401  (the fixture, shared)
 
@@ -114,6 +115,9 @@ def test_a_translated_question_is_also_searched_by_the_companion_an_english_one_
     engine.search(question, mode="keyword")
     engine.search(question, mode="semantic")
     assert spy.queries == [sentence]  # the single modes keep to their own engine
+    # An empty companion index answers nothing: it never falls back to e5's index (an empty index is falsy)
+    assert engine._nearest(np.ones((1, 64), np.float32), Filters(), index=SemanticIndex.create(64)) == []
+    assert engine._nearest(np.ones((1, 64), np.float32), Filters()) != []
     kb.close()
 
 
