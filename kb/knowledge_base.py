@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.analytics import Analytics
 from kb.article_reads import ArticleReads
@@ -20,6 +20,9 @@ from kb.store import ArticleStore
 from kb.tokens import TokenStore
 from kb.users import UserStore
 from kb.workflow import Workflow
+
+if TYPE_CHECKING:
+    from kb.embedding_base import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +126,8 @@ def open_knowledge_base(settings: Settings, *, with_search: bool = True) -> Know
     return kb
 
 
-def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None, companion: Any = None) -> None:
+def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Embedder | None = None,
+                  companion: Embedder | None = None) -> None:
     """Load (or rebuild) the indexes and keep them current on every save.
 
     An `embedder` given (tests, benches) comes with the `companion` given, or none; otherwise both follow the
@@ -153,7 +157,7 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Any = None,
     kb.suggester = Suggester(kb.search, kb.feedback)
 
 
-def load_companion(spec: str, main_model: str) -> Any:
+def load_companion(spec: str, main_model: str) -> Embedder | None:
     """The English companion model for translated questions (Settings.companion_model), or None.
 
     "auto" picks MiniLM beside e5 only (measured there; beside MiniLM itself it would be the same opinion
@@ -172,5 +176,5 @@ def load_companion(spec: str, main_model: str) -> Any:
     try:
         return load_embedder(MINILM)
     except EmbedderUnavailable as exc:
-        log.info("no English companion model: %s", exc)
+        log.warning("no English companion model for translated questions: %s", exc)
         return None

@@ -6,7 +6,7 @@
   const box = document.getElementById("q");
   const region = document.getElementById("results-region");
   const clear = document.getElementById("clear-q");
-  if (!form || !box || !region || !clear) return;
+  if (!form || !box || !region) return;
   let timer = null, inflight = null, active = -1;
   let focusFirst = false;  // ArrowDown pressed before the results for the newest text arrived
   const MAX_URL = 4000;
@@ -104,9 +104,11 @@
   function clearBox() {  // back to an empty box and the recent searches, ready for the next caller's words
     box.value = ""; box.dispatchEvent(new Event("input", {bubbles: true})); box.focus();
   }
-  const showClear = () => { clear.hidden = !box.value; };
-  box.addEventListener("input", showClear); showClear();
-  clear.addEventListener("click", clearBox);
+  if (clear) {
+    const showClear = () => { clear.hidden = !box.value; };
+    box.addEventListener("input", showClear); showClear();
+    clear.addEventListener("click", clearBox);
+  }
   box.addEventListener("keydown", (event) => {
     if (event.isComposing) return;
     if (event.key === "Escape" && box.value) {  // as the search input it replaced: clear, back to recent searches

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +130,28 @@ def test_the_companion_setting(monkeypatch) -> None:
     assert load_companion("auto", "multilingual-e5-small") is not None and loaded == ["all-MiniLM-L6-v2"]
     assert load_companion("/models/my-english-model", "fake-64") is not None
     assert loaded[-1] == "/models/my-english-model"
+
+
+def test_one_progress_bar_over_both_models_and_english_means_the_filter_s_english(settings) -> None:
+    kb = _open(settings, FakeEmbedder(32))
+    kb.store.create({"title": "Reset your password", "body": "Click Forgot password.", "status": "published"},
+                    author="maja")
+    kb.store.create({"title": "Colour settings", "body": "Pick a colour.", "status": "published",
+                     "language": "en-GB"}, author="maja")
+    seen: list[tuple[int, int]] = []
+    kb.indexes.reindex(lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] == seen[-1][1] and len({t for _, t in seen}) == 1  # one total, reached
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)  # never back to zero for the second model
+    # The translated questions' English filter is "en": an en-GB section would be embedded for nothing
+    assert _companion_sections(kb) == {c.chunk_id for c in kb.indexes.chunks.values() if c.language == "en"}
+    kb.close()
+
+
+def test_a_manifest_with_facts_a_newer_version_added_still_reads(tmp_path) -> None:
+    from kb.index.layout import MANIFEST, read_manifest
+
+    fields = {"schema_version": 1, "build_id": "b", "model": "m", "dim": 8, "chunker_version": 1,
+              "keyword_schema": 1, "articles": 0, "chunks": 0, "generation": 0, "built_at": "now"}
+    (tmp_path / MANIFEST).write_text(json.dumps({**fields, "something_new": [1, 2]}))
+    manifest = read_manifest(tmp_path)
+    assert manifest.model == "m" and manifest.companion == "" and manifest.companion_dim == 0

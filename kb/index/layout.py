@@ -9,7 +9,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from kb.index.base import IndexUnavailable
@@ -44,7 +44,8 @@ def read_manifest(build: Path) -> Manifest:
     """The manifest of a build folder, or IndexUnavailable."""
     try:
         data = json.loads((build / MANIFEST).read_text())
-        return Manifest(**data)
+        known = {f.name for f in fields(Manifest)}  # a newer version's extra facts do not make a build unreadable
+        return Manifest(**{k: v for k, v in data.items() if k in known})
     except (OSError, ValueError, TypeError) as exc:
         raise IndexUnavailable(f"no readable manifest in {build}: {exc}") from exc
 

@@ -21,7 +21,6 @@ from kb.index.keyword import KeywordIndex
 from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
 from kb.index.semantic import SemanticIndex
 from kb.store import ArticleStore
-from kb.validation import base_language
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
@@ -29,8 +28,8 @@ KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids
 
 
 def _english(chunk: Chunk) -> bool:
-    """Sections the companion model embeds: English ones, the only ones its questions (in English) look for."""
-    return base_language(chunk.language) == "en"
+    """Sections the companion model embeds: those the English filter of translated questions finds ("en")."""
+    return chunk.language == "en"
 
 
 class IndexManager(BackgroundCatchUp):
@@ -102,8 +101,8 @@ class IndexManager(BackgroundCatchUp):
         chunks, articles = read_chunks(build / "chunks.jsonl")
         # The previous keyword index is not closed here: a search in another thread may still read it;
         # its files close when the last reference goes.
-        self.keyword, self.semantic, self.chunks, self.articles = keyword, semantic, chunks, articles
-        self.companion = companion
+        self.keyword, self.semantic, self.companion, self.chunks, self.articles = (
+            keyword, semantic, companion, chunks, articles)
         self.manifest, self.generation, self._build = manifest, manifest.generation, build
         self._seen, self.problem = set(), ""
 
@@ -116,14 +115,16 @@ class IndexManager(BackgroundCatchUp):
         # On a first start this is the slow part; say so, since the server is silent meanwhile.
         log.warning("building the search index: %d articles, %d sections, model %s (cached embeddings are reused)",
                     len(articles), len(chunks), self.embedder.name)
-        vectors = self._embed(chunks, progress)
+        english = [c for c in chunks if _english(c)] if self.companion_embedder is not None else []
+        total = len(chunks) + len(english)  # one progress bar over both models' passages
+        vectors = self._embed(chunks, progress and (lambda done, _: progress(done, total)))
         semantic = SemanticIndex.create(self.embedder.dim)
         semantic.upsert(chunks, vectors, [a.id for a in articles])
         semantic.save(build / "semantic")
         if self.companion_embedder is not None:
-            english = [c for c in chunks if _english(c)]
             companion = SemanticIndex.create(self.companion_embedder.dim)
-            companion.upsert(english, self._embed(english, progress, self.companion_embedder), [a.id for a in articles])
+            after = progress and (lambda done, _: progress(len(chunks) + done, total))
+            companion.upsert(english, self._embed(english, after, self.companion_embedder), [a.id for a in articles])
             companion.save(build / "companion")
         keyword = KeywordIndex.create(build / "keyword")
         keyword.upsert(chunks, [a.id for a in articles])
