@@ -131,3 +131,15 @@ def test_a_pasted_email_is_searched_for_its_question(client, searchable_kb, mode
     cleaned = body["cleaned_query"]
     assert "cash drawer stays shut" in cleaned and "invoice" not in cleaned.lower() and "Hi team" not in cleaned
     assert body["query"] == PASTED  # the answer still says what was sent
+
+
+def test_an_html_email_body_on_one_line_is_cleaned_words_about_tags_are_not(client, searchable_kb) -> None:
+    html = ("<html><body><p>Dear Sir/Madam,</p><p>The cash drawer stays shut after a sale.</p>"
+            "<p>Best regards,<br>J. Kowalski</p></body></html>")
+    body = client.get("/api/v1/search", query_string={"q": html}).json
+    assert body["cleaned_query"] == "The cash drawer stays shut after a sale."
+    assert body["results"][0]["slug"] == "cash-drawer-does-not-open"
+    paragraphs = "<p>Hello,</p><p>the cash drawer stays shut.</p><p>Thanks, Ann</p>"  # no <html>: still pasted
+    assert client.get("/api/v1/search", query_string={"q": paragraphs}).json["cleaned_query"] is not None
+    for typed in ("<br> tags in the template", "<p> tag shows in the article </p>", "> 100 items slow"):
+        assert client.get("/api/v1/search", query_string={"q": typed}).json["cleaned_query"] is None, typed
