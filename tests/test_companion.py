@@ -13,7 +13,7 @@ from kb.embeddings import FakeEmbedder
 from kb.index.base import Filters
 from kb.index.semantic import SemanticIndex
 from kb.knowledge_base import enable_search, load_companion, open_knowledge_base
-from tests.test_translation import dictionaries  # noqa: F401  (the fixture, shared)
+from tests.test_translation import add_password_articles, dictionaries  # noqa: F401  (the fixture, shared)
 
 
 class Spy(FakeEmbedder):
@@ -92,13 +92,7 @@ def test_a_translated_question_is_also_searched_by_the_companion_an_english_one_
         settings, dictionaries: Path) -> None:  # noqa: F811
     spy = Spy(32)
     kb = _open(settings.with_overrides(dictionary_dir=dictionaries), spy)
-    store = kb.store
-    store.create({"title": "Reset your password", "body": "Open the login page and click Forgot password.",
-                  "status": "published"}, author="maja")
-    store.create({"title": "Printer prints blank receipts", "body": "Update the print agent, then print a test.",
-                  "status": "published"}, author="maja")
-    store.create({"title": "Nulstil din adgangskode", "body": "Klik på Glemt adgangskode.", "status": "published",
-                  "language": "da"}, author="maja")
+    add_password_articles(kb.store)
     engine = kb.search
     engine.search("printer blank receipts")
     assert spy.queries == []  # English questions pay nothing for it

@@ -116,16 +116,20 @@ def test_preload_reads_every_dictionary(dictionaries: Path) -> None:
     assert translator.translate("kvittering") is not None and translator.translate("zzzz kvxq") is None
 
 
-@pytest.fixture
-def translating_kb(settings, dictionaries: Path):
-    kb = open_knowledge_base(settings.with_overrides(dictionary_dir=dictionaries))
-    store = kb.store
+def add_password_articles(store) -> None:  # type: ignore[no-untyped-def]
+    """English articles on resetting a password and on blank receipts, and the Danish password article."""
     store.create({"title": "Reset your password", "body": "Open the login page and click Forgot password.",
                   "status": "published"}, author="maja")
     store.create({"title": "Printer prints blank receipts", "body": "Update the print agent, then print a test.",
                   "status": "published"}, author="maja")
     store.create({"title": "Nulstil din adgangskode", "body": "Klik på Glemt adgangskode.", "status": "published",
                   "language": "da"}, author="maja")
+
+
+@pytest.fixture
+def translating_kb(settings, dictionaries: Path):
+    kb = open_knowledge_base(settings.with_overrides(dictionary_dir=dictionaries))
+    add_password_articles(kb.store)
     yield kb
     kb.close()
 
