@@ -102,6 +102,7 @@ class SearchEngine:
         self.config = config
         self.url_prefix = url_prefix
         self.translator = translator
+        self._english_codes: tuple[int, tuple[str, ...]] = (-1, ())  # (index generation, English language codes)
 
     def _keyword(self, query: str, filters: Filters, language: str | None, exact: Sequence[str],
                  fetch: int = 0) -> list[Hit]:
@@ -114,12 +115,13 @@ class SearchEngine:
         """Keyword hits among the English articles for the query's translation, and its sentence for e5 if asked."""
         if self.translator is None or self.config.translated_weight <= 0:
             return [], None, None
-        if filters.languages and TARGET not in filters.languages:
+        english = self._english(filters)
+        if not english.languages:  # the reader asked for other languages only
             return [], None, None
         translation = self.translator.translate(query, language)
         if translation is None or not translation.translated:
             return [], None, None
-        keyword = self._keyword(translation.text, replace(filters, languages=(TARGET,)), TARGET, ())
+        keyword = self._keyword(translation.text, english, TARGET, ())
         if not (semantic and keyword and self.config.translated_semantic_weight > 0):
             return keyword, None, translation
         # A long ticket is read from its digest, as the semantic engine reads it; the senses the English
@@ -140,7 +142,7 @@ class SearchEngine:
         if not texts:
             return [], [], []
         vectors = self.indexes.embedder.embed_queries(texts)
-        english = replace(filters, languages=(TARGET,))
+        english = self._english(filters)
         companion, model = self.indexes.companion, self.indexes.companion_embedder
         beside = (self._nearest(model.embed_queries([sentence]), english, index=companion)
                   if sentence and companion is not None and model is not None else [])
@@ -246,6 +248,14 @@ class SearchEngine:
         holders = frozenset(h.article_id for h in keyword if codes and self._holds(h, codes))
         return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence,
                               translation if translated_keyword else None, holders)
+
+    def _english(self, filters: Filters) -> Filters:
+        """The filters narrowed to the English articles, however their language is spelled ("en", "en-GB")."""
+        if self._english_codes[0] != self.indexes.generation:  # read once per change, not per question
+            codes = {m.language for m in self.indexes.articles.values() if base_language(m.language) == TARGET}
+            self._english_codes = (self.indexes.generation, tuple(sorted(codes or {TARGET})))
+        wanted = [c for c in self._english_codes[1] if not filters.languages or c in filters.languages]
+        return replace(filters, languages=tuple(wanted))
 
     def _in_language(self, language: str | None, article_id: int) -> bool:
         meta = self.indexes.articles.get(article_id) if language else None

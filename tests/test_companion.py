@@ -126,7 +126,7 @@ def test_the_companion_setting(monkeypatch) -> None:
     assert loaded[-1] == "/models/my-english-model"
 
 
-def test_one_progress_bar_over_both_models_and_english_means_the_filter_s_english(settings) -> None:
+def test_one_progress_bar_over_both_models(settings) -> None:
     kb = _open(settings, FakeEmbedder(32))
     kb.store.create({"title": "Reset your password", "body": "Click Forgot password.", "status": "published"},
                     author="maja")
@@ -136,8 +136,23 @@ def test_one_progress_bar_over_both_models_and_english_means_the_filter_s_englis
     kb.indexes.reindex(lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] == seen[-1][1] and len({t for _, t in seen}) == 1  # one total, reached
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)  # never back to zero for the second model
-    # The translated questions' English filter is "en": an en-GB section would be embedded for nothing
-    assert _companion_sections(kb) == {c.chunk_id for c in kb.indexes.chunks.values() if c.language == "en"}
+    assert _companion_sections(kb) == {c.chunk_id for c in kb.indexes.chunks.values()}  # en and en-GB
+    kb.close()
+
+
+def test_a_translated_question_finds_english_articles_however_their_language_is_spelled(
+        settings, dictionaries: Path) -> None:  # noqa: F811
+    kb = _open(settings.with_overrides(dictionary_dir=dictionaries), FakeEmbedder(32))
+    article = kb.store.create({"title": "Reset your password", "body": "Open the login page and click Forgot password.",
+                               "status": "published", "language": "en-GB"}, author="maja")
+    question = "Hvordan nulstiller jeg min adgangskode?"
+    keyword, sentence, _ = kb.search._translated(question, Filters(), None, True)
+    assert [h.article_id for h in keyword] == [article.id] and sentence
+    assert [h.article_id for h in kb.search._semantic([question], Filters(), sentence)[2]] == [article.id]
+    assert kb.search.search(question, mode="keyword").results[0].id == article.id
+    # A reader who asked for Danish articles only gets no English ones through the translation
+    assert kb.search._translated(question, Filters(languages=("da",)), None, True)[0] == []
+    assert kb.search._translated(question, Filters(languages=("en-GB",)), None, True)[0] != []
     kb.close()
 
 

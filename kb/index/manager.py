@@ -21,6 +21,7 @@ from kb.index.keyword import KeywordIndex
 from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
 from kb.index.semantic import SemanticIndex
 from kb.store import ArticleStore
+from kb.validation import base_language
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
@@ -28,8 +29,8 @@ KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids
 
 
 def _english(chunk: Chunk) -> bool:
-    """Sections the companion model embeds: those the English filter of translated questions finds ("en")."""
-    return chunk.language == "en"
+    """Sections the companion model embeds: English ones (en, en-GB, …), all that translated questions look for."""
+    return base_language(chunk.language) == "en"
 
 
 class IndexManager(BackgroundCatchUp):
