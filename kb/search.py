@@ -142,12 +142,14 @@ class SearchEngine:
         if not texts:
             return [], [], []
         vectors = self.indexes.embedder.embed_queries(texts)
+        own = self._nearest(vectors[: len(queries)], filters, fetch)
+        if not sentence:  # an English question: nothing more to read
+            return own, [], []
         english = self._english(filters)
         companion, model = self.indexes.companion, self.indexes.companion_embedder
         beside = (self._nearest(model.embed_queries([sentence]), english, index=companion)
-                  if sentence and companion is not None and model is not None else [])
-        return (self._nearest(vectors[: len(queries)], filters, fetch), self._nearest(vectors[len(queries):], english),
-                beside)
+                  if companion is not None and model is not None else [])
+        return own, self._nearest(vectors[len(queries):], english), beside
 
     def _nearest(self, vectors: np.ndarray, filters: Filters, fetch: int = 0, index: SemanticIndex | None = None
                  ) -> list[Hit]:
