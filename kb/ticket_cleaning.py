@@ -32,6 +32,7 @@ from kb.ticket_patterns import (
     MENTIONS,
     META,
     POINTS_BACK,
+    POSTSCRIPT,
     QUOTE_INTRO,
     QUOTED,
     SENT_FROM,
@@ -157,8 +158,28 @@ def _contact_line(line: str) -> bool:
     return bool(CONTACT.search(without_links)) or (without_links != line and len(without_links.split()) <= 3)
 
 
+def _postscript(lines: list[str], strict: bool) -> list[str]:
+    """The postscripts among the lines after a sign-off: each from its "P.S." to the next blank line, its
+    own closing name left out."""
+    kept: list[str] = []
+    for start in (i for i, line in enumerate(lines) if POSTSCRIPT.match(line)):
+        end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
+        kept += ["", *_trim_signature([POSTSCRIPT.sub("", lines[start]), *lines[start + 1:end]], strict)]
+    return kept
+
+
+def _trim_signature(lines: list[str], strict: bool) -> list[str]:
+    """The lines without the signature lines they end with."""
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or _is_sig_line(lines[end - 1].strip(), strict)):
+        end -= 1
+    # Short lines after "…these devices:" are a list the customer wrote, not a signature.
+    return lines if end and lines[end - 1].rstrip().endswith(":") else lines[:end]
+
+
 def _cut_signature(lines: list[str], strict: bool, cut: bool) -> list[str]:
-    """Drop the sign-off (and, when cut, everything after it or after '-- '), then trailing signature lines."""
+    """Drop the sign-off (and, when cut, everything after it or after '-- ' but a postscript), then trailing
+    signature lines."""
     seen, end = False, len(lines)
     for i, line in enumerate(lines):
         closing = bool(SIG_DELIM.match(line) or _is_signoff(line.strip()))
@@ -167,13 +188,10 @@ def _cut_signature(lines: list[str], strict: bool, cut: bool) -> list[str]:
             end = i
             break
         seen = seen or (bool(line.strip()) and not closing)
+    postscript = _postscript(lines[end:], strict) if cut else []
     # In a chat a "thanks" may be followed by another question, so only the closing line itself goes.
     lines = lines[:end] if cut else [ln for ln in lines if not _is_signoff(ln.strip())]
-    end = len(lines)
-    while end and (not lines[end - 1].strip() or _is_sig_line(lines[end - 1].strip(), strict)):
-        end -= 1
-    # Short lines after "…these devices:" are a list the customer wrote, not a signature.
-    return lines if end and lines[end - 1].rstrip().endswith(":") else lines[:end]
+    return _trim_signature(lines, strict) + postscript
 
 
 def _strip_disclaimer(para: str) -> str:

@@ -271,6 +271,21 @@ def test_signature_after_dash_dash_and_without_signoff() -> None:
     assert clean_ticket(trailing).text == "Can I move my subscription to another account?"
 
 
+@pytest.mark.parametrize("marker", ["P.S.", "P.S", "PS:", "PS.", "PS", "PPS -", "P.P.S."])
+def test_a_postscript_under_the_signature_is_the_customers_words(marker: str) -> None:
+    raw = ("Hi team,\n\nOur receipts print blank since the update.\n\nKind regards\nAnna Berg\n"
+           f"Café Lund | +45 31 22 45 67\n\n{marker} the printer also shows ERR-4012 when it starts\nAnna\n\n"
+           "On Mon, 3 Jun 2024 at 09:12, Support <support@example.com> wrote:\n> Your ticket is 84606.")
+    result = clean_ticket(raw)
+    assert result.text == "Our receipts print blank since the update.\nthe printer also shows ERR-4012 when it starts"
+    assert result.search_terms == ("ERR-4012",)  # matched exactly, as a code in the message itself is
+
+
+def test_only_a_capital_ps_opens_a_postscript() -> None:
+    raw = "Hello,\n\nSSO login fails.\n\nBest regards\nJan\n\nps 2 units left\n\nPPS and on iOS\nJan"
+    assert clean_ticket(raw).text == "SSO login fails.\nand on iOS"
+
+
 @pytest.mark.parametrize("disclaimer", [
     "This e-mail and any attachments are confidential and intended solely for the use of the addressee. If you "
     "have received this message in error, please notify the sender.",
