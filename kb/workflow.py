@@ -1,7 +1,9 @@
-"""Review workflow: which status moves are allowed, review requests, the reviewers' queue, stale articles."""
+"""Review workflow: which status moves are allowed, review requests, the reviewers' queue, stale and orphaned
+articles."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
@@ -10,8 +12,8 @@ from sqlalchemy.orm import Session
 from kb.audit import AuditLog, AuditQuery
 from kb.db import Database
 from kb.errors import ValidationFailed
-from kb.models import STATUSES, Article, utcnow
-from kb.permissions import Forbidden, Principal, require_save
+from kb.models import STATUSES, Article, User, utcnow
+from kb.permissions import Forbidden, Principal, require_save, role_allows, team_allows
 from kb.store import ArticleStore
 from kb.views import ArticleView
 
@@ -22,6 +24,29 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "published": frozenset({"draft", "in_review", "archived"}),
     "archived": frozenset({"draft", "published"}),
 }
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """An article whose owner's account can no longer edit it, and why."""
+
+    article: ArticleView
+    why: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready: the article without its body, and why its owner lost it."""
+        return {**self.article.to_dict(include_body=False), "owner_problem": self.why}
+
+
+def lost_access(role: str, team: str, disabled: bool, article_team: str) -> str:
+    """Why an account with this role and team can no longer edit an article of `article_team` ("" if it can)."""
+    if disabled:
+        return "account disabled"
+    if not role_allows(role, "edit"):
+        return f"now a {role}"
+    if not team_allows(Principal("", role, team), article_team):
+        return f"now on team {team or '(none)'}"
+    return ""
 
 
 def check_transition(before: str, after: str) -> None:
@@ -134,3 +159,15 @@ class Workflow:
             stmt = stmt.where(Article.team == team)
         with self.db.session() as session:
             return [ArticleView.from_model(a) for a in session.scalars(stmt.order_by(Article.review_by)).all()]
+
+    def orphaned(self) -> list[Orphan]:
+        """Articles (archived ones aside) whose owner's account was disabled, or lost the role or team to edit
+        them: nobody answers their "needs review" until a reviewer hands them over. An owner name no account
+        has (an import's, before that person first signs in) is not counted."""
+        stmt = (select(Article.id, Article.team, User.role, User.team, User.disabled_at)
+                .join(User, User.username == Article.owner).where(Article.status != "archived"))
+        with self.db.session() as session:
+            why = {article_id: reason for article_id, article_team, role, team, disabled in session.execute(stmt)
+                   if (reason := lost_access(role, team, disabled is not None, article_team))}
+            rows = session.scalars(select(Article).where(Article.id.in_(why)).order_by(Article.owner, Article.title))
+            return [Orphan(ArticleView.from_model(a), why[a.id]) for a in rows]

@@ -82,6 +82,7 @@ REQUESTS: dict[str, tuple[str, str, str, dict | None]] = {
     "api.stale_articles": ("edit", "GET", "/api/v1/review/stale", None),
     "api.delete_article": ("review", "DELETE", "/api/v1/articles/{id}", None),
     "api.review_queue": ("review", "GET", "/api/v1/review/queue", None),
+    "api.orphaned_articles": ("review", "GET", "/api/v1/review/orphaned", None),
     "api.mark_reviewed": ("review", "POST", "/api/v1/articles/{id}/reviewed", None),
     "api.purge_article": ("admin", "POST", "/api/v1/articles/{id}/purge", None),
     "api.list_tokens": ("admin", "GET", "/api/v1/tokens", None),

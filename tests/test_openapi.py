@@ -213,6 +213,11 @@ def _accounts_review_and_audit(c: Contract, ref: int) -> None:
     assert changed.json["role"] == "reviewer"
     c.call("PATCH", f"/api/v1/users/{user.json['id']}", 422, json={"role": "king"})
     c.call("PATCH", "/api/v1/users/9999", 404, json={"role": "reader"})
+    olle = c.call("POST", "/api/v1/users", 201, json={"username": "olle", "role": "author"})
+    owned = c.call("POST", "/api/v1/articles", 201, json={"title": "Olle's", "body": "Text.", "owner": "olle"})
+    c.call("PATCH", f"/api/v1/users/{olle.json['id']}", 200, json={"disabled": True})
+    orphans = c.call("GET", "/api/v1/review/orphaned", 200).json
+    assert [(a["id"], a["owner_problem"]) for a in orphans["articles"]] == [(owned.json["id"], "account disabled")]
     flagged = c.call("POST", f"/api/v1/articles/{ref}/review-request", 200, json={"reason": "The UI changed"})
     assert flagged.json["review_reason"] == "The UI changed"
     assert ref in [a["id"] for a in c.call("GET", "/api/v1/review/stale", 200).json["articles"]]

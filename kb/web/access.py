@@ -38,7 +38,7 @@ ENDPOINT_ACTIONS: dict[str, str] = {
     "api.create_article": "create", "api.replace_article": "edit", "api.patch_article": "edit",
     "api.delete_article": "archive", "api.restore_revision": "edit", "api.create_article_from_ticket": "create",
     "api.request_review": "edit", "api.review_queue": "review", "api.mark_reviewed": "review",
-    "api.stale_articles": "edit", "api.purge_article": "purge",
+    "api.stale_articles": "edit", "api.orphaned_articles": "review", "api.purge_article": "purge",
     "api.suggest": "suggest", "api.suggest_feedback": "feedback",
     "api.list_tokens": "manage_tokens", "api.create_token": "manage_tokens", "api.revoke_token": "manage_tokens",
     "api.list_users": "manage_users", "api.create_user": "manage_users", "api.update_user": "manage_users",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlsplit
 
 from flask import Response, redirect, render_template, request, session, url_for
@@ -62,7 +63,10 @@ def users() -> tuple[str, int]:
 
 
 def _users_page(error: str, status: int) -> tuple[str, int]:
-    return render_template("users.html", users=kb().users.list(), roles=ROLES, error=error), status
+    # An account that owns articles it can no longer edit (disabled, demoted, moved team): say so where it happened.
+    orphaned = Counter(o.article.owner for o in kb().workflow.orphaned())
+    return render_template("users.html", users=kb().users.list(), roles=ROLES, error=error,
+                           orphaned=orphaned), status
 
 
 @pages.post("/admin/users")

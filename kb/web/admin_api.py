@@ -108,3 +108,10 @@ def stale_articles() -> Response:
     owner = request.args.get("owner") or None
     stale = kb().workflow.stale(date.today(), owner=owner, team=request.args.get("team") or None)
     return jsonify({"articles": [a.to_dict(include_body=False) for a in stale], "total": len(stale)})
+
+
+@api.get("/review/orphaned")
+def orphaned_articles() -> Response:
+    """Articles whose owner's account was disabled, or lost the role or team to edit them: hand them over."""
+    orphans = kb().workflow.orphaned()
+    return jsonify({"articles": [o.to_dict() for o in orphans], "total": len(orphans)})

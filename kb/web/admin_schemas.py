@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from kb.audit import CSV_COLUMNS
 from kb.models import ROLES
 from kb.users import MIN_PASSWORD
-from kb.web.api_schemas import ArticleSummarySchema, DateTime, Int, Str, _doc, _schema
+from kb.web.api_schemas import ArticleSummarySchema, DateTime, Int, OrphanListSchema, Str, _doc, _schema
 
 _ROLE = validate.OneOf(ROLES)
 UserSchema = _schema("User", "A user account; never its password.", {
@@ -67,9 +67,9 @@ ChangeRequestQuerySchema = _schema("ChangeRequestQuery", "Filters of the open ch
 
 COMPONENTS = (ChangeRequestSchema, ChangeRequestListSchema, ChangeRequestCreateSchema, RejectSchema,
               UserSchema, UserListSchema, UserCreateSchema, UserUpdateSchema, AuditEntrySchema, AuditListSchema,
-              PurgedSchema, ReviewRequestSchema, ReviewedSchema, ArticleQueueSchema)
+              PurgedSchema, ReviewRequestSchema, ReviewedSchema, ArticleQueueSchema, OrphanListSchema)
 TAGS = (("accounts", "User accounts and roles (admins)."),
-        ("review", "The review workflow: requests, the queue, stale articles."),
+        ("review", "The review workflow: requests, the queue, stale and orphaned articles."),
         ("audit", "Every change, who made it and when (admins)."))
 
 
@@ -87,6 +87,7 @@ def operations(operation: type) -> dict[str, object]:
                                        errors=(404, 422), headers=("ETag",)),
         "api.review_queue": operation("review", "ArticleQueue"),
         "api.stale_articles": operation("review", "ArticleQueue", query=StaleQuerySchema),
+        "api.orphaned_articles": operation("review", "OrphanList"),
         "api.propose_change": operation("review", "ChangeRequest", 201, "ChangeRequestCreate",
                                         errors=(404, 409, 422, 428)),
         "api.list_change_requests": operation("review", "ChangeRequestList", query=ChangeRequestQuerySchema,

@@ -101,6 +101,11 @@ _ARTICLE = {"id": Int(), "slug": Str(), **_SAVED, "created_at": DateTime(), "upd
             "review_requested_at": DateTime(allow_none=True, metadata=_doc("Set while a review is asked for.")),
             "review_reason": Str(metadata=_doc("Why a review was asked for; empty otherwise."))}
 ArticleSummarySchema = _schema("ArticleSummary", "An article without its body, as listings show it.", _ARTICLE)
+OrphanSchema = _schema("Orphan", "An article whose owner's account can no longer edit it.", {
+    **_ARTICLE, "owner_problem": Str(metadata=_doc(
+        "Why: 'account disabled', 'now a reader' or 'now on team <name>'."))})
+OrphanListSchema = _schema("OrphanList", "Articles whose owner can no longer edit them, by owner.", {
+    "articles": fields.List(fields.Nested(OrphanSchema), required=True), "total": Int()})
 ArticleSchema = _schema("Article", "An article with its body, page URL and feedback counts.", {
     **_ARTICLE, "body": Str(metadata=_doc("Markdown.")), "url": Str(metadata=_doc("The article's page.")),
     "stats": fields.Nested(StatsSchema, required=True)})

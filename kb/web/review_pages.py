@@ -54,8 +54,9 @@ def mark_reviewed(slug: str) -> Response:
 @pages.get("/review")
 def review_queue() -> str:
     """Reviewers' queue: articles in review, and published ones that need a review."""
-    return render_template("review.html", queue=kb().workflow.queue(), stale=kb().workflow.stale(date.today()),
-                           changes=_with_articles(open_changes()), title="Review queue")
+    workflow = kb().workflow
+    return render_template("review.html", queue=workflow.queue(), stale=workflow.stale(date.today()),
+                           changes=_with_articles(open_changes()), orphans=workflow.orphaned(), title="Review queue")
 
 
 @pages.get("/my")
