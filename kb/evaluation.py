@@ -83,8 +83,10 @@ def build_workspace(dataset: Dataset, base: Settings, folder: Path,
     doc_ids: dict[int, str] = {}
     with kb.store.batch():
         for doc in dataset.corpus:
+            # A document may name its own language: a corpus mixing languages, as a team's base does.
+            language = doc.get("language") or dataset.language
             article = kb.store.create({"title": _title(doc), "body": doc.get("text", ""), "status": "published",
-                                       "language": dataset.language, "slug": f"doc-{len(doc_ids) + 1}"},
+                                       "language": language, "slug": f"doc-{len(doc_ids) + 1}"},
                                       author="eval")
             doc_ids[article.id] = doc["_id"]
     enable_search(kb, progress=progress)

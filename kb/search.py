@@ -20,6 +20,7 @@ from kb.fusion import (
     on_own_runs,
     reciprocal_rank_fusion,
     top_keys,
+    without_language_advantage,
 )
 from kb.index.base import Filters, Hit, best_per_article
 from kb.index.keyword import match_spans, query_codes, query_terms
@@ -149,7 +150,8 @@ class SearchEngine:
         companion, model = self.indexes.companion, self.indexes.companion_embedder
         beside = (self._nearest(model.embed_queries([sentence]), english, index=companion)
                   if companion is not None and model is not None else [])
-        return own, self._nearest(vectors[len(queries):], english), beside
+        sentence_filters = filters if self.config.sentence_everywhere else english
+        return own, self._nearest(vectors[len(queries):], sentence_filters), beside
 
     def _nearest(self, vectors: np.ndarray, filters: Filters, fetch: int = 0, index: SemanticIndex | None = None
                  ) -> list[Hit]:
@@ -187,19 +189,25 @@ class SearchEngine:
               asked_in: str | None = None) -> Fused:
         (k_scores, k_best), (s_scores, s_best) = best_per_article(keyword), best_per_article(semantic)
         (t_scores, t_best), (u_scores, u_best), (c_scores, c_best) = (best_per_article(hits) for hits in translated)
+        in_language = partial(self._in_language, asked_in)
+        judged = (without_language_advantage(s_scores, u_scores, in_language) if self.config.debias_own_language
+                  else s_scores)
         sentence_shares = self.config.companion_shares if c_scores else (self.config.translated_semantic_weight, 0.0)
-        shares = (self.config.translated_weight if t_scores else 0.0, sentence_shares[0] if u_scores else 0.0,
+        shares = (sentence_shares[0] if u_scores else 0.0, self.config.translated_weight if t_scores else 0.0,
                   sentence_shares[1] if c_scores else 0.0)
         rest = 1.0 - sum(shares)
+        # In this order: the question's own two runs, the sentence's e5 run, the translation's keyword run, the
+        # companion's; the first three (two when the sentence reads English articles only) see every language.
         weights = (keyword_weight * rest, (1.0 - keyword_weight) * rest, *shares)
+        seen = 3 if self.config.sentence_everywhere else 2
         if self.config.method == "convex":
             # BM25 scores: share of the best; cosines: spread between this query's best and worst fetched.
-            runs = [max_normalise(k_scores), min_max_normalise(s_scores), max_normalise(t_scores),
-                    min_max_normalise(u_scores), min_max_normalise(c_scores)]
+            runs = [max_normalise(k_scores), min_max_normalise(judged), min_max_normalise(u_scores),
+                    max_normalise(t_scores), min_max_normalise(c_scores)]
             mixed = margin_weights(runs, weights, self.config.margin_strength)
-            fused = on_own_runs(convex_combination(runs, mixed), mixed, 2, partial(self._in_language, asked_in))
+            fused = on_own_runs(convex_combination(runs, mixed), mixed, seen, in_language)
         else:
-            ranked = [top_keys(run, len(run)) for run in (k_scores, s_scores, t_scores, u_scores, c_scores)]
+            ranked = [top_keys(run, len(run)) for run in (k_scores, judged, u_scores, t_scores, c_scores)]
             fused = reciprocal_rank_fusion(ranked, weights, self.config.rrf_k)
         fused = {a: score * boosts.get(a, 1.0) * self._preference(a, prefer) for a, score in fused.items()}
         # The section: a keyword engine's when it found the article (it can say why), else a semantic one's.

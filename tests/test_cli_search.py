@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
-from kb.evaluation import dcg, score_run
+from kb.config import load_settings
+from kb.evaluation import build_workspace, dcg, load_dataset, score_run
 
 CORPUS = [
     {"_id": "d1", "title": "Reset your password", "text": "Open the login page and click Forgot password."},
@@ -45,6 +46,18 @@ def test_eval_through_the_suggestion_path(cli_env: Path, dataset: Path, capsys) 
     assert main(["eval", str(dataset), "--json", "--model", "fake", "--path", "suggest"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert (row["mode"], row["path"]) == ("hybrid", "suggest") and row["recall@10"] == 1.0
+
+
+def test_a_document_may_name_its_own_language(cli_env: Path, dataset: Path, tmp_path: Path) -> None:
+    corpus = dataset / "corpus.jsonl"
+    corpus.write_text(corpus.read_text() + "\n" + json.dumps(
+        {"_id": "d4", "title": "Nulstil din adgangskode", "text": "Klik på Glemt adgangskode.", "language": "da"}))
+    kb, doc_ids = build_workspace(load_dataset(dataset), load_settings(), tmp_path / "workspace")
+    try:
+        languages = {doc_ids[a]: m.language for a, m in kb.indexes.articles.items()}
+        assert languages == {"d1": "en", "d2": "en", "d3": "en", "d4": "da"}  # the set's language, else its own
+    finally:
+        kb.close()
 
 
 def test_metrics() -> None:

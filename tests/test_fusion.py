@@ -13,6 +13,7 @@ from kb.fusion import (
     reciprocal_rank_fusion,
     top_keys,
     top_margin,
+    without_language_advantage,
 )
 
 
@@ -59,3 +60,15 @@ def test_keys_the_later_runs_cannot_reach_are_judged_on_their_own_runs() -> None
     outside = {"da"}.__contains__
     assert on_own_runs(fused, [0.3, 0.3, 0.2, 0.2], 2, outside) == pytest.approx({"da": 1.0, "en": 0.9, "en-weak": 0.3})
     assert on_own_runs(fused, [0.5, 0.5, 0.0, 0.0], 2, outside) == fused  # no later run took part
+
+
+def test_articles_in_the_questions_language_lose_the_gain_asking_in_english_gave_the_english_ones() -> None:
+    own = {"fi-1": 0.84, "fi-2": 0.83, "en-1": 0.82, "en-2": 0.80, "en-3": 0.79, "en-4": 0.70}
+    sentence = {"en-1": 0.93, "en-2": 0.86, "en-3": 0.81, "en-4": 0.90, "fi-1": 0.78}
+    judged = without_language_advantage(own, sentence, lambda key: key.startswith("fi"), top=3)
+    # The three English articles the sentence found closest gained 0.20, 0.11 and 0.06: the median, 0.11, goes.
+    assert judged == pytest.approx({**own, "fi-1": 0.73, "fi-2": 0.72})
+    # Fewer than three English articles in both runs, or a translation that gained nothing: nothing changes.
+    assert without_language_advantage(own, {"en-1": 0.93, "en-2": 0.86}, lambda key: key.startswith("fi")) == own
+    worse = {key: value - 0.05 for key, value in own.items()}
+    assert without_language_advantage(own, worse, lambda key: key.startswith("fi")) == own

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -140,11 +141,16 @@ def test_a_danish_question_finds_the_english_article_through_its_translation(tra
     hits, sentence, translation = engine._translated(question, Filters(), None, True)
     assert hits and translation is not None  # the English article matched "reset password"
     assert sentence is not None and "password" in sentence.split()
-    # Its English sentence also runs through the semantic engine, among the English articles only
-    own, english, beside = engine._semantic([question], Filters(), sentence)
+    # Its English sentence also runs through the semantic engine, among every language: the Danish article
+    # is judged on it too, so that e5's liking for a question's own language does not decide alone.
+    own, read, beside = engine._semantic([question], Filters(), sentence)
     assert beside == []  # no companion model here
-    assert {translating_kb.indexes.articles[h.article_id].language for h in own} == {"en", "da"}
-    assert english and {translating_kb.indexes.articles[h.article_id].language for h in english} == {"en"}
+    languages = translating_kb.indexes.articles
+    assert {languages[h.article_id].language for h in own} == {languages[h.article_id].language for h in read} == {
+        "en", "da"}
+    engine.config = replace(engine.config, sentence_everywhere=False)
+    assert {languages[h.article_id].language for h in engine._semantic([question], Filters(), sentence)[1]} == {"en"}
+    engine.config = replace(engine.config, sentence_everywhere=True)
     assert engine._translated(question, Filters(), None, False)[1] is None  # keyword mode: no sentence
     # A longer Danish e-mail with more Norwegian stop words than Danish ones (no Norwegian dictionary)
     e_mail = ("Hej. Printeren giver en tom kvittering hver gang jeg prøver igen i butikken. "
@@ -315,3 +321,4 @@ def test_lemmas_command_builds_the_installed_languages_tries(tmp_path: Path, mon
     assert (trie_folder(settings.lemma_dir) / "da.dic").is_file()
     monkeypatch.setenv("KB_DICTIONARY_DIR", "off")
     assert main(["lemmas"]) == 0 and "nothing to build" in capsys.readouterr().out
+
