@@ -106,6 +106,9 @@ class Suggester:
         if not cleaned.question.strip():  # only a signature, quoted history or empty markup
             raise ValidationFailed("nothing is left to search once quotes, signatures and markup are removed",
                                    field="text")
+        if cleaned.pleasantries_only and not cleaned.subject:  # "Hi,\n\nKind regards, Anna": nothing is asked
+            raise ValidationFailed("nothing is left to search: the ticket holds only a greeting, a sign-off or "
+                                   "polite filler", field="text")
         filters = Filters(tags=tuple(tags), languages=tuple(languages))
         response = self.rank(cleaned, limit=limit, filters=filters)
         model = self.engine.indexes.embedder.name

@@ -72,6 +72,9 @@ class CleanedTicket:
     subject: str
     identifiers: tuple[Identifier, ...]
     search_terms: tuple[str, ...]
+    # The message held nothing but a greeting, a sign-off's name or filler ("Hi,", "please call me back"): what
+    # `text` holds then came back from the lenient pass, and asks nothing.
+    pleasantries_only: bool = False
 
     @property
     def question(self) -> str:
@@ -308,15 +311,17 @@ def clean_ticket(text: str, subject: str | None = None, channel: str | None = No
         chan = channel.lower().strip() if isinstance(channel, str) else ""
         # The lenient pass keeps salutations and filler, so "Hello" alone still comes back; signatures,
         # disclaimers and quotes stay removed in both passes, so a signature-only ticket yields "".
-        paras = _body(segs, chan, strict=True) or _body(segs, chan, strict=False)
+        strict = _body(segs, chan, strict=True)
+        paras = strict or _body(segs, chan, strict=False)
         subj = _clean_subject(given if given.strip() else found_subject)
         idents = extract_identifiers(f"{given}\n{raw}")
     except Exception:  # ticket intake must never fail; degrade to whitespace-normalised text
-        paras, subj, idents = [WS.sub(" ", str(text or "")).strip()], "", ()
+        strict, paras, subj, idents = ["?"], [WS.sub(" ", str(text or "")).strip()], "", ()
     out = "\n".join(_limit(paras)) if paras else ""
     # Every reference is reported, wherever it was; but only codes in the subject and the newest message
     # are matched exactly: an ERR-4012 in the quoted history belongs to another conversation.
     asked = {i.value for i in extract_identifiers(f"{given}\n{subj}\n{out}")}
     terms = tuple(dict.fromkeys(i.value for i in idents if i.kind != "ticket_ref" and i.value in asked))
     # Text without a single letter or digit ("<<<>>>", "--") carries no question.
-    return CleanedTicket(out if any(c.isalnum() for c in out) else "", subj, idents, terms)
+    out = out if any(c.isalnum() for c in out) else ""
+    return CleanedTicket(out, subj, idents, terms, pleasantries_only=bool(out) and not strict)

@@ -109,9 +109,16 @@ def test_strange_tickets_never_fail(client, text: str) -> None:
     assert post(client, {"text": text}).status_code == 200
 
 
+def test_a_greeting_with_a_subject_is_searched_for_its_subject(client) -> None:
+    assert post(client, {"text": "Hi,\n\nKind regards, Anna", "subject": "Receipts print blank"}).status_code == 200
+
+
 @pytest.mark.parametrize("text", ["<html><body><script>x</script></body></html>", "\x00\x01\x02", "💥" * 500,
                                   "-- \nJust a signature", "\u200b", "--\nsent from my iPhone",
-                                  "<html><body><p></p></body></html>"])
+                                  "<html><body><p></p></body></html>",
+                                  # a greeting and a sign-off ask nothing (the lenient pass would have kept "Hi,")
+                                  "Hi,\n\nKind regards, Anna", "Hello team,\n\nThanks,\nBob",
+                                  "<p>Hi</p><p>Best regards,<br>Anna</p>", "Hi"])
 def test_a_ticket_with_nothing_left_to_search_is_422_and_not_logged(client, searchable_kb, text: str) -> None:
     response = post(client, {"text": text})
     assert response.status_code == 422 and response.json["error"]["field"] == "text"

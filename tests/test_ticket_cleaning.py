@@ -320,6 +320,14 @@ def test_leading_thanks_does_not_swallow_the_message() -> None:
     assert clean_ticket(f"Thanks!\n\n{question}\n\nBest,\nLiv").text == question
 
 
+def test_a_greeting_alone_comes_back_but_is_marked_as_asking_nothing() -> None:
+    greeting = clean_ticket("Hi,\n\nKind regards, Anna")
+    assert (greeting.text, greeting.pleasantries_only) == ("Hi,", True)
+    assert clean_ticket("Please call me back as soon as possible.").pleasantries_only
+    assert not clean_ticket("Hi, printer broken").pleasantries_only
+    assert not clean_ticket("> only quoted\n> lines").pleasantries_only  # the quote is what is read
+
+
 def test_only_a_signature_gives_empty_text() -> None:
     raw = (
         "Kind regards,\nPeter Holm\nSales Director\nTel: +45 31 22 45 67\nThis e-mail is "
