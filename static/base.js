@@ -5,7 +5,11 @@
   const user = document.body.dataset.user;
   const OWNER = "kb.owner";
   if (user && localStorage.getItem(OWNER) !== user) {
-    Object.keys(localStorage).filter((key) => key.startsWith("kb.")).forEach((key) => localStorage.removeItem(key));
+    // Sign-out clears this browser's storage, but the editor writes its copy again on the save the ended
+    // session refuses, naming whose text it is: that person's copy stays for them.
+    const theirs = (key) => key.startsWith("kb.editor.") && (JSON.parse(localStorage.getItem(key)) || {}).user === user;
+    Object.keys(localStorage).filter((key) => key.startsWith("kb.") && !theirs(key))
+      .forEach((key) => localStorage.removeItem(key));
     Object.keys(sessionStorage).filter((key) => key.startsWith("kb.")).forEach((key) => sessionStorage.removeItem(key));
     localStorage.setItem(OWNER, user);
   }

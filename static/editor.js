@@ -27,7 +27,8 @@
   const KEY = `kb.editor.${form.dataset.draftKey}`;
   const FIELDS = ["title", "tags", "body"];
   function keepCopy() {
-    const copy = {base: base ? base.value : "", at: new Date().toLocaleString(), sent: false};
+    const copy = {base: base ? base.value : "", at: new Date().toLocaleString(), sent: false,
+                  user: document.body.dataset.user};
     FIELDS.forEach((name) => { copy[name] = form.elements[name].value; });
     localStorage.setItem(KEY, JSON.stringify(copy));
   }

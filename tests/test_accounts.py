@@ -219,8 +219,31 @@ def test_form_posts_without_a_csrf_token_fail(site, knowledge_base, url: str, da
     client = _anonymous(site)
     sign_in(client, "admin", "admin")
     response = client.post(url, data=data)
-    assert response.status_code == 400 and "CSRF" in response.text
+    assert response.status_code == 400 and "it was not sent" in response.text  # said in words, not as "CSRF"
     assert knowledge_base.users.find("mallory") is None and knowledge_base.store.find_slug("forged") is None
+
+
+def test_a_form_sent_after_the_session_ended_shows_the_sign_in_form_back_to_the_page(site, knowledge_base) -> None:
+    article = knowledge_base.store.create({"title": "Drawer", "body": "Replug."}, author="maria")
+    client = _anonymous(site)
+    _login(client)
+    editor = f"/articles/{article.slug}/edit"
+    token = _csrf_value(client.get(editor).text)
+    client.post("/logout", data={"csrf_token": token})  # another tab signed out
+    response = client.post(editor, data={"csrf_token": token, "title": "Drawer", "body": "Lost?",
+                                         "base_revision": "1"}, headers={"Referer": f"http://localhost{editor}"})
+    assert response.status_code == 401 and "Your session ended, so this was not saved" in response.text
+    assert f'name="next" value="{editor}"' in response.text  # signing in goes back to the editor
+    assert knowledge_base.store.get(article.id).body == "Replug."
+    elsewhere = client.post(editor, data={"title": "x"}, headers={"Referer": "https://evil.example/x"})
+    assert 'name="next" value="/"' in elsewhere.text  # a referrer from another site is never followed
+    signed_in = _anonymous(site)
+    _login(signed_in)
+    stale = signed_in.post(editor, data={"csrf_token": "stale", "title": "x"},
+                           headers={"Referer": f"http://localhost{editor}"})
+    assert stale.status_code == 400 and f'href="{editor}"' in stale.text
+    api = signed_in.post("/api/v1/articles", json={"title": "x", "body": "y"})
+    assert api.status_code == 400 and api.json["error"]["code"] == "bad_request"  # the API keeps its JSON shape
 
 
 def test_the_api_with_a_session_cookie_needs_the_csrf_header(site, knowledge_base) -> None:

@@ -253,6 +253,27 @@ def test_the_editor_saves_once_guards_refused_text_and_keeps_a_copy_past_a_lost_
     assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('kb.editor.')).length") == 0
 
 
+def test_signing_out_in_another_tab_keeps_the_editors_text_for_its_author(page, server) -> None:
+    url, kb = server
+    page.goto(url + "/articles/reset-your-password/edit")
+    page.locator("#body").fill("## Steps\n\n1. Click **Forgot password**, then check the spam folder.\n")
+    other = page.context.new_page()  # the same browser: signing out there clears this site's storage
+    other.goto(url + "/")
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_url("**/login")
+    other.close()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()  # the sign-in form, saying why, in place of a bare "CSRF" error
+    assert "Your session ended, so this was not saved" in page.locator("p.error").inner_text()
+    assert "check the spam folder" not in kb.store.get("reset-your-password").body
+    page.get_by_label("Username").fill("maja")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/articles/reset-your-password/edit")  # back where the author was
+    page.get_by_role("button", name="Put it back").click()
+    assert "check the spam folder" in page.input_value("#body")
+
+
 def test_paste_a_ticket_and_report_the_article_that_helped(page, server) -> None:
     url, kb = server
     page.goto(url + "/")

@@ -37,6 +37,7 @@ from kb.web.guard import init_guard
 from kb.web.identity import init_identity
 from kb.web.pages import pages
 from kb.web.query_logging import init_query_logging
+from kb.web.session_ended import register_session_ended
 
 LOGIN_RATE_LIMIT = "10 per minute"
 LOGIN_BURST_LIMIT = "60 per minute"
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # the API authenticates with bearer tokens, never cookies: nothing to forge
     register_error_handlers(app)
+    register_session_ended(app)
     limiter = init_auth(app)
     # Guessing passwords: at most 10 failed tries a minute per address, on top of the per-account lock-out.
     # Only failures count (a team behind one office address signs in at shift start); they are counted

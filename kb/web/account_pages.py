@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import urlsplit
 
 from flask import Response, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
@@ -14,21 +13,13 @@ from kb.users import MAX_PASSWORD, LoginFailed
 from kb.web.current import kb, principal
 from kb.web.identity import SessionUser
 from kb.web.pages import pages
-
-
-def _safe_next(target: str) -> str:
-    # Only a path on this site: an absolute or scheme-relative URL would make the login page an open redirect.
-    parts = urlsplit(target)
-    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target
-            or not target.isprintable() or len(target) > 2000):
-        return url_for("pages.search")
-    return target
+from kb.web.requests import safe_next
 
 
 @pages.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     """The sign-in form; a wrong password counts towards the account's lock-out."""
-    target = _safe_next(request.values.get("next", "/"))
+    target = safe_next(request.values.get("next", "/"))
     if request.method == "GET":
         return render_template("login.html", next=target, error=""), 200
     username = request.form.get("username", "")[:100]

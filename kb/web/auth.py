@@ -21,6 +21,7 @@ from kb.permissions import role_allows
 from kb.tokens import SCOPE_ROLES, SCOPES, TokenView
 from kb.web.access import required_action
 from kb.web.errors import error_response
+from kb.web.requests import safe_next
 
 API_BLUEPRINT = "api"
 DEFAULT_RATE_LIMIT = "600 per minute"
@@ -94,10 +95,8 @@ def _rate_limited_handler(limiter: Limiter) -> Callable[[RateLimitExceeded], Res
         response = error_response(429, "rate_limited", f"rate limit exceeded: at most {exc.description}",
                                   limit=exc.description)
         if request.endpoint == "pages.login":  # a person at the sign-in form reads a page, not JSON
-            from kb.web.account_pages import _safe_next  # the pages import this module
-
             message = "Too many failed sign-ins from this address. Wait a minute, then try again."
-            response = make_response(render_template("login.html", next=_safe_next(request.values.get("next", "/")),
+            response = make_response(render_template("login.html", next=safe_next(request.values.get("next", "/")),
                                                       error=message, username=request.form.get("username", "")[:100]),
                                      429)
         response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))

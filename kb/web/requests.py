@@ -7,8 +7,9 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from kb.audit import AuditQuery
@@ -181,3 +182,12 @@ def text_field(data: dict[str, Any], name: str, default: str = "", limit: int = 
     if not isinstance(value, str):  # a body field, like every other: 422 naming it
         raise ValidationFailed(f"'{name}' must be a string", field=name)
     return value.strip()[:limit]
+
+
+def safe_next(target: str) -> str:
+    """`target` when it is a path on this site, else the search page: never an open redirect."""
+    parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target
+            or not target.isprintable() or len(target) > 2000):
+        return url_for("pages.search")
+    return target
