@@ -139,6 +139,7 @@ def unchanged(client, ref: int, before: dict) -> None:
     ({"status": "gone", "base_revision": 1}, 422, "validation_failed"),
     ({"language": 5, "base_revision": 1}, 422, "validation_failed"),
     ({"tags": "a" * 50, "base_revision": 1}, 422, "validation_failed"),
+    ({"tags": "abc", "base_revision": 1}, 422, "validation_failed"),  # a string would replace every tag
     ({"nonsense": 1, "base_revision": 1}, 422, "validation_failed"),
     ({"body": "x" * 20_001, "base_revision": 1}, 413, "too_large"),
     ({"body": "x"}, 428, "precondition_required"),

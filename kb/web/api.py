@@ -17,6 +17,7 @@ from kb.web.current import kb, principal
 from kb.web.errors import BadRequest
 from kb.web.requests import (
     base_revision,
+    check_tag_list,
     if_match_revision,
     int_arg,
     json_object,
@@ -71,7 +72,7 @@ def list_articles() -> Response:
 @api.post("/articles")
 def create_article() -> Response:
     """Create an article (revision 1)."""
-    data = json_object()
+    data = check_tag_list(json_object())
     drop_claimed_author(data)
     message = text_field(data, "message", "Created")
     article = kb().editing.create(principal(), data, message=message or "Created")
@@ -87,7 +88,7 @@ def get_article(ref: str) -> Response:
 
 
 def _save(ref: str, *, full: bool) -> Response:
-    data = json_object()
+    data = check_tag_list(json_object())
     base = base_revision(data)
     drop_claimed_author(data)
     message = text_field(data, "message")

@@ -7,13 +7,13 @@ from flask import Response, jsonify, request
 from kb.errors import ValidationFailed
 from kb.web.api import api, article_response
 from kb.web.current import kb, principal
-from kb.web.requests import base_revision, id_arg, json_object, reject_unknown, text_field
+from kb.web.requests import base_revision, check_tag_list, id_arg, json_object, reject_unknown, text_field
 
 
 @api.post("/articles/<ref>/change-requests")
 def propose_change(ref: str) -> Response:
     """Propose a change to a published article; the live text stays until a reviewer approves it."""
-    data = json_object()
+    data = check_tag_list(json_object())
     base = base_revision(data)
     message = text_field(data, "message") or ""
     proposal = kb().change_requests.propose(principal(), ref, data, base_revision=base, message=message)

@@ -176,6 +176,14 @@ def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
         raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
 
 
+def check_tag_list(data: dict[str, Any]) -> dict[str, Any]:
+    """`data`, once its tags (if any) are a JSON array: the core splits a string on commas, as front matter and
+    the editor's field send them, and a client's "tags": "abc" would quietly replace every tag."""
+    if "tags" in data and not isinstance(data["tags"], list):
+        raise ValidationFailed("'tags' must be an array of strings", field="tags")
+    return data
+
+
 def text_field(data: dict[str, Any], name: str, default: str = "", limit: int = 500) -> str:
     """Pop an optional short string field (a change message, an author)."""
     value = data.pop(name, default)

@@ -12,7 +12,7 @@ from kb.validation import MAX_TAG_LENGTH, MAX_TAGS, normalise_tag, resolve_langu
 from kb.web.api import api
 from kb.web.current import kb, principal
 from kb.web.query_logging import log_suggestion
-from kb.web.requests import json_object, reject_unknown
+from kb.web.requests import check_tag_list, json_object, reject_unknown
 from kb.web.search_api import SearchUnavailable
 
 MAX_SUGGEST_BYTES = 64 * 1024
@@ -101,7 +101,7 @@ def create_article_from_ticket() -> Response:
     from kb.article_templates import draft_from_ticket
 
     _check_size()
-    data = json_object()
+    data = check_tag_list(json_object())
     reject_unknown(data, {"text", "resolution", "subject", "title", "tags", "language", "customer_names", "owner"})
     for name in ("text", "resolution"):
         if not isinstance(data.get(name), str) or not data[name].strip():
