@@ -29,6 +29,21 @@ def test_article_page_renders_markdown_with_toc(client, store) -> None:
     assert "needs review" in html
 
 
+def test_marking_reviewed_with_a_past_date_says_so_on_the_article(app, store) -> None:
+    client = app.test_client()
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    article = publish(store, review_by="2020-01-01")
+    page = client.get("/articles/reset-a-password").text
+    assert f'name="review_by" min="{date.fromordinal(date.today().toordinal() + 1).isoformat()}"' in page
+    refused = client.post("/articles/reset-a-password/reviewed", data={"review_by": "2020-01-02"})
+    assert refused.status_code == 422 and 'id="mark-reviewed"' in refused.text  # the article page, its form
+    assert "must be a date after today" in refused.text and "<h1>422</h1>" not in refused.text
+    assert "Mark reviewed" in refused.text and store.get(article.id).review_by == date(2020, 1, 1)
+    typo = client.post("/articles/reset-a-password/reviewed", data={"review_by": "soon"})
+    assert typo.status_code == 422 and "a date like 2027-01-31" in typo.text
+    assert client.post("/articles/reset-a-password/reviewed", data={}).status_code == 303
+
+
 def test_every_id_on_an_article_page_is_unique(client, store) -> None:
     import re
     from collections import Counter

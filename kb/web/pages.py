@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
@@ -12,6 +12,7 @@ from kb.markdown_render import render_markdown
 from kb.permissions import can_read
 from kb.store import MAX_ID, ArticleQuery
 from kb.validation import normalise_tag
+from kb.views import ArticleView
 from kb.web.current import kb, principal
 from kb.web.errors import BadRequest
 from kb.web.query_logging import after_response
@@ -87,15 +88,21 @@ def index() -> str:
 def article(slug: str) -> str:
     """One article, rendered."""
     item = kb().editing.readable(principal(), slug)
-    rendered = render_markdown(item.body)
-    related = kb().search.related(item.id) if kb().search else []
     if item.status == "published" and "voted" not in request.args:  # the page after a vote is no new read
         after_response(lambda reads=kb().reads: reads.record(item.id))
-    return render_template("article.html", article=item, rendered=rendered, related=related,
-                           stats=kb().feedback.stats(item.id), needs_review=item.needs_review(date.today()),
+    return article_page(item)
+
+
+def article_page(item: ArticleView, review_error: str = "") -> str:
+    """The article page, with what went wrong marking it reviewed (if anything)."""
+    related = kb().search.related(item.id) if kb().search else []
+    today = date.today()
+    return render_template("article.html", article=item, rendered=render_markdown(item.body), related=related,
+                           stats=kb().feedback.stats(item.id), needs_review=item.needs_review(today),
                            reads=kb().reads.recent(item.id, READS_DAYS), reads_days=READS_DAYS,
                            statuses=allowed_statuses(principal(), item), moves=kb().workflow.transitions(item.id),
-                           changes=_open_changes(item.id))
+                           changes=_open_changes(item.id), review_error=review_error,
+                           tomorrow=(today + timedelta(days=1)).isoformat())
 
 
 def _open_changes(article_id: int) -> list:
