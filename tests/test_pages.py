@@ -319,6 +319,8 @@ def test_a_restore_from_a_stale_history_page_is_refused(client, store) -> None:
     stale = client.post(f"/articles/{article.slug}/revisions/1/restore",
                         data={"csrf_token": csrf_from(page), "base_revision": "2"})
     assert stale.status_code == 409 and store.get(article.id).body == "v3 by someone else"
+    assert "Not restored: the article changed since this page showed it (now at revision 3)" in stale.text
+    assert 'name="base_revision" value="3"' in stale.text  # the history as it is now: restore can be tried again
 
 
 def test_a_pasted_signature_alone_is_sent_back_with_a_reason(search_client) -> None:

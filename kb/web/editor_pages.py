@@ -13,7 +13,7 @@ from kb.errors import Conflict, KBError
 from kb.markdown_render import render_markdown_uncached
 from kb.permissions import Forbidden, require, role_allows
 from kb.web.current import kb, principal
-from kb.web.pages import pages
+from kb.web.pages import history_page, pages
 from kb.workflow import allowed_statuses
 
 
@@ -112,9 +112,15 @@ def preview() -> Response:
 
 
 @pages.post("/articles/<slug>/revisions/<int:number>/restore")
-def restore(slug: str, number: int) -> Response:
+def restore(slug: str, number: int) -> Response | tuple[str, int]:
     """Restore an old revision as a new one (refused if the article changed since the history page showed it)."""
     base = request.form.get("base_revision", "")
-    article = kb().editing.restore(principal(), slug, number,
-                                   base_revision=int(base) if base.isascii() and base.isdigit() else None)
+    try:
+        article = kb().editing.restore(principal(), slug, number,
+                                       base_revision=int(base) if base.isascii() and base.isdigit() else None)
+    except Conflict:  # the history as it is now, saying what happened: the reviewer decides again
+        current = kb().editing.readable(principal(), slug)
+        return history_page(current, stale=f"Not restored: the article changed since this page showed it (now at "
+                                           f"revision {current.revision}). Here is its history as it is now; "
+                                           f"restore revision {number} again if you still want it."), 409
     return redirect(url_for("pages.history", slug=article.slug), code=303)

@@ -122,9 +122,13 @@ def helpful(slug: str) -> Response:
 @pages.get("/articles/<slug>/history")
 def history(slug: str) -> str:
     """Revision list with links to diffs."""
-    item = kb().editing.readable(principal(), slug)
+    return history_page(kb().editing.readable(principal(), slug))
+
+
+def history_page(item: ArticleView, stale: str = "") -> str:
+    """The revision list, with why a restore was refused (if one was)."""
     return render_template("history.html", article=item, revisions=kb().editing.revisions(principal(), item.id),
-                           may_restore=kb().editing.may_restore(principal(), item))
+                           may_restore=kb().editing.may_restore(principal(), item), stale=stale)
 
 
 @pages.get("/articles/<slug>/diff")
