@@ -77,6 +77,10 @@ class ChangeRequests:
         # A proposal on an old revision could never be approved: say so now, with what changed since.
         self.editing.store.check_base(before.id, base_revision)
         with self.db.session() as session:
+            # The same change sent again (Back, then Send once more): the request already waiting, not a twin
+            # that stays open for ever once the first is approved.
+            if (same := self._same_open(session, before.id, base_revision, principal.actor, changed)) is not None:
+                return same
             row = ChangeRequest(article_id=before.id, base_revision=base_revision, fields=_json_ready(changed),
                                 author=principal.actor, message=" ".join(message.split())[:500],
                                 created_at=utcnow(), state="open")
@@ -86,6 +90,15 @@ class ChangeRequests:
                            slug=before.slug, before=base_revision,
                            detail={"change_request": row.id, "fields": sorted(changed)})
             return ChangeRequestView.from_model(row)
+
+    @staticmethod
+    def _same_open(session: Any, article_id: int, base_revision: int, author: str, changed: Mapping[str, Any]
+                   ) -> ChangeRequestView | None:
+        rows = session.scalars(select(ChangeRequest).where(
+            ChangeRequest.article_id == article_id, ChangeRequest.base_revision == base_revision,
+            ChangeRequest.author == author, ChangeRequest.state == "open"))
+        wanted = _json_ready(changed)
+        return next((ChangeRequestView.from_model(r) for r in rows if dict(r.fields or {}) == wanted), None)
 
     def get(self, request_id: int) -> ChangeRequestView:
         """One change request."""

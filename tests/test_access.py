@@ -378,6 +378,8 @@ def test_an_authors_edit_of_a_live_article_waits_for_a_reviewer(walk_app, knowle
     assert sent.status_code == 303 and sent.headers["Location"].startswith("/changes/")
     assert knowledge_base.store.get(article.id).body == "Stuck drawer: replug."  # still live, unchanged
     change_url = sent.headers["Location"]
+    again = author.post(f"/articles/{article.slug}/edit", data=form)  # Back, then Send once more
+    assert again.headers["Location"] == change_url and len(knowledge_base.change_requests.open(article.id)) == 2
     page = author.get(change_url).text
     assert "check the fuse" in page and "Approve" not in page
     assert "Fuse first" in reviewer.get("/review").text and "waiting for review" in reviewer.get(

@@ -29,6 +29,22 @@ def test_article_page_renders_markdown_with_toc(client, store) -> None:
     assert "needs review" in html
 
 
+def test_the_new_article_form_sent_again_saves_that_article_not_a_second_one(client, store) -> None:
+    page = client.get("/articles/new").text
+    form = {"csrf_token": csrf_from(page), "form_id": page.split('name="form_id" value="')[1].split('"')[0],
+            "title": "Drawer sticks", "body": "Pull.", "status": "draft", "language": "en"}
+    assert client.post("/articles/new", data=form).headers["Location"].endswith("/articles/drawer-sticks")
+    again = client.post("/articles/new", data={**form, "body": "Pull, then lift."})  # Back, an edit, Save
+    assert again.status_code == 303 and again.headers["Location"].endswith("/articles/drawer-sticks")
+    assert [a.slug for a in store.list().items] == ["drawer-sticks"]  # no drawer-sticks-2
+    assert (store.get("drawer-sticks").body, store.get("drawer-sticks").revision) == ("Pull, then lift.", 2)
+    assert client.post("/articles/new", data=form).status_code == 409  # a third time, on revision 1: a conflict
+    other = client.get("/articles/new").text  # another new form is another article
+    assert 'name="form_id" value="' + form["form_id"] not in other
+    fresh = {**form, "form_id": other.split('name="form_id" value="')[1].split('"')[0], "title": "Drawer jams"}
+    assert client.post("/articles/new", data=fresh).headers["Location"].endswith("/articles/drawer-jams")
+
+
 def test_marking_reviewed_with_a_past_date_says_so_on_the_article(app, store) -> None:
     client = app.test_client()
     client.application.config["WTF_CSRF_ENABLED"] = False

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import Response, jsonify, redirect, render_template, request, url_for
+from flask import Response, jsonify, redirect, render_template, request, session, url_for
 
 from kb.article_templates import TEMPLATES
 from kb.conflicts import MERGED_FIELDS, merge_fields
 from kb.diff import diff_rows
-from kb.errors import Conflict, KBError
+from kb.errors import Conflict, KBError, NotFound
 from kb.markdown_render import render_markdown_uncached
 from kb.permissions import Forbidden, require, role_allows
 from kb.web.current import kb, principal
 from kb.web.pages import history_page, pages
 from kb.workflow import allowed_statuses
+
+# Session key: the new-article forms this browser sent, by form id, with the article each made and its revision.
+CREATED_FORMS = "created_forms"
+KEPT_FORMS = 20
 
 
 def _form_fields() -> dict[str, Any]:
@@ -27,8 +32,9 @@ def _form_fields() -> dict[str, Any]:
 
 
 def _render(article: Any, fields: dict[str, Any], *, error: str = "", conflict: dict | None = None,
-            status: int = 200) -> tuple[str, int]:
-    return render_template("edit.html", article=article, fields=fields, error=error,
+            status: int = 200, form_id: str = "") -> tuple[str, int]:
+    form_id = form_id or request.form.get("form_id", "")[:64]  # a refused new article keeps its form's id
+    return render_template("edit.html", article=article, fields=fields, error=error, form_id=form_id,
                            statuses=allowed_statuses(principal(), article), conflict=conflict,
                            templates=TEMPLATES.values(), known_tags=kb().store.tags(),
                            people=[u.username for u in kb().users.list() if not u.disabled]
@@ -45,18 +51,33 @@ def new() -> tuple[str, int]:
     fields = {"title": request.args.get("title", "")[:200], "body": body or (template.body if template else ""),
               "tags": [], "status": "draft", "language": "en", "team": principal().team, "review_by": None,
               "owner": principal().name}
-    return _render(None, fields)
+    return _render(None, fields, form_id=secrets.token_urlsafe(12))
 
 
 @pages.post("/articles/new")
 def create() -> Response | tuple[str, int]:
-    """Save a new article."""
+    """Save a new article; the same form sent again (Back, then Save) saves that article, not a second one."""
     fields = _form_fields()
+    form_id = request.form.get("form_id", "")[:64]
+    made = dict(session.get(CREATED_FORMS, {}))
+    if (earlier := _created_by(made.get(form_id))) is not None:
+        return _save_article(earlier, fields, str(made[form_id][1]))
     try:
         article = kb().editing.create(principal(), fields, message=request.form.get("message") or "Created")
     except KBError as exc:  # refused (e.g. another team) or invalid: keep the author's text on screen
         return _render(None, fields, error=exc.message, status=403 if isinstance(exc, Forbidden) else 422)
+    if form_id:
+        made[form_id] = (article.id, article.revision)
+        session[CREATED_FORMS] = dict(list(made.items())[-KEPT_FORMS:])
     return redirect(url_for("pages.article", slug=article.slug), code=303)
+
+
+def _created_by(made: Any) -> Any:
+    """The article a new-article form already created (id and revision kept in the session), if it still exists."""
+    try:
+        return kb().editing.readable(principal(), int(made[0])) if made else None
+    except NotFound:  # purged since: the form makes a new one
+        return None
 
 
 @pages.get("/articles/<slug>/edit")
@@ -76,10 +97,14 @@ def edit(slug: str) -> tuple[str, int]:
 @pages.post("/articles/<slug>/edit")
 def save(slug: str) -> Response | tuple[str, int]:
     """Save, unless someone else saved since this editor was opened: then show their change, keep ours."""
-    article = kb().editing.readable(principal(), slug)
-    fields = _form_fields()
+    return _save_article(kb().editing.readable(principal(), slug), _form_fields(),
+                         request.form.get("base_revision", "0"))
+
+
+def _save_article(article: Any, fields: dict[str, Any], base_text: str) -> Response | tuple[str, int]:
+    slug = article.slug
     try:
-        base = int(request.form.get("base_revision", "0"))
+        base = int(base_text)
         if _needs_a_reviewer(article):
             proposal = kb().change_requests.propose(principal(), article.id, fields, base_revision=base,
                                                     message=request.form.get("message", ""))
