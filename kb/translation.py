@@ -24,6 +24,7 @@ from kb.dictionaries import ISO3, Dictionary, dictionary_files, read_dictd
 from kb.index.keyword import query_codes
 from kb.index.keyword_analysis import _stemmer, _stopwords, _words
 from kb.lemmas import Lemmatizer
+from kb.loanwords import loanword
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class QueryTranslator:
         self._stop_languages = frozenset({*stoplists, *self._files, TARGET})
         self._stop_words = frozenset().union(*map(_stopwords, self._stop_languages))
         self._english_words: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
+        self._plain_english: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
 
     @staticmethod
     def _find(folder: Path | None) -> dict[str, tuple[Path, Path]]:
@@ -156,6 +158,20 @@ class QueryTranslator:
             self._english_words = (loaded, words | {_ENGLISH_STEM(w) for w in words})
         return self._english_words[1]
 
+    def _borrowed(self, word: str, language: str) -> tuple[str, ...]:
+        """The English word behind an inflected borrowing ("printeren": printer), as a one-sense translation."""
+        if self._reads_english(word):  # "early" in a Polish question is English already, not an "earl"
+            return ()
+        loaned = loanword(word, language, self._english_plain())
+        return (loaned,) if loaned else ()
+
+    def _english_plain(self) -> frozenset[str]:
+        """Every word the loaded dictionaries translate into, as written (no stems)."""
+        loaded = tuple(sorted(self._loaded))
+        if self._plain_english[0] != loaded:
+            self._plain_english = (loaded, frozenset(w for lang in loaded for w in self._loaded[lang].english))
+        return self._plain_english[1]
+
     def _reads_english(self, word: str) -> bool:
         english = self._english()
         return word in english or _ENGLISH_STEM(word) in english
@@ -166,10 +182,11 @@ class QueryTranslator:
         if (language and language.lower().startswith(TARGET)) or query_codes(text):
             return None  # codes read the same in every language: "SAML-1011" holds no Danish verb "saml"
         if language in self._files:
-            return self._translate(words, language)
+            return self._translate(words, language, borrow=True)
         if max(self._stop_counts(words).values()) > 1:
             options = [self._translate(words, lang) for lang in self.candidates(words)]
-            return max((t for t in options if t.translated), key=lambda t: t.coverage, default=None)
+            best = max((t for t in options if t.translated), key=lambda t: t.coverage, default=None)
+            return self._translate(words, best.language, borrow=True) if best else None
         # A few typed words: translate only what reads less like English than like the language.
         content = [w for w in words if w.isalpha()]  # codes and numbers read the same in every language
         english_share = sum(map(self._reads_english, content)) / max(1, len(content))
@@ -183,13 +200,16 @@ class QueryTranslator:
         language = max(options, key=lambda lang: (options[lang].coverage, known[lang]), default=None)
         if language is None or not known[language]:
             return None
-        found = options[language]
+        found = self._translate(content, language, borrow=True)
         return found if found.coverage >= FALLBACK_COVERAGE and found.coverage > english_share else None
 
-    def _translate(self, words: list[str], language: str) -> Translation:
+    def _translate(self, words: list[str], language: str, borrow: bool = False) -> Translation:
+        """The words in English by `language`'s dictionary; with `borrow`, inflected English borrowings too
+        (only once the language is chosen: read into every candidate, they made Finnish "miten" Swedish)."""
         dictionary = self.dictionary(language)
         stop = _stopwords(language)
-        found = {w: dictionary.lookup(w) if dictionary else () for w in dict.fromkeys(words) if w not in stop}
+        found = {w: (dictionary.lookup(w) if dictionary else ()) or (self._borrowed(w, language) if borrow else ())
+                 for w in dict.fromkeys(words) if w not in stop}
         senses = tuple(found[w] or (w,) for w in words if w in found)  # repeats kept: the sentence reads them
         return Translation(language, tuple(w for w, s in found.items() if s),
                            tuple(w for w, s in found.items() if not s), senses)

@@ -17,6 +17,7 @@ from kb.dictionaries import Dictionary, read_dictd
 from kb.index.base import Filters
 from kb.knowledge_base import open_knowledge_base
 from kb.lemmas import Lemmatizer, build_tries, lemmatizer, trie_folder
+from kb.loanwords import loanword
 from kb.translation import DEFAULT_DICTIONARY_DIR, QueryTranslator
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -322,3 +323,29 @@ def test_lemmas_command_builds_the_installed_languages_tries(tmp_path: Path, mon
     monkeypatch.setenv("KB_DICTIONARY_DIR", "off")
     assert main(["lemmas"]) == 0 and "nothing to build" in capsys.readouterr().out
 
+
+
+def test_an_english_word_with_the_languages_ending_is_read_as_that_word(tmp_path: Path) -> None:
+    folder = tmp_path / "dictd"
+    write_dictd(folder, "dan", DANISH)
+    write_dictd(folder, "pol", {**POLISH, "ruter": "ruter <n>\nrouter\n", "wczesny": "wczesny <adj>\nearly\n"})
+    translator = QueryTranslator(folder)
+    translator.preload_in_background().join()
+    # "routeren" (the router) is in no Danish dictionary; "router" is English the dictionaries translate into.
+    danish = translator.translate("Hvordan nulstiller jeg routeren?")
+    assert danish is not None and danish.language == "da" and "router" in danish.text.split()
+    polish = translator.translate("Jak zmienić hasło routera?")
+    assert polish is not None and "router" in polish.text.split()
+    # A word that is English already stays itself ("early" is no inflected "earl"), and short stems are not read.
+    assert translator.translate("Jak zmienić hasło early?", "pl").text.split()[-1] == "early"
+
+
+def test_loanwords_are_read_by_the_languages_own_endings() -> None:
+    english = {"printer", "router", "login", "restaurant", "mite"}
+    assert loanword("printeren", "da", english) == "printer"
+    assert loanword("routerna", "sv", english) == "router"
+    assert loanword("loginu", "pl", english) == "login"
+    assert loanword("restauranter", "da", english) == "restaurant"
+    assert loanword("miten", "sv", english) is None  # "mite" is under five letters
+    assert loanword("printeren", "fi", english) is None  # not a Finnish ending
+    assert loanword("hund", "da", english) is None
