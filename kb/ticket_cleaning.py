@@ -19,7 +19,6 @@ from kb.ticket_patterns import (
     ADDRESSEE,
     BULLET,
     CONFIDENTIAL,
-    CONTACT,
     CTRL,
     DISCLAIMER,
     FILLER,
@@ -32,14 +31,11 @@ from kb.ticket_patterns import (
     MENTIONS,
     META,
     POINTS_BACK,
-    POSTSCRIPT,
     QUOTE_INTRO,
     QUOTED,
     SENT_FROM,
     SENT_SPLIT,
     SEP,
-    SIG_DELIM,
-    SIGNOFF,
     SUBJ_LABEL,
     SUBJ_PREFIX,
     SUBJ_REF,
@@ -47,6 +43,7 @@ from kb.ticket_patterns import (
     WROTE,
     WS,
 )
+from kb.ticket_signatures import cut_signature, is_signoff
 
 # Re-exported: callers import the whole ticket-cleaning API from this module.
 __all__ = [
@@ -72,8 +69,8 @@ class CleanedTicket:
     subject: str
     identifiers: tuple[Identifier, ...]
     search_terms: tuple[str, ...]
-    # The message held nothing but a greeting, a sign-off's name or filler ("Hi,", "please call me back"): what
-    # `text` holds then came back from the lenient pass, and asks nothing.
+    # The message held nothing but a greeting, a sign-off or filler ("Hi,", "please call me back"): what `text`
+    # holds then came back from the lenient pass, and asks nothing.
     pleasantries_only: bool = False
 
     @property
@@ -128,75 +125,7 @@ def _segments(lines: list[str]) -> list[tuple[str, list[str]]]:
 
 
 
-# --- salutations, signatures, disclaimers ------------------------------------------------------------------
-def _name_like(s: str) -> bool:
-    """Looks like a person's name or a short title-cased signature line ("J. Kowalski", "Acme Ltd")."""
-    words = s.replace(",", " ").split()
-    return 0 < len(words) <= 4 and not any(c.isdigit() for c in s) and all(
-        w[0].isupper() or w.lower() in ("van", "de", "der", "den", "von", "da", "&", "|", "-") for w in words)
-
-
-def _is_signoff(line: str) -> bool:
-    """A closing such as 'Kind regards,' or 'Mvh Jens': the phrase plus at most a name."""
-    m = SIGNOFF.match(line)
-    return bool(m) and (not (rest := line[m.end():].strip(" ,.!-–")) or _name_like(rest))
-
-
-LINK = re.compile(r"https?://\S+")
-
-
-def _is_sig_line(line: str, strict: bool) -> bool:
-    """A signature line: contact details, or (strict) a bare name, title or company."""
-    words = len(line.split())
-    if "?" in line or words > 8:
-        return False
-    return (strict and _name_like(line)) or bool(SIG_DELIM.match(line)) or _is_signoff(line) or (
-        line[-1] not in ".!" and (_contact_line(line) or ("@" in line and words <= 3)))
-
-
-def _contact_line(line: str) -> bool:
-    """Phone, "tel:", "|" mark a signature line; a link only when it is most of the line ("Web: https://…")."""
-    # "Receipts print blank since the update https://shop.example/till" is the customer's whole question.
-    without_links = LINK.sub(" ", line)
-    return bool(CONTACT.search(without_links)) or (without_links != line and len(without_links.split()) <= 3)
-
-
-def _postscript(lines: list[str], strict: bool) -> list[str]:
-    """The postscripts among the lines after a sign-off: each from its "P.S." to the next blank line, its
-    own closing name left out."""
-    kept: list[str] = []
-    for start in (i for i, line in enumerate(lines) if POSTSCRIPT.match(line)):
-        end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
-        kept += ["", *_trim_signature([POSTSCRIPT.sub("", lines[start]), *lines[start + 1:end]], strict)]
-    return kept
-
-
-def _trim_signature(lines: list[str], strict: bool) -> list[str]:
-    """The lines without the signature lines they end with."""
-    end = len(lines)
-    while end and (not lines[end - 1].strip() or _is_sig_line(lines[end - 1].strip(), strict)):
-        end -= 1
-    # Short lines after "…these devices:" are a list the customer wrote, not a signature.
-    return lines if end and lines[end - 1].rstrip().endswith(":") else lines[:end]
-
-
-def _cut_signature(lines: list[str], strict: bool, cut: bool) -> list[str]:
-    """Drop the sign-off (and, when cut, everything after it or after '-- ' but a postscript), then trailing
-    signature lines."""
-    seen, end = False, len(lines)
-    for i, line in enumerate(lines):
-        closing = bool(SIG_DELIM.match(line) or _is_signoff(line.strip()))
-        # A leading "Thanks!" opens the message rather than closing it; "-- " always starts a signature.
-        if closing and cut and (seen or SIG_DELIM.match(line)):
-            end = i
-            break
-        seen = seen or (bool(line.strip()) and not closing)
-    postscript = _postscript(lines[end:], strict) if cut else []
-    # In a chat a "thanks" may be followed by another question, so only the closing line itself goes.
-    lines = lines[:end] if cut else [ln for ln in lines if not _is_signoff(ln.strip())]
-    return _trim_signature(lines, strict) + postscript
-
-
+# --- disclaimers, filler, length ------------------------------------------------------------------------
 def _strip_disclaimer(para: str) -> str:
     """Cut a legal/confidentiality notice, virus-scan or environment footer or external-sender banner.
 
@@ -244,7 +173,7 @@ def _clean_segment(lines: list[str], channel: str, strict: bool) -> list[str]:
     mode = detect_mode(lines, channel)
     lines = [ln for ln in lines if not (SENT_FROM.match(ln) or META.search(ln))]
     extract = {"chat": chat_lines, "phone": phone_lines, "form": form_lines}.get(mode)
-    lines = _cut_signature(extract(lines) if extract else lines, strict, cut=mode in ("email", "form"))
+    lines = cut_signature(extract(lines) if extract else lines, strict, cut=mode in ("email", "form"))
     if strict:
         lines = [GREET_INLINE.sub("", MENTIONS.sub("", ln)) for ln in lines if not GREET_LINE.match(ln)]
     paras = [_strip_disclaimer(p) for p in _paragraphs(lines)]
@@ -324,4 +253,12 @@ def clean_ticket(text: str, subject: str | None = None, channel: str | None = No
     terms = tuple(dict.fromkeys(i.value for i in idents if i.kind != "ticket_ref" and i.value in asked))
     # Text without a single letter or digit ("<<<>>>", "--") carries no question.
     out = out if any(c.isalnum() for c in out) else ""
-    return CleanedTicket(out, subj, idents, terms, pleasantries_only=bool(out) and not strict)
+    # Only what the lenient pass kept for being a greeting or filler: a short "Printer Broken" is a question.
+    pleasantries = bool(out) and not strict and all(map(_pleasantry, paras))
+    return CleanedTicket(out, subj, idents, terms, pleasantries_only=pleasantries)
+
+
+def _pleasantry(para: str) -> bool:
+    """A greeting, a sign-off or sentences of polite filler, and nothing else."""
+    return bool(GREET_LINE.match(para) or is_signoff(para)) or all(
+        FILLER.match(s) for s in SENT_SPLIT.split(para) if s.strip())

@@ -58,7 +58,9 @@ SIGNOFF = _rx(
 SIG_DELIM = re.compile(r"^\s*(?:--|—)\s*$")
 # A postscript written under the signature ("P.S. the receipt printer shows ERR-4012 too"): the customer's words.
 # Bare "PS"/"PPS" only in capitals, so that a signature's "ps" (a unit, an initial) is not read as one.
-POSTSCRIPT = re.compile(r"^\s*(?:(?i:p\.\s?(?:p\.\s?)?s)\.?|P?PS)\s*[:.\-–—]?\s+(?=\w)")
+_PS = r"^\s*(?:(?i:p\.\s?(?:p\.\s?)?s)\.?|P?PS)\s*[:.\-–—]?"
+POSTSCRIPT = re.compile(_PS + r"\s+(?=\w)")
+POSTSCRIPT_ALONE = re.compile(_PS + r"\s*$")  # "P.S." on its own line, the words on the next
 # Dots are not allowed inside the bare phone shape so that dates and versions are never taken for phones.
 CONTACT = _rx(r"\b(?:tel|phone|mob|mobile|cell|fax|tlf|puh|e-?mail|www|web)\b\.?\s*[:.]|https?://|\||",
               r"\+\d[\d\s().-]{6,}\d|\(?\d{2,4}\)?[\s-]\d{2,4}[\s-]\d{2,4}")

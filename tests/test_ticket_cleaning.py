@@ -281,6 +281,11 @@ def test_a_postscript_under_the_signature_is_the_customers_words(marker: str) ->
     assert result.search_terms == ("ERR-4012",)  # matched exactly, as a code in the message itself is
 
 
+def test_a_postscript_marker_on_its_own_line_keeps_the_lines_under_it() -> None:
+    raw = "Hi,\n\nLogin fails.\n\nRegards\nJan\n\nP.S.\nThe printer shows ERR-4012\n"
+    assert clean_ticket(raw).text == "Login fails.\nThe printer shows ERR-4012"
+
+
 def test_only_a_capital_ps_opens_a_postscript() -> None:
     raw = "Hello,\n\nSSO login fails.\n\nBest regards\nJan\n\nps 2 units left\n\nPPS and on iOS\nJan"
     assert clean_ticket(raw).text == "SSO login fails.\nand on iOS"
@@ -325,6 +330,8 @@ def test_a_greeting_alone_comes_back_but_is_marked_as_asking_nothing() -> None:
     assert (greeting.text, greeting.pleasantries_only) == ("Hi,", True)
     assert clean_ticket("Please call me back as soon as possible.").pleasantries_only
     assert not clean_ticket("Hi, printer broken").pleasantries_only
+    for short in ("Printer Broken", "Refund", "Login Issue", "Kassen Virker Ikke"):  # title-cased, like a name
+        assert not clean_ticket(short).pleasantries_only, short
     assert not clean_ticket("> only quoted\n> lines").pleasantries_only  # the quote is what is read
 
 
