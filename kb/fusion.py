@@ -82,7 +82,7 @@ def min_max_normalise(scores: Mapping[K, float], floor: float | None = None) -> 
 
 
 def without_language_advantage(own: Mapping[K, float], sentence: Mapping[K, float], in_language: Callable[[K], bool],
-                               top: int = 5, least: int = 3) -> dict[K, float]:
+                               english: Callable[[K], bool], top: int = 5, least: int = 3) -> dict[K, float]:
     """The question's cosines, those of articles in its language lowered by that language's advantage.
 
     The advantage is read from the English articles the question's English sentence found closest (its best
@@ -91,7 +91,7 @@ def without_language_advantage(own: Mapping[K, float], sentence: Mapping[K, floa
     than `least` such articles nothing changes. The best few, not all: unrelated articles gain little from any
     translation, and in a small base they are most of those found.
     """
-    found = sorted((key for key in own if key in sentence and not in_language(key)), key=lambda key: -sentence[key])
+    found = sorted((key for key in own if key in sentence and english(key)), key=lambda key: -sentence[key])
     gains = sorted(sentence[key] - own[key] for key in found[:top])
     gain = max(0.0, gains[len(gains) // 2]) if len(gains) >= least else 0.0
     return {key: value - gain if in_language(key) else value for key, value in own.items()}
@@ -126,8 +126,9 @@ def on_own_runs(fused: Mapping[K, float], weights: Sequence[float], runs: int, o
                 ) -> dict[K, float]:
     """Fused scores, those of keys `outside` the later runs' reach judged on the first `runs` runs alone.
 
-    The translated runs search English articles only: without this, a Polish article answering a Polish
-    question well could score at most the original runs' share, below an English one found by all four.
+    The later runs (the translation's keywords, the English companion model) search English articles only:
+    without this, a Polish article answering a Polish question well could score at most the earlier runs'
+    share, below an English one found by all of them.
     """
     own = sum(weights[:runs])
     if own <= 0 or own >= sum(weights):

@@ -134,8 +134,8 @@ class SearchEngine:
 
     def _semantic(self, queries: Sequence[str], filters: Filters, sentence: str | None = None, fetch: int = 0
                   ) -> tuple[list[Hit], list[Hit], list[Hit]]:
-        """Semantic hits for the query texts, and for a translation's English sentence among the English articles
-        (by e5, and by the English companion model when there is one).
+        """Semantic hits for the query texts, and for a translation's English sentence: by e5 among every language
+        (sentence_everywhere), and by the English companion model, when there is one, among the English articles.
 
         Both e5 texts are embedded in one call: two short texts take 60 ms that way against 75 ms one by one here.
         """
@@ -190,8 +190,8 @@ class SearchEngine:
         (k_scores, k_best), (s_scores, s_best) = best_per_article(keyword), best_per_article(semantic)
         (t_scores, t_best), (u_scores, u_best), (c_scores, c_best) = (best_per_article(hits) for hits in translated)
         in_language = partial(self._in_language, asked_in)
-        judged = (without_language_advantage(s_scores, u_scores, in_language) if self.config.debias_own_language
-                  else s_scores)
+        judged = (without_language_advantage(s_scores, u_scores, in_language, self._english_article)
+                  if self.config.debias_own_language else s_scores)
         sentence_shares = self.config.companion_shares if c_scores else (self.config.translated_semantic_weight, 0.0)
         shares = (sentence_shares[0] if u_scores else 0.0, self.config.translated_weight if t_scores else 0.0,
                   sentence_shares[1] if c_scores else 0.0)
@@ -266,6 +266,10 @@ class SearchEngine:
             self._english_codes = (self.indexes.generation, tuple(sorted(codes or {TARGET})))
         wanted = [c for c in self._english_codes[1] if not filters.languages or c in filters.languages]
         return replace(filters, languages=tuple(wanted))
+
+    def _english_article(self, article_id: int) -> bool:
+        meta = self.indexes.articles.get(article_id)
+        return meta is not None and base_language(meta.language) == TARGET
 
     def _in_language(self, language: str | None, article_id: int) -> bool:
         meta = self.indexes.articles.get(article_id) if language else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from kb.fusion import (
@@ -63,12 +65,18 @@ def test_keys_the_later_runs_cannot_reach_are_judged_on_their_own_runs() -> None
 
 
 def test_articles_in_the_questions_language_lose_the_gain_asking_in_english_gave_the_english_ones() -> None:
-    own = {"fi-1": 0.84, "fi-2": 0.83, "en-1": 0.82, "en-2": 0.80, "en-3": 0.79, "en-4": 0.70}
-    sentence = {"en-1": 0.93, "en-2": 0.86, "en-3": 0.81, "en-4": 0.90, "fi-1": 0.78}
-    judged = without_language_advantage(own, sentence, lambda key: key.startswith("fi"), top=3)
-    # The three English articles the sentence found closest gained 0.20, 0.11 and 0.06: the median, 0.11, goes.
+    own = {"fi-1": 0.84, "fi-2": 0.83, "en-1": 0.82, "en-2": 0.80, "en-3": 0.79, "en-4": 0.70, "nl-1": 0.60}
+    sentence = {"en-1": 0.93, "en-2": 0.86, "en-3": 0.81, "en-4": 0.90, "fi-1": 0.78, "nl-1": 0.95}
+    finnish, english = partial(_starts, "fi"), partial(_starts, "en")
+    judged = without_language_advantage(own, sentence, finnish, english, top=3)
+    # The three English articles the sentence found closest gained 0.11, 0.20 and 0.06: the median, 0.11, goes.
+    # The Dutch article's gain (0.35) says nothing of English, and is not counted.
     assert judged == pytest.approx({**own, "fi-1": 0.73, "fi-2": 0.72})
     # Fewer than three English articles in both runs, or a translation that gained nothing: nothing changes.
-    assert without_language_advantage(own, {"en-1": 0.93, "en-2": 0.86}, lambda key: key.startswith("fi")) == own
+    assert without_language_advantage(own, {"en-1": 0.93, "en-2": 0.86}, finnish, english) == own
     worse = {key: value - 0.05 for key, value in own.items()}
-    assert without_language_advantage(own, worse, lambda key: key.startswith("fi")) == own
+    assert without_language_advantage(own, worse, finnish, english) == own
+
+
+def _starts(prefix: str, key: str) -> bool:
+    return key.startswith(prefix)
