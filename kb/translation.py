@@ -160,7 +160,7 @@ class QueryTranslator:
 
     def _borrowed(self, word: str, language: str) -> tuple[str, ...]:
         """The English word behind an inflected borrowing ("printeren": printer), as a one-sense translation."""
-        if self._reads_english(word):  # "early" in a Polish question is English already, not an "earl"
+        if self._reads_english(word):  # "routers" in a Danish question is English already, as typed
             return ()
         loaned = loanword(word, language, self._english_plain())
         return (loaned,) if loaned else ()
