@@ -7,7 +7,10 @@
   if (user && localStorage.getItem(OWNER) !== user) {
     // Sign-out clears this browser's storage, but the editor writes its copy again on the save the ended
     // session refuses, naming whose text it is: that person's copy stays for them.
-    const theirs = (key) => key.startsWith("kb.editor.") && (JSON.parse(localStorage.getItem(key)) || {}).user === user;
+    const theirs = (key) => {
+      try { return key.startsWith("kb.editor.") && (JSON.parse(localStorage.getItem(key)) || {}).user === user; }
+      catch (err) { return false; }  // unreadable: not kept
+    };
     Object.keys(localStorage).filter((key) => key.startsWith("kb.") && !theirs(key))
       .forEach((key) => localStorage.removeItem(key));
     Object.keys(sessionStorage).filter((key) => key.startsWith("kb.")).forEach((key) => sessionStorage.removeItem(key));

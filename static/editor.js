@@ -34,7 +34,9 @@
   }
   function offerCopy() {
     const copy = JSON.parse(localStorage.getItem(KEY) || "null");
-    if (!copy || FIELDS.every((name) => copy[name] === form.elements[name].value)) return;
+    // Another person's text is never offered, even when their tab wrote it after this person signed in.
+    if (!copy || copy.user !== document.body.dataset.user
+        || FIELDS.every((name) => copy[name] === form.elements[name].value)) return;
     const note = document.getElementById("local-copy");
     note.querySelector("span").textContent = copy.at;
     note.hidden = false;

@@ -246,6 +246,15 @@ def test_a_form_sent_after_the_session_ended_shows_the_sign_in_form_back_to_the_
     assert api.status_code == 400 and api.json["error"]["code"] == "bad_request"  # the API keeps its JSON shape
 
 
+def test_an_expired_sign_in_page_and_a_second_sign_out_say_nothing_of_lost_text(site) -> None:
+    client = _anonymous(site)
+    expired = client.post("/login", data={"username": "maria", "password": PASSWORD, "next": "/articles"})
+    assert expired.status_code == 400 and "The sign-in page had expired" in expired.text
+    assert 'name="next" value="/articles"' in expired.text  # signing in still goes where it was going
+    again = client.post("/logout", data={})  # the session had ended already
+    assert again.status_code == 303 and again.headers["Location"].startswith("/login")
+
+
 def test_the_api_with_a_session_cookie_needs_the_csrf_header(site, knowledge_base) -> None:
     client = _anonymous(site)
     _login(client)

@@ -109,8 +109,15 @@ def test_strange_tickets_never_fail(client, text: str) -> None:
     assert post(client, {"text": text}).status_code == 200
 
 
+def test_a_draft_from_a_ticket_takes_null_tags(client) -> None:
+    response = client.post("/api/v1/articles/from-ticket", json={"text": "Drawer stuck.", "resolution": "Replug.",
+                                                                 "tags": None})
+    assert response.status_code == 201 and response.json["tags"] == []
+
+
 def test_a_greeting_with_a_subject_is_searched_for_its_subject(client) -> None:
     assert post(client, {"text": "Hi,\n\nKind regards, Anna", "subject": "Receipts print blank"}).status_code == 200
+    assert post(client, {"text": "Printer Blank Receipts"}).status_code == 200  # title-cased is no greeting
 
 
 @pytest.mark.parametrize("text", ["<html><body><script>x</script></body></html>", "\x00\x01\x02", "💥" * 500,

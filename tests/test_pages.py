@@ -38,7 +38,10 @@ def test_the_new_article_form_sent_again_saves_that_article_not_a_second_one(cli
     assert again.status_code == 303 and again.headers["Location"].endswith("/articles/drawer-sticks")
     assert [a.slug for a in store.list().items] == ["drawer-sticks"]  # no drawer-sticks-2
     assert (store.get("drawer-sticks").body, store.get("drawer-sticks").revision) == ("Pull, then lift.", 2)
-    assert client.post("/articles/new", data=form).status_code == 409  # a third time, on revision 1: a conflict
+    third = client.post("/articles/new", data={**form, "body": "Pull, lift, push."})  # on the author's own change
+    assert third.status_code == 303 and store.get("drawer-sticks").revision == 3
+    store.update(store.get("drawer-sticks").id, {"body": "Someone else's."}, base_revision=3, author="x")
+    assert client.post("/articles/new", data=form).status_code == 409  # on another person's change: a conflict
     other = client.get("/articles/new").text  # another new form is another article
     assert 'name="form_id" value="' + form["form_id"] not in other
     fresh = {**form, "form_id": other.split('name="form_id" value="')[1].split('"')[0], "title": "Drawer jams"}
@@ -58,6 +61,8 @@ def test_marking_reviewed_with_a_past_date_says_so_on_the_article(app, store) ->
     typo = client.post("/articles/reset-a-password/reviewed", data={"review_by": "soon"})
     assert typo.status_code == 422 and "a date like 2027-01-31" in typo.text
     assert client.post("/articles/reset-a-password/reviewed", data={}).status_code == 303
+    late = client.post("/articles/reset-a-password/reviewed", data={"review_by": "2020-01-02"})  # reviewed already
+    assert late.status_code == 422 and "must be a date after today" in late.text
 
 
 def test_every_id_on_an_article_page_is_unique(client, store) -> None:

@@ -61,7 +61,11 @@ def create() -> Response | tuple[str, int]:
     form_id = request.form.get("form_id", "")[:64]
     made = dict(session.get(CREATED_FORMS, {}))
     if (earlier := _created_by(made.get(form_id))) is not None:
-        return _save_article(earlier, fields, str(made[form_id][1]))
+        answer = _save_article(earlier, fields, str(made[form_id][1]))
+        if isinstance(answer, Response):  # saved: the form's next repeat builds on this revision, not a conflict
+            made[form_id] = (earlier.id, kb().store.get(earlier.id).revision)
+            session[CREATED_FORMS] = made
+        return answer
     try:
         article = kb().editing.create(principal(), fields, message=request.form.get("message") or "Created")
     except KBError as exc:  # refused (e.g. another team) or invalid: keep the author's text on screen

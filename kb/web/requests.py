@@ -179,7 +179,7 @@ def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
 def check_tag_list(data: dict[str, Any]) -> dict[str, Any]:
     """`data`, once its tags (if any) are a JSON array: the core splits a string on commas, as front matter and
     the editor's field send them, and a client's "tags": "abc" would quietly replace every tag."""
-    if "tags" in data and not isinstance(data["tags"], list):
+    if data.get("tags") is not None and not isinstance(data["tags"], list):  # null: the field's own rules
         raise ValidationFailed("'tags' must be an array of strings", field="tags")
     return data
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from kb.web.errors import error_response
@@ -13,6 +13,7 @@ from kb.web.requests import safe_next
 
 ENDED = ("Your session ended, so this was not saved. Sign in to go on: the editor keeps the text you typed "
          "in this browser and offers it again.")
+EXPIRED = "The sign-in page had expired. Please sign in again."
 STALE = ("This page was opened before you last signed in or out, so it was not sent. Reload the page and try "
          "again: the editor keeps the text you typed in this browser and offers it again.")
 
@@ -32,6 +33,10 @@ def register_session_ended(app: Flask) -> None:
     def handle_csrf_error(exc: CSRFError):  # noqa: ANN202
         if request.path.startswith("/api/"):
             return error_response(400, "bad_request", exc.description)
+        if request.endpoint == "pages.logout":  # signing out of a session that already ended: done
+            return redirect(url_for("pages.login"), code=303)
+        if request.endpoint == "pages.login":  # the sign-in page itself sat open too long: it goes where it went
+            return render_template("login.html", next=safe_next(request.form.get("next", "/")), error=EXPIRED), 400
         if current_principal() is None:
             return render_template("login.html", next=_back(), error=ENDED), 401
         return render_template("error.html", status=400, message=STALE, back=_back()), 400
