@@ -36,7 +36,8 @@ class FusionConfig:
     # Finnish printer question put unrelated Finnish articles (0.84) above the English answer (0.82; 0.93 to
     # the question's English sentence). So the sentence is searched among every language, and articles in the
     # question's language are judged on it too; and their cosines lose the median gain that asking in English
-    # gave the English articles both runs found (mixed-language dev set: README).
+    # gave the English articles the sentence found closest (without_language_advantage; mixed-language dev set:
+    # README).
     sentence_everywhere: bool = True
     debias_own_language: bool = True
     # Articles in a language the reader prefers (their browser's Accept-Language) are nudged up by this
