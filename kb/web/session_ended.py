@@ -33,10 +33,11 @@ def register_session_ended(app: Flask) -> None:
     def handle_csrf_error(exc: CSRFError):  # noqa: ANN202
         if request.path.startswith("/api/"):
             return error_response(400, "bad_request", exc.description)
-        if request.endpoint == "pages.logout":  # signing out of a session that already ended: done
+        signed_in = current_principal() is not None
+        if request.endpoint == "pages.logout" and not signed_in:  # signing out of a session that already ended
             return redirect(url_for("pages.login"), code=303)
         if request.endpoint == "pages.login":  # the sign-in page itself sat open too long: it goes where it went
             return render_template("login.html", next=safe_next(request.form.get("next", "/")), error=EXPIRED), 400
-        if current_principal() is None:
+        if not signed_in:
             return render_template("login.html", next=_back(), error=ENDED), 401
         return render_template("error.html", status=400, message=STALE, back=_back()), 400
