@@ -190,7 +190,7 @@ class SearchEngine:
         (k_scores, k_best), (s_scores, s_best) = best_per_article(keyword), best_per_article(semantic)
         (t_scores, t_best), (u_scores, u_best), (c_scores, c_best) = (best_per_article(hits) for hits in translated)
         in_language = partial(self._in_language, asked_in)
-        judged = (without_language_advantage(s_scores, u_scores, in_language, self._english_article)
+        judged = (without_language_advantage(s_scores, u_scores, in_language, partial(self._in_language, TARGET))
                   if self.config.debias_own_language else s_scores)
         sentence_shares = self.config.companion_shares if c_scores else (self.config.translated_semantic_weight, 0.0)
         shares = (sentence_shares[0] if u_scores else 0.0, self.config.translated_weight if t_scores else 0.0,
@@ -266,10 +266,6 @@ class SearchEngine:
             self._english_codes = (self.indexes.generation, tuple(sorted(codes or {TARGET})))
         wanted = [c for c in self._english_codes[1] if not filters.languages or c in filters.languages]
         return replace(filters, languages=tuple(wanted))
-
-    def _english_article(self, article_id: int) -> bool:
-        meta = self.indexes.articles.get(article_id)
-        return meta is not None and base_language(meta.language) == TARGET
 
     def _in_language(self, language: str | None, article_id: int) -> bool:
         meta = self.indexes.articles.get(article_id) if language else None

@@ -87,8 +87,8 @@ class QueryTranslator:
         # Stop words of every language with a list: a query with none of them was typed as a few words.
         self._stop_languages = frozenset({*stoplists, *self._files, TARGET})
         self._stop_words = frozenset().union(*map(_stopwords, self._stop_languages))
-        self._english_words: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
-        self._plain_english: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
+        # Per set of loaded dictionaries: the English words they translate into, and those with their stems.
+        self._english_words: tuple[tuple[str, ...], frozenset[str], frozenset[str]] = ((), frozenset(), frozenset())
 
     @staticmethod
     def _find(folder: Path | None) -> dict[str, tuple[Path, Path]]:
@@ -152,25 +152,22 @@ class QueryTranslator:
     def _english(self) -> frozenset[str]:
         """Every word the loaded dictionaries translate into, and its English stem: the English a typed query
         would use, inflected or not (the dictionaries hold "expire", a query says "expired")."""
+        return self._english_vocabulary()[1]
+
+    def _english_vocabulary(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The English the loaded dictionaries translate into, as written and with stems added."""
         loaded = tuple(sorted(self._loaded))
         if self._english_words[0] != loaded:  # built once per set of loaded dictionaries, not per query
             words = frozenset(w for lang in loaded for w in self._loaded[lang].english)
-            self._english_words = (loaded, words | {_ENGLISH_STEM(w) for w in words})
-        return self._english_words[1]
+            self._english_words = (loaded, words, words | {_ENGLISH_STEM(w) for w in words})
+        return self._english_words[1], self._english_words[2]
 
     def _borrowed(self, word: str, language: str) -> tuple[str, ...]:
         """The English word behind an inflected borrowing ("printeren": printer), as a one-sense translation."""
         if self._reads_english(word):  # "routers" in a Danish question is English already, as typed
             return ()
-        loaned = loanword(word, language, self._english_plain())
+        loaned = loanword(word, language, self._english_vocabulary()[0])
         return (loaned,) if loaned else ()
-
-    def _english_plain(self) -> frozenset[str]:
-        """Every word the loaded dictionaries translate into, as written (no stems)."""
-        loaded = tuple(sorted(self._loaded))
-        if self._plain_english[0] != loaded:
-            self._plain_english = (loaded, frozenset(w for lang in loaded for w in self._loaded[lang].english))
-        return self._plain_english[1]
 
     def _reads_english(self, word: str) -> bool:
         english = self._english()
