@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ class ChangeRequestView:
     decided_by: str = ""
     decided_at: datetime | None = None
     note: str = ""
+    repeated: bool = field(default=False, compare=False)  # propose() found this same change already waiting
 
     @classmethod
     def from_model(cls, row: ChangeRequest) -> ChangeRequestView:
@@ -98,7 +99,8 @@ class ChangeRequests:
             ChangeRequest.article_id == article_id, ChangeRequest.base_revision == base_revision,
             ChangeRequest.author == author, ChangeRequest.state == "open"))
         wanted = _json_ready(changed)
-        return next((ChangeRequestView.from_model(r) for r in rows if dict(r.fields or {}) == wanted), None)
+        return next((replace(ChangeRequestView.from_model(r), repeated=True) for r in rows
+                     if dict(r.fields or {}) == wanted), None)
 
     def get(self, request_id: int) -> ChangeRequestView:
         """One change request."""

@@ -243,6 +243,9 @@ def _change_requests(c: Contract, ref: int) -> None:
     first = c.call("POST", url, 201, json={"body": live["body"] + "\n\nAlso the fuse.", "message": "Fuse",
                                            "base_revision": live["revision"]}).json
     assert first["state"] == "open" and set(first["fields"]) == {"body"}
+    again = c.call("POST", url, 200, json={"body": live["body"] + "\n\nAlso the fuse.", "message": "Fuse",
+                                           "base_revision": live["revision"]}).json
+    assert again["id"] == first["id"]  # sent again: the request already waiting, answered 200
     c.call("POST", url, 428, json={"body": "no base"})
     assert live["revision"] > 1  # the contract walk saved it more than once
     c.call("POST", url, 409, json={"body": "stale", "base_revision": live["revision"] - 1})

@@ -89,7 +89,9 @@ def operations(operation: type) -> dict[str, object]:
         "api.stale_articles": operation("review", "ArticleQueue", query=StaleQuerySchema),
         "api.orphaned_articles": operation("review", "OrphanList"),
         "api.propose_change": operation("review", "ChangeRequest", 201, "ChangeRequestCreate",
-                                        errors=(404, 409, 422, 428)),
+                                        errors=(404, 409, 422, 428), also=((200, "ChangeRequest", (
+                                            "The same change by the same person on the same revision, sent "
+                                            "again: the request already waiting.")),)),
         "api.list_change_requests": operation("review", "ChangeRequestList", query=ChangeRequestQuerySchema,
                                               errors=(400,)),
         "api.get_change_request": operation("review", "ChangeRequest", errors=(404,)),

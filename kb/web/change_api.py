@@ -18,7 +18,7 @@ def propose_change(ref: str) -> Response:
     message = text_field(data, "message") or ""
     proposal = kb().change_requests.propose(principal(), ref, data, base_revision=base, message=message)
     response = jsonify(proposal.to_dict())
-    response.status_code = 201
+    response.status_code = 200 if proposal.repeated else 201  # sent again: the request already waiting
     return response
 
 
