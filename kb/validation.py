@@ -102,7 +102,8 @@ def _tags(value: Any) -> list[str]:
     return tags
 
 
-def _review_by(value: Any) -> date | None:
+def review_date(value: Any) -> date | None:
+    """A review date as an article takes it (a date, an ISO string, empty for none), or ValidationFailed."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):  # YAML reads "2027-01-01 10:00" as a datetime: the day is the date
@@ -147,7 +148,7 @@ def _field(name: str, value: Any, max_body_bytes: int) -> Any:
     if name == "tags":
         return _tags(value)
     if name == "review_by":
-        return _review_by(value)
+        return review_date(value)
     if name == "meta":
         if not isinstance(value, dict):
             raise ValidationFailed("'meta' must be an object", field="meta")

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from kb.errors import ValidationFailed
+from kb.validation import review_date
 from kb.web.api import api, article_response
 from kb.web.current import kb, principal
 from kb.web.downloads import csv_download
@@ -87,12 +88,7 @@ def mark_reviewed(ref: str) -> Response:
     """Clear "needs review", optionally setting the next review date."""
     data = json_object() if request.get_data() else {}
     reject_unknown(data, {"review_by"})
-    raw = _str(data, "review_by")
-    try:
-        review_by = date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise ValidationFailed("'review_by' must be a date like 2027-01-31", field="review_by") from None
-    return article_response(kb().editing.mark_reviewed(principal(), ref, review_by))
+    return article_response(kb().editing.mark_reviewed(principal(), ref, review_date(_str(data, "review_by"))))
 
 
 @api.get("/review/queue")

@@ -8,6 +8,7 @@ from flask import Response, redirect, render_template, request, url_for
 
 from kb.errors import ValidationFailed
 from kb.store import ArticleQuery
+from kb.validation import review_date
 from kb.web.change_pages import open_changes
 from kb.web.current import kb, principal
 from kb.web.downloads import csv_download
@@ -42,13 +43,8 @@ def request_review(slug: str) -> Response:
 def mark_reviewed(slug: str) -> Response | tuple[str, int]:
     """A reviewer confirms the article is still right, optionally with the next review date."""
     article = kb().editing.readable(principal(), slug)
-    raw = request.form.get("review_by", "").strip()
     try:
-        try:
-            review_by = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            raise ValidationFailed("'review_by' must be a date like 2027-01-31", field="review_by") from None
-        kb().editing.mark_reviewed(principal(), article.id, review_by)
+        kb().editing.mark_reviewed(principal(), article.id, review_date(request.form.get("review_by", "").strip()))
     except ValidationFailed as exc:  # a date in the past, say: said on the article, by the form
         return article_page(article, review_error=exc.message), 422
     return redirect(url_for("pages.article", slug=article.slug), code=303)
