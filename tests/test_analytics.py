@@ -218,6 +218,26 @@ def test_gap_groups_by_meaning_with_size_trend_and_examples(stream) -> None:
     assert table.rows[0]["title"] == "Printer offline" and table.rows[0]["size"] == 4
 
 
+def test_an_abstained_ticket_an_agent_solved_with_an_article_is_no_gap(stream) -> None:
+    kb, ids = stream
+    window = default_window(28)
+    offline = suggestion(kb, "receipt printer offline after the update", [ids["printer"]], True)
+    rejected = suggestion(kb, "printer offline on the second till", [ids["printer"]], True)
+    feedback(kb, rejected, ids["printer"], "not_related")  # a rejection answers nothing
+    assert kb.analytics.gap_groups(window)[0].tickets == 3
+    for verdict in ("linked", "helpful"):
+        feedback(kb, offline, ids["printer"], verdict)
+        tickets = [r["query"] for r in kb.analytics.report("unanswered", window).rows if r["kind"] == "suggestion"]
+        assert "receipt printer offline after the update" not in tickets
+        assert "printer offline on the second till" in tickets
+        assert kb.analytics.report("gaps", window).rows[0]["tickets"] == 2
+        feedback(kb, offline, ids["printer"], "not_related")  # taken back: a gap again
+        assert "receipt printer offline after the update" in [
+            r["query"] for r in kb.analytics.report("unanswered", window).rows]
+    # The abstention itself still happened: the suggester's own figure does not change.
+    assert kb.analytics.report("summary", window).rows[0]["abstained"] == 4
+
+
 def test_drift_flags_rejected_and_falling_articles_for_their_owners(stream) -> None:
     kb, ids = stream
     window = default_window(30)

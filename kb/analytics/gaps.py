@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from kb.analytics.cluster import agglomerate, central_order
-from kb.analytics.query_log import MISSED
+from kb.analytics.query_log import MISSED, UNANSWERED_TICKET
 from kb.analytics.window import Window, day_of
 from kb.db import Database
 from kb.models import QueryLogEntry, SuggestQuery
@@ -121,7 +121,7 @@ class GapFinder:
                     *where, Q.query_key.in_([k for k, _, _ in keys])).group_by(Q.query_key, Q.day)):
                 per_day.setdefault(key, []).extend([day_of(day)] * n)
             tickets = session.execute(select(SuggestQuery.query_text, SuggestQuery.created_at).where(
-                SuggestQuery.abstained.is_(True), SuggestQuery.created_at >= window.start,
+                UNANSWERED_TICKET, SuggestQuery.created_at >= window.start,
                 SuggestQuery.created_at < window.end).order_by(SuggestQuery.created_at.desc()).limit(MAX_TICKETS))
             found = [GapItem("search", key, n, tuple(per_day.get(key, ())), last) for key, n, last in keys]
             found += [GapItem("suggestion", " ".join(text.split())[:TICKET_CHARS], 1, (at.date(),), at)

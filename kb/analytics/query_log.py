@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, exists, insert, select, update
 
 from kb.db import Database
-from kb.models import QueryLogEntry, SuggestionCount, SuggestQuery, utcnow
+from kb.models import Feedback, QueryLogEntry, SuggestionCount, SuggestQuery, utcnow
 from kb.personal_data import mask_personal_data
 
 MAX_QUERY = 1000  # a pasted ticket is kept to its start: enough to read, to cluster and to group
@@ -36,6 +36,10 @@ def clean_filters(filters: Mapping[str, object]) -> dict[str, object]:
 # A search "found nothing" when nothing credible was shown and the agent opened nothing either: a result
 # someone opened answered it, whatever the confidence said.
 MISSED = and_(QueryLogEntry.result_count == 0, QueryLogEntry.clicked_article_id.is_(None))
+# Likewise a ticket the suggester abstained on is answered once an agent linked an article to it or found one
+# helpful: that article exists, and the gap report must not ask for it to be written again.
+UNANSWERED_TICKET = and_(SuggestQuery.abstained.is_(True), ~exists().where(
+    Feedback.query_id == SuggestQuery.id, Feedback.outcome.in_(("linked", "helpful"))))
 
 
 @dataclass(frozen=True)

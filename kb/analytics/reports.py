@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
-from kb.analytics.query_log import MISSED
+from kb.analytics.query_log import MISSED, UNANSWERED_TICKET
 from kb.analytics.window import Table, Window, day_of, ratio
 from kb.db import Database
 from kb.models import QueryLogEntry, SuggestQuery
@@ -70,7 +70,7 @@ class SearchReports:
                                      .where(*_search_in(window), MISSED, Q.query_key != "")
                                      .group_by(Q.query_key).order_by(count.desc(), Q.query_key).limit(limit)).all()
             tickets = session.execute(select(SuggestQuery.query_text, SuggestQuery.created_at)
-                                      .where(*_suggest_in(window), SuggestQuery.abstained.is_(True))
+                                      .where(*_suggest_in(window), UNANSWERED_TICKET)
                                       .order_by(SuggestQuery.created_at.desc()).limit(limit)).all()
         rows = [{"kind": "search", "query": key, "count": n, "last_at": iso(last)} for key, n, last in misses]
         rows += [{"kind": "suggestion", "query": " ".join(text.split())[:TICKET_EXAMPLE_CHARS], "count": 1,
@@ -87,6 +87,11 @@ class SearchReports:
             suggestions, skipped = session.execute(select(func.count(), abstained).where(*_suggest_in(window))).one()
         return {"searches": searches, "no_result": int(empty or 0), "with_results": searches - int(empty or 0),
                 "clicked": clicked, "suggestions": suggestions, "abstained": int(skipped or 0)}
+
+    def unanswered_tickets(self, window: Window) -> int:
+        """Tickets abstained on that no article was linked to or found helpful since."""
+        with self.db.session() as session:
+            return session.execute(select(func.count()).where(*_suggest_in(window), UNANSWERED_TICKET)).scalar_one()
 
     def summary(self, window: Window) -> Table:
         """The headline figures: volumes, the no-result and abstention rates, click-through."""
