@@ -454,9 +454,16 @@ def test_admins_manage_tokens_and_see_teams_and_settings(site, knowledge_base) -
     token = _csrf(admin, "/admin/tokens")
     created = admin.post("/admin/tokens", data={"name": "zendesk-emea", "scope": "suggest", "team": "support",
                                                 "csrf_token": token})
-    secret = created.text.split('<code class="secret">')[1].split("<")[0]
+    # Post, redirect, get: reloading the page that shows the secret creates no second token.
+    assert created.status_code == 303 and created.headers["Location"].endswith("/admin/tokens")
+    shown = admin.get("/admin/tokens")
+    assert shown.headers["Cache-Control"] == "no-store"
+    secret = shown.text.split('<code class="secret">')[1].split("<")[0]
     assert secret.startswith("kb_") and knowledge_base.tokens.verify(secret).name == "zendesk-emea"
     assert secret not in admin.get("/admin/tokens").text  # shown once
+    assert [t.name for t in knowledge_base.tokens.list()] == ["zendesk-emea"]
+    refused = admin.post("/admin/tokens", data={"name": "", "scope": "suggest", "csrf_token": token})
+    assert refused.status_code == 422 and refused.headers["Cache-Control"] == "no-store"
     token_id = knowledge_base.tokens.verify(secret).id
     admin.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": token})
     assert knowledge_base.tokens.verify(secret) is None

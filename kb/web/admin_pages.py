@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import fields
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
 from kb.errors import KBError
@@ -17,28 +17,33 @@ from kb.web.pages import pages
 HIDDEN_SETTINGS = frozenset({"secret_key"})
 
 
-def _tokens_page(error: str = "", created: dict | None = None, status: int = 200) -> tuple[str, int]:
-    return render_template("tokens.html", tokens=kb().tokens.list(), scopes=SCOPES, error=error,
-                           created=created), status
+CREATED_TOKEN = "created_token"  # the new token's secret, kept in the session until the page after the POST shows it
+
+
+def _tokens_page(error: str = "", created: dict | None = None, status: int = 200) -> Response:
+    page = make_response(render_template("tokens.html", tokens=kb().tokens.list(), scopes=SCOPES, error=error,
+                                         created=created), status)
+    page.headers["Cache-Control"] = "no-store"  # a secret shown once must not come back from a cache or Back
+    return page
 
 
 @pages.get("/admin/tokens")
-def tokens() -> tuple[str, int]:
+def tokens() -> Response:
     """API tokens: who they are for, their scope and team, when last used; create and revoke."""
-    return _tokens_page()
+    return _tokens_page(created=session.pop(CREATED_TOKEN, None))
 
 
 @pages.post("/admin/tokens")
-def create_token() -> tuple[str, int]:
-    """Create a token and show its secret, once."""
+def create_token() -> Response:
+    """Create a token, then show its secret once on the page redirected to: reloading it creates no second one."""
     form = request.form
     try:
         token, secret = kb().tokens.create(form.get("name", ""), form.get("scope", ""), form.get("team", ""),
                                            by=principal().actor)
     except KBError as exc:
         return _tokens_page(exc.message, status=422)
-    page, status = _tokens_page(created={"token": token, "secret": secret})
-    return page, status
+    session[CREATED_TOKEN] = {"name": token.name, "scope": token.scope, "secret": secret}
+    return redirect(url_for("pages.tokens"), code=303)
 
 
 @pages.post("/admin/tokens/<int:token_id>/revoke")
