@@ -457,6 +457,39 @@ def test_a_change_request_page_diffs_against_the_revision_it_was_made_on(walk_ap
     assert "changed since" in page
 
 
+def test_page_actions_that_fail_say_why_on_the_page_they_came_from(walk_app, knowledge_base) -> None:
+    from datetime import date, timedelta
+
+    app, article = walk_app
+    reviewer, admin = _client(app, "reviewer"), _client(app, "admin")
+    proposal = knowledge_base.change_requests.open(article.id)[0]  # the body, on revision 1
+    # A review date set since changes nothing the proposal changes: approving applies it on top, as it will.
+    knowledge_base.workflow.mark_reviewed(article.id, by="rita", review_by=date.today() + timedelta(days=200))
+    page = reviewer.get(f"/changes/{proposal.id}").get_data(as_text=True)
+    assert "in other parts" in page and "will report a conflict" not in page
+    # The body edited since: the page says approving will fail, and a failed approve says why on that page.
+    knowledge_base.store.update(article.id, {"body": "Stuck drawer: replug it twice."}, base_revision=2, author="rita")
+    assert "will report a conflict" in reviewer.get(f"/changes/{proposal.id}").get_data(as_text=True)
+    refused = reviewer.post(f"/changes/{proposal.id}/approve")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Not approved: article changed since revision" in text
+    assert f'action="/changes/{proposal.id}/reject"' in text  # still the change's page, its buttons there
+    assert knowledge_base.change_requests.get(proposal.id).state == "open"
+    # A status move from a page older than a save: the article as it is now, the note kept.
+    stale = reviewer.post(f"/articles/{article.slug}/status", data={
+        "status": "archived", "base_revision": "1", "message": "Replaced by the new drawer guide"})
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "changed since revision 1" in text
+    assert 'value="Replaced by the new drawer guide"' in text and "replug it twice" in text
+    assert knowledge_base.store.get(article.id).status == "published"
+    # A mistyped purge confirmation: the article page with the purge form open and the reason.
+    typo = admin.post(f"/articles/{article.slug}/purge", data={"confirm": "drawr"})
+    text = typo.get_data(as_text=True)
+    assert typo.status_code == 422 and '<details class="danger" open>' in text and "slug exactly" in text
+    assert knowledge_base.store.get(article.id).title == "Drawer"
+    assert reviewer.post(f"/articles/{article.slug}/purge", data={"confirm": "drawr"}).status_code == 403
+
+
 def test_an_approve_that_loses_to_a_withdraw_applies_nothing(walk_app, knowledge_base, monkeypatch) -> None:
     from kb.change_requests import ChangeRequests
     from kb.errors import Conflict

@@ -40,6 +40,11 @@ def register_status(error: type[KBError], status: int) -> None:
     STATUS_BY_ERROR[error] = status
 
 
+def status_of(exc: KBError) -> int:
+    """The HTTP status of a core or web error (400 for one never declared)."""
+    return STATUS_BY_ERROR.get(type(exc), 400)
+
+
 def error_response(status: int, code: str, message: str, **details: Any) -> Response:
     """The API's error body with the given HTTP status."""
     response = jsonify({"error": {"code": code, "message": message, **details}})
@@ -57,7 +62,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(KBError)
     def handle_kb_error(exc: KBError):  # noqa: ANN202
-        status = STATUS_BY_ERROR.get(type(exc), 400)
+        status = status_of(exc)
         if _wants_json():
             return error_response(status, exc.code, exc.message, **exc.details)
         return render_template("error.html", status=status, message=exc.message), status

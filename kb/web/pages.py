@@ -93,15 +93,18 @@ def article(slug: str) -> str:
     return article_page(item)
 
 
-def article_page(item: ArticleView, review_error: str = "") -> str:
-    """The article page, with what went wrong marking it reviewed (if anything)."""
+def article_page(item: ArticleView, review_error: str = "", action_error: str = "", action: str = "",
+                 typed: str = "") -> str:
+    """The article page, with what went wrong marking it reviewed, or in another of its forms (`action`: "status"
+    or "purge"), shown by that form with what was typed in it kept."""
     related = kb().search.related(item.id) if kb().search else []
     today = date.today()
     return render_template("article.html", article=item, rendered=render_markdown(item.body), related=related,
                            stats=kb().feedback.stats(item.id), needs_review=item.needs_review(today),
                            reads=kb().reads.recent(item.id, READS_DAYS), reads_days=READS_DAYS,
                            statuses=allowed_statuses(principal(), item), moves=kb().workflow.transitions(item.id),
-                           changes=_open_changes(item.id), review_error=review_error,
+                           changes=_open_changes(item.id), review_error=review_error, action_error=action_error,
+                           action=action, typed=typed,
                            tomorrow=(today + timedelta(days=1)).isoformat())
 
 

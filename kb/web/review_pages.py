@@ -6,18 +6,20 @@ from datetime import date
 
 from flask import Response, redirect, render_template, request, url_for
 
-from kb.errors import ValidationFailed
+from kb.errors import Conflict, ValidationFailed
+from kb.permissions import require
 from kb.store import ArticleQuery
 from kb.validation import review_date
 from kb.web.change_pages import open_changes
 from kb.web.current import kb, principal
 from kb.web.downloads import csv_download
+from kb.web.errors import status_of
 from kb.web.pages import article_page, pages
 from kb.web.requests import audit_query
 
 
 @pages.post("/articles/<slug>/status")
-def transition(slug: str) -> Response:
+def transition(slug: str) -> Response | tuple[str, int]:
     """Submit for review, publish, send back to draft or archive, from the article page."""
     article = kb().editing.readable(principal(), slug)
     status = request.form.get("status", "")
@@ -27,8 +29,12 @@ def transition(slug: str) -> Response:
     base = int(raw)
     note = " ".join(request.form.get("message", "").split())[:300]  # why it was sent back, say
     move = f"Status: {status.replace('_', ' ')}"
-    kb().editing.save(principal(), article.id, {"status": status}, base_revision=base,
-                      message=f"{move}: {note}" if note else move)
+    try:
+        kb().editing.save(principal(), article.id, {"status": status}, base_revision=base,
+                          message=f"{move}: {note}" if note else move)
+    except (Conflict, ValidationFailed) as exc:  # saved meanwhile, say: the page as it is now, the note kept
+        fresh = kb().editing.readable(principal(), article.id)
+        return article_page(fresh, action_error=exc.message, action="status", typed=note), status_of(exc)
     return redirect(url_for("pages.article", slug=article.slug), code=303)
 
 
@@ -77,10 +83,12 @@ def _with_articles(changes: list) -> list[tuple]:
 
 
 @pages.post("/articles/<slug>/purge")
-def purge(slug: str) -> Response:
+def purge(slug: str) -> Response | tuple[str, int]:
     """Delete for good (admins), after typing the slug to confirm; the audit log keeps the record."""
+    require(principal(), "purge")  # someone who may not purge is told so, whatever they typed
     if request.form.get("confirm", "") != slug:
-        raise ValidationFailed("type the article's slug to confirm the purge", field="confirm")
+        message = "type the article's slug exactly to confirm the purge"
+        return article_page(kb().editing.readable(principal(), slug), action_error=message, action="purge"), 422
     kb().editing.purge(principal(), slug)
     return redirect(url_for("pages.audit"), code=303)
 
