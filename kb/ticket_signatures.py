@@ -21,6 +21,13 @@ def is_signoff(line: str) -> bool:
 
 
 LINK = re.compile(r"https?://\S+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def _without_closing(line: str) -> str:
+    """A last line that ends with its own sign-off ("Hvad gør vi? Mvh Peter"): the line without it."""
+    last = SENTENCE_END.split(line)[-1]
+    return line[: len(line) - len(last)].rstrip() if last != line and is_signoff(last.strip()) else line
 
 
 def _is_sig_line(line: str, strict: bool) -> bool:
@@ -72,5 +79,7 @@ def cut_signature(lines: list[str], strict: bool, cut: bool) -> list[str]:
         seen = seen or (bool(line.strip()) and not closing)
     postscript = _postscript(lines[end:], strict) if cut else []
     # In a chat a "thanks" may be followed by another question, so only the closing line itself goes.
-    lines = lines[:end] if cut else [ln for ln in lines if not is_signoff(ln.strip())]
-    return _trim_signature(lines, strict) + postscript
+    lines = _trim_signature(lines[:end] if cut else [ln for ln in lines if not is_signoff(ln.strip())], strict)
+    if cut and lines:  # a closing typed on the question's own line
+        lines[-1] = _without_closing(lines[-1])
+    return lines + postscript

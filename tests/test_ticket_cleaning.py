@@ -71,6 +71,24 @@ def test_multilingual_signoffs_and_quote_headers(raw: str, question: str, noise:
         assert fragment not in result.text
 
 
+@pytest.mark.parametrize(("raw", "question"), [
+    ("Hej! Kassen åbner ikke efter opdateringen. Hvad gør vi? Mvh Peter",
+     "Kassen åbner ikke efter opdateringen. Hvad gør vi?"),
+    ("The drawer does not open since the update. Any idea? Kind regards, Anna Berg",
+     "The drawer does not open since the update. Any idea?"),
+    ("Drukarka nie drukuje paragonów. Co robić? Pozdrawiam", "Drukarka nie drukuje paragonów. Co robić?"),
+])
+def test_a_closing_typed_on_the_questions_own_line_is_left_out(raw: str, question: str) -> None:
+    assert clean_ticket(raw).text == question
+
+
+@pytest.mark.parametrize("raw", ["Which report shows the best sellers? Best Buy stores too.",
+                                 "Receipts print blank. Thanks to the update, I guess.",
+                                 "Can I thank a colleague in the app? Thanks button missing"])
+def test_a_last_sentence_that_only_opens_like_a_closing_is_kept(raw: str) -> None:
+    assert clean_ticket(raw).text == raw
+
+
 def test_outlook_header_block_and_underscore_separator_drop_history() -> None:
     raw = (
         "Hello,\nThe mobile app logs me out every five minutes. Is that a setting?\nthx\n\n"
