@@ -267,10 +267,15 @@ def test_the_api_and_the_search_page_say_how_the_question_was_translated(transla
     suggest_request = EnvironBuilder("/api/v1/suggest", method="POST", json=ticket,
                                      environ_base=client.environ_base).get_request()
     spec.validate_response(WerkzeugOpenAPIRequest(suggest_request), WerkzeugOpenAPIResponse(suggested))
-    english = client.post("/api/v1/suggest", json={"text": "I forgot my password, how do I reset it?"})
+    english_ticket = "I forgot my password, how do I reset it?"
+    english = client.post("/api/v1/suggest", json={"text": english_ticket})
     assert english.get_json()["translation"] is None
     page = client.get("/", query_string={"q": "Hvordan nulstiller jeg min adgangskode?"}).get_data(as_text=True)
     assert 'id="translation"' in page and "password" in page
+    app.config["WTF_CSRF_ENABLED"] = False
+    pasted = client.post("/tickets", data=ticket).get_data(as_text=True)  # the paste-a-ticket page says so too
+    assert 'id="translation"' in pasted and '<span lang="da">da</span>' in pasted
+    assert 'id="translation"' not in client.post("/tickets", data={"text": english_ticket}).get_data(as_text=True)
 
 
 def test_dictionary_forms_are_looked_up_before_stems_and_endings() -> None:
