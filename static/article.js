@@ -20,7 +20,10 @@ if (helpful) {
     if (!response.ok) { helpful.submit(); return; }  // the plain form says what went wrong
     const thanks = document.createElement("span");
     thanks.setAttribute("role", "status"); thanks.textContent = "Thanks for the feedback.";
+    // The button pressed goes away: focus the thanks, or a keyboard user is dropped at the top of the page.
+    thanks.tabIndex = -1;
     helpful.replaceChildren(thanks);
+    thanks.focus();
   });
 }
 // "/" goes back to search from an article, as it focuses the box on the search page.

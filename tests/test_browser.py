@@ -161,9 +161,11 @@ def test_typing_on_a_result_the_recent_list_and_the_article_keys(page, server) -
     assert page.evaluate("JSON.parse(localStorage.getItem('kb.recentSearches'))") == ["blanks"]
     page.locator("#results a.title").first.click()
     page.wait_for_url("**/articles/**")
-    page.get_by_role("button", name="Yes").click()  # answered in place: no reload, Back leaves the article
+    page.get_by_role("button", name="Yes").focus()
+    page.keyboard.press("Enter")  # answered in place: no reload, Back leaves the article
     page.locator("form.helpful [role=status]").wait_for()
     assert "voted" not in page.url
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "status"  # not dropped to the top
     page.keyboard.press("/")  # back to search from an article
     page.wait_for_url(url + "/")
     page.locator("#q:focus").wait_for()
@@ -285,6 +287,7 @@ def test_paste_a_ticket_and_report_the_article_that_helped(page, server) -> None
     suggestion = page.locator("#suggestions a.title").first
     assert suggestion.inner_text() == "Printer prints blank receipts"
     solved = page.get_by_role("button", name="Solved it: Printer prints blank receipts")  # names its article
+    assert solved.get_attribute("aria-pressed") == "false"  # a toggle from the start, for a screen reader
     solved.dblclick()  # an agent in a hurry
     page.get_by_text("Thanks, recorded.").wait_for()
     assert solved.get_attribute("aria-pressed") == "true"
