@@ -118,9 +118,10 @@ class Workflow:
         if review_by is not None and review_by <= today:
             raise ValidationFailed("'review_by' must be a date after today", field="review_by")
         current = self.store.get(ref)
-        # A passed date was what asked for this review: the next is a review interval on, unless one is given.
-        passed = current.review_by is not None and current.review_by < today
-        new_date = review_by or (today + self.store.review_interval if passed else current.review_by)
+        # A passed date was what asked for this review: the next is a review interval on, unless one is given;
+        # so is an article that had none, or a review would never come due again.
+        due = current.review_by is None or current.review_by < today
+        new_date = review_by or (today + self.store.review_interval if due else current.review_by)
         detail = {"reason": current.review_reason, "review_by": review_by.isoformat() if review_by else None}
 
         def done(session: Session) -> None:

@@ -490,6 +490,15 @@ def test_page_actions_that_fail_say_why_on_the_page_they_came_from(walk_app, kno
     assert reviewer.post(f"/articles/{article.slug}/purge", data={"confirm": "drawr"}).status_code == 403
 
 
+def test_an_archived_article_is_not_offered_for_review(walk_app, knowledge_base) -> None:
+    app, article = walk_app
+    reviewer = _client(app, "reviewer")
+    knowledge_base.workflow.request_review(article.id, by="seed", reason="the UI changed")
+    assert 'id="mark-reviewed"' in reviewer.get(f"/articles/{article.slug}").get_data(as_text=True)
+    knowledge_base.store.update(article.id, {"status": "archived"}, base_revision=1, author="rita")
+    assert 'id="mark-reviewed"' not in reviewer.get(f"/articles/{article.slug}").get_data(as_text=True)
+
+
 def test_an_approve_that_loses_to_a_withdraw_applies_nothing(walk_app, knowledge_base, monkeypatch) -> None:
     from kb.change_requests import ChangeRequests
     from kb.errors import Conflict

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,8 +103,12 @@ def test_a_save_from_before_a_review_is_refused_and_the_date_stays_the_clients_t
     assert store.get(article["id"]).review_by.isoformat() == "2030-06-30"
     cleared = client.patch(f"/api/v1/articles/{article['id']}", json={"review_by": None, "base_revision": 2})
     assert cleared.status_code == 200 and cleared.json["review_by"] is None  # a deliberate change is taken
-    again = client.post(f"/api/v1/articles/{article['id']}/reviewed", json={})  # nothing to move: no revision
-    assert again.status_code == 200 and again.json["revision"] == 3
+    # Reviewed with no date to move: the next review is an interval on, or it would never come due again.
+    again = client.post(f"/api/v1/articles/{article['id']}/reviewed", json={})
+    assert again.status_code == 200 and again.json["revision"] == 4
+    assert again.json["review_by"] == (date.today() + timedelta(days=180)).isoformat()
+    settled = client.post(f"/api/v1/articles/{article['id']}/reviewed", json={})  # a date ahead: nothing moves
+    assert settled.json["revision"] == 4 and settled.json["review_by"] == again.json["review_by"]
     diff = client.get(f"/api/v1/articles/{article['id']}/diff?from=1&to=2").json  # the review date moved
     assert "-review by: 2027-02-28" in diff["unified"] and "+review by: 2030-06-30" in diff["unified"]
     page = client.get(f"/articles/{article['slug']}/diff?from=1&to=2").get_data(as_text=True)
