@@ -40,6 +40,11 @@ class FusionConfig:
     # README).
     sentence_everywhere: bool = True
     debias_own_language: bool = True
+    # A translated question's two e5 runs are searched again from vectors moved toward the mean of the articles
+    # the first fusion ranked best (Rocchio feedback, kb/query_feedback.py): this many articles, with these shares
+    # for the question's vector and its English sentence's (cross-lingual dev set: README; 0 articles: off).
+    feedback_articles: int = 2
+    feedback_shares: tuple[float, float] = (0.3, 0.4)
     # Articles in a language the reader prefers (their browser's Accept-Language) are nudged up by this
     # factor: a Danish agent sees the Danish article before the English one of the same score, never
     # before a clearly better one.

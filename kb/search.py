@@ -27,6 +27,7 @@ from kb.index.keyword import match_spans, query_codes, query_terms
 from kb.index.keyword_analysis import plain_text
 from kb.index.manager import IndexManager
 from kb.index.semantic import SemanticIndex
+from kb.query_feedback import feedback_centroid, moved_toward
 from kb.query_text import DIGEST_CHARS, digest, highlight_terms
 from kb.section_choice import choose_sections
 from kb.snippets import make_snippet
@@ -94,6 +95,15 @@ def _in_tiers(fuse: Callable[[list[Hit], list[Hit]], Fused], keyword: list[Hit],
     return ranking, scores, best, evidence
 
 
+def _found_cosines(evidence: Mapping[int, tuple[float, float]], semantic: Sequence[Hit], sentence: Sequence[Hit]
+                   ) -> dict[int, tuple[float, float]]:
+    """Evidence whose semantic side is the question's own cosine, not the feedback run's (which leans toward the
+    articles it was moved to); an article those runs did not fetch gets their lowest, a bound it stayed below."""
+    cosines = best_per_article([*semantic, *sentence])[0]
+    floor = min(cosines.values(), default=0.0)
+    return {a: (keyword, cosines.get(a, min(floor, cosine))) for a, (keyword, cosine) in evidence.items()}
+
+
 class SearchEngine:
     """Runs a query through the keyword and/or semantic index and fuses the rankings."""
 
@@ -146,12 +156,27 @@ class SearchEngine:
         own = self._nearest(vectors[: len(queries)], filters, fetch)
         if not sentence:  # an English question: nothing more to read
             return own, [], []
-        english = self._english(filters)
         companion, model = self.indexes.companion, self.indexes.companion_embedder
-        beside = (self._nearest(model.embed_queries([sentence]), english, index=companion)
+        beside = (self._nearest(model.embed_queries([sentence]), self._english(filters), index=companion)
                   if companion is not None and model is not None else [])
-        sentence_filters = filters if self.config.sentence_everywhere else english
-        return own, self._nearest(vectors[len(queries):], sentence_filters), beside
+        return own, self._sentence_run(vectors[len(queries):], filters), beside
+
+    def _feedback(self, windows: Sequence[str], sentence: str, ranking: Sequence[int], filters: Filters, fetch: int
+                  ) -> tuple[list[Hit], list[Hit]]:
+        """The question's and its sentence's e5 runs again, from vectors moved toward the articles the first fusion
+        ranked best (kb/query_feedback.py); the embedder's query cache answers for the texts already read."""
+        assert self.indexes.semantic is not None
+        centroid = feedback_centroid(self.indexes.semantic, ranking[: self.config.feedback_articles])
+        vectors = self.indexes.embedder.embed_queries([*windows, sentence])
+        if centroid is None:
+            return self._nearest(vectors[:-1], filters, fetch), self._sentence_run(vectors[-1:], filters)
+        own_share, sentence_share = self.config.feedback_shares
+        return (self._nearest(moved_toward(vectors[:-1], centroid, own_share), filters, fetch),
+                self._sentence_run(moved_toward(vectors[-1:], centroid, sentence_share), filters))
+
+    def _sentence_run(self, vectors: np.ndarray, filters: Filters) -> list[Hit]:
+        """The English sentence's e5 run: among every language (sentence_everywhere), else the English articles."""
+        return self._nearest(vectors, filters if self.config.sentence_everywhere else self._english(filters))
 
     def _nearest(self, vectors: np.ndarray, filters: Filters, fetch: int = 0, index: SemanticIndex | None = None
                  ) -> list[Hit]:
@@ -237,11 +262,19 @@ class SearchEngine:
         first = keyword[: self.config.fetch]
         weight = self.keyword_weight(query, first) if first and semantic else self.config.keyword_weight
         fuse = partial(self._fuse, boosts=boosts or {}, keyword_weight=weight, prefer=frozenset(prefer_languages),
-                       translated=(translated_keyword, translated_semantic, companion),
                        asked_in=translation.language if translation else None)
+        found = (semantic, translated_semantic)
+        moved = bool(sentence and translated_semantic and self.config.feedback_articles > 0)
+        if moved:  # a question in another language: its e5 runs again, from what every run found together
+            first_ranking = fuse(first, semantic[: self.config.fetch],
+                                 translated=(translated_keyword, translated_semantic, companion))[0]
+            semantic, translated_semantic = self._feedback(windows, sentence or "", first_ranking, filters, fetch)
+        fuse = partial(fuse, translated=(translated_keyword, translated_semantic, companion))
         ranking, scores, best, evidence = (
             _in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch
             else fuse(keyword, semantic))
+        if moved:
+            evidence = _found_cosines(evidence, *found)
         shown = [a for a in ranking[:limit] if a in self.indexes.articles]
         # The usual fetch's articles open where they would with the default limit; the deeper tier after.
         for depth in sorted({fetch, self.config.fetch}, reverse=True):
