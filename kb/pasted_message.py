@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kb.query_text import digest
-from kb.search import SearchEngine, SearchResponse
+from kb.search import SearchEngine
+from kb.search_results import SearchResponse
 from kb.ticket_cleaning import CleanedTicket, clean_ticket
 
 # A whole HTML document, or two closed paragraphs: markup that was pasted, not words about tags that were typed.

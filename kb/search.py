@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from urllib.parse import quote
 
@@ -29,6 +29,7 @@ from kb.index.manager import IndexManager
 from kb.index.semantic import SemanticIndex
 from kb.query_feedback import feedback_centroid, moved_toward
 from kb.query_text import DIGEST_CHARS, digest, highlight_terms
+from kb.search_results import SearchResponse, SearchResult
 from kb.section_choice import choose_sections
 from kb.snippets import make_snippet
 from kb.translation import TARGET, QueryTranslator, Translation
@@ -38,47 +39,6 @@ MODES = ("hybrid", "keyword", "semantic")
 # A fused ranking: article ids, their scores, best sections, and (keyword, semantic) evidence.
 Fused = tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]
 FETCH_PER_RESULT = 5  # sections fetched from each engine per result asked for (at least FusionConfig.fetch)
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """One article found, pointing at its best section."""
-
-    id: int
-    slug: str
-    title: str
-    url: str
-    section: str
-    anchor: str
-    snippet: str
-    score: float
-    language: str
-    tags: tuple[str, ...]
-    updated: str
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready representation."""
-        return {"id": self.id, "slug": self.slug, "title": self.title, "url": self.url,
-                "section": self.section, "anchor": self.anchor, "snippet": self.snippet,
-                "score": round(self.score, 6), "language": self.language, "tags": list(self.tags),
-                "updated": self.updated}
-
-
-@dataclass(frozen=True)
-class SearchResponse:
-    """Results of one search."""
-
-    results: tuple[SearchResult, ...]
-    total: int
-    took_ms: float
-    mode: str
-    article_ranking: tuple[int, ...] = field(default=(), repr=False)  # every ranked article id, for eval
-    # Per article: (keyword score, semantic cosine), each the better of the query's and its translation's.
-    evidence: Mapping[int, tuple[float, float]] = field(default_factory=dict, repr=False)
-    translation: Translation | None = None  # how a question in another language was also searched in English
-    # For a query of identifiers only: the articles whose section holds every one of them exactly.
-    code_holders: frozenset[int] = frozenset()
-    cleaned_query: str | None = None  # what was searched of a pasted message (kb/pasted_message.py)
 
 
 def _in_tiers(fuse: Callable[[list[Hit], list[Hit]], Fused], keyword: list[Hit], semantic: list[Hit], usual: int

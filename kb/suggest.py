@@ -11,7 +11,8 @@ from kb.errors import ValidationFailed
 from kb.feedback import FeedbackStore
 from kb.index.base import Filters
 from kb.pasted_message import ticket_query
-from kb.search import SearchEngine, SearchResponse
+from kb.search import SearchEngine
+from kb.search_results import SearchResponse
 from kb.ticket_cleaning import CleanedTicket, clean_ticket, mask_personal_data
 from kb.translation import Translation
 

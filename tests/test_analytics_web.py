@@ -144,7 +144,7 @@ def test_cli_purges_logs_and_flags_drift(cli_env, capsys) -> None:
 
 
 def test_a_hybrid_search_whose_best_article_is_not_credible_is_logged_as_finding_nothing() -> None:
-    from kb.search import SearchResponse
+    from kb.search_results import SearchResponse
     from kb.web.query_logging import credible_total
 
     def response(mode: str, evidence: dict[int, tuple[float, float]]) -> SearchResponse:

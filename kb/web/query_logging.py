@@ -15,7 +15,7 @@ from flask import Flask, Response, g, session
 
 from kb.index.base import Filters
 from kb.personal_data import mask_personal_data
-from kb.search import SearchResponse
+from kb.search_results import SearchResponse
 from kb.suggest import SuggestResult, confidence
 from kb.web.current import actor, kb
 

@@ -7,7 +7,8 @@ from flask import Response, jsonify, request
 from kb.errors import KBError
 from kb.index.base import Filters
 from kb.pasted_message import search_box
-from kb.search import MODES, SearchResponse
+from kb.search import MODES
+from kb.search_results import SearchResponse
 from kb.validation import base_language, normalise_tag
 from kb.web.api import api
 from kb.web.current import kb
