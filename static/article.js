@@ -33,3 +33,36 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault(); location.href = "/";
   }
 });
+// Opened from a search result: the words its snippet marked are marked in the article as well.
+(function () {
+  let wanted = null;
+  try {
+    wanted = JSON.parse(sessionStorage.getItem("kb.highlight") || "null");
+    sessionStorage.removeItem("kb.highlight");  // once: a reload or a later visit shows the article plain
+  } catch (err) { return; }
+  const body = document.querySelector(".body");
+  if (!wanted || !body || wanted.path !== location.pathname) return;
+  const words = Array.from(new Set(wanted.words.filter((w) => w.length > 1)));
+  if (!words.length) return;
+  const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join("|")})(?![\\p{L}\\p{N}])`, "giu");
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  while (walker.nextNode()) texts.push(walker.currentNode);
+  texts.forEach((node) => {
+    const text = node.nodeValue;
+    const found = Array.from(text.matchAll(pattern));
+    if (!found.length) return;
+    const parts = document.createDocumentFragment();
+    let at = 0;
+    found.forEach((m) => {
+      parts.append(text.slice(at, m.index));
+      const mark = document.createElement("mark");
+      mark.textContent = m[0];
+      parts.append(mark);
+      at = m.index + m[0].length;
+    });
+    parts.append(text.slice(at));
+    node.replaceWith(parts);
+  });
+})();

@@ -89,6 +89,11 @@
   region.addEventListener("click", (event) => {
     const link = event.target.closest("#results a.title");
     if (!link || !box.value.trim()) return;
+    // The words the snippet marked are marked in the article too (article.js), kept out of its shareable URL.
+    const words = Array.from(link.closest("li").querySelectorAll(".snippet mark"), (m) => m.textContent.trim());
+    try {
+      sessionStorage.setItem("kb.highlight", JSON.stringify({path: new URL(link.href).pathname, words}));
+    } catch (err) { /* storage off: the article opens unmarked */ }
     remember(box.value.trim());
     const data = new FormData();
     data.append("log", region.querySelector("#results").dataset.log || "");  // the logged search it came from

@@ -56,7 +56,14 @@ def test_type_a_query_and_open_the_article_at_its_section(page, server) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url("**/articles/printer-prints-blank-receipts#symptoms")
     assert page.locator("h2#symptoms").is_visible()
+    # The snippet's marked words are marked in the article too; its link stays clean, and a reload is plain.
+    marked = {m.lower() for m in page.locator(".body mark").all_inner_texts()}
+    assert "blank" in marked and marked <= {"receipt", "receipts", "blank", "comes", "out"}
+    assert page.evaluate("getComputedStyle(document.querySelector('h2#symptoms')).backgroundColor") != (
+        "rgba(0, 0, 0, 0)")  # the section it opened at stands out
     shot(page, "article")
+    page.reload()
+    assert page.locator(".body mark").count() == 0
     page.goto(url + "/")
     recent = page.locator("#recent")
     recent.wait_for()
