@@ -61,10 +61,20 @@
       });
       return;
     }
-    history.replaceState(null, "", params.get("q") ? `?${params}` : location.pathname);
+    // A pasted message (several lines) holds a customer's name, address, phone: it is POSTed, and neither the
+    // address bar, the history nor a server's access log gets it. Typed words stay in the shareable URL.
+    const pasted = (params.get("q") || "").includes("\n");
+    const shown = new URLSearchParams(params);
+    if (pasted) shown.delete("q");
+    history.replaceState(null, "", shown.get("q") || pasted ? `?${shown}` : location.pathname);
     const request = inflight = new AbortController();
     try {
-      const response = await fetch(`/search/results?${params}`, {signal: request.signal});
+      const body = new FormData();
+      body.append("q", params.get("q") || "");
+      const token = document.querySelector("meta[name=csrf-token]").content;
+      const response = await fetch(`/search/results?${pasted ? shown : params}`, pasted
+        ? {method: "POST", body, signal: request.signal, headers: {"X-CSRFToken": token}}
+        : {signal: request.signal});
       const hadFocus = region.contains(document.activeElement);
       if (response.ok) {
         region.innerHTML = await response.text();  // server-rendered, escaped

@@ -116,6 +116,7 @@ def test_a_pasted_email_keeps_its_lines_and_enter_searches(page, server) -> None
     assert "our receipts come out blank" in searched and "Jon" not in searched
     page.locator("#results li:first-child a.title", has_text="Printer prints blank receipts").wait_for()
     assert page.evaluate("document.getElementById('q').offsetHeight") > 80  # the box grew to show the e-mail
+    assert "Berg" not in page.url and "q=" not in page.url  # a customer's words stay out of URLs and history
     shot(page, "search-pasted-email")
     page.keyboard.press("Control+Home")
     page.keyboard.press("ArrowDown")  # inside the e-mail: the caret moves a line, focus stays in the box

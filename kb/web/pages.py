@@ -27,7 +27,8 @@ def _search_context() -> dict:
     from kb.web.query_logging import log_search
     from kb.web.search_api import MAX_QUERY_CHARS, filters_from_args, run_search
 
-    query = request.args.get("q", "").strip()
+    # A pasted e-mail is POSTed (search.js): a customer's words stay out of URLs, history and access logs.
+    query = (request.form if request.method == "POST" else request.args).get("q", "").strip()
     mode = request.args.get("mode", "hybrid")
     try:
         filters, bad_filter = filters_from_args(), ""
@@ -60,9 +61,10 @@ def search_opened() -> tuple[str, int]:
     return "", 204
 
 
-@pages.get("/search/results")
+@pages.route("/search/results", methods=["GET", "POST"])
 def search_results() -> str:
-    """Just the results list, for the search-as-you-type script (same rendering as the full page)."""
+    """Just the results list, for the search-as-you-type script (same rendering as the full page); a pasted
+    message comes as a POST, its filters still in the query string."""
     return render_template("search_results.html", **_search_context())
 
 
