@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import fields
 
@@ -17,33 +18,40 @@ from kb.web.pages import pages
 HIDDEN_SETTINGS = frozenset({"secret_key"})
 
 
-CREATED_TOKEN = "created_token"  # the new token's secret, kept in the session until the page after the POST shows it
+SENT_FORMS = "token_forms"  # ids of the new-token forms already sent: a reload resends one, which creates nothing
+KEPT_FORMS = 20
 
 
-def _tokens_page(error: str = "", created: dict | None = None, status: int = 200) -> Response:
+def _tokens_page(error: str = "", created: dict | None = None, status: int = 200, resent: bool = False) -> Response:
+    # Each page's form carries a fresh id; the secret is shown in the POST's answer only (never in the session
+    # cookie, which is signed, not encrypted) and never cached.
     page = make_response(render_template("tokens.html", tokens=kb().tokens.list(), scopes=SCOPES, error=error,
-                                         created=created), status)
-    page.headers["Cache-Control"] = "no-store"  # a secret shown once must not come back from a cache or Back
+                                         created=created, resent=resent, form_id=secrets.token_urlsafe(12)), status)
+    page.headers["Cache-Control"] = "no-store"
     return page
 
 
 @pages.get("/admin/tokens")
 def tokens() -> Response:
     """API tokens: who they are for, their scope and team, when last used; create and revoke."""
-    return _tokens_page(created=session.pop(CREATED_TOKEN, None))
+    return _tokens_page()
 
 
 @pages.post("/admin/tokens")
 def create_token() -> Response:
-    """Create a token, then show its secret once on the page redirected to: reloading it creates no second one."""
+    """Create a token and show its secret, once; the same form sent again (a reload) creates no second one."""
     form = request.form
+    form_id, sent = form.get("form_id", ""), list(session.get(SENT_FORMS, []))
+    if form_id and form_id in sent:
+        return _tokens_page(resent=True)
     try:
         token, secret = kb().tokens.create(form.get("name", ""), form.get("scope", ""), form.get("team", ""),
                                            by=principal().actor)
     except KBError as exc:
         return _tokens_page(exc.message, status=422)
-    session[CREATED_TOKEN] = {"name": token.name, "scope": token.scope, "secret": secret}
-    return redirect(url_for("pages.tokens"), code=303)
+    if form_id:
+        session[SENT_FORMS] = [*sent, form_id][-KEPT_FORMS:]
+    return _tokens_page(created={"name": token.name, "scope": token.scope, "secret": secret})
 
 
 @pages.post("/admin/tokens/<int:token_id>/revoke")
