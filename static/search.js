@@ -10,6 +10,7 @@
   let timer = null, inflight = null, active = -1;
   let focusFirst = false;  // ArrowDown pressed before the results for the newest text arrived
   const MAX_URL = 4000;
+  const MAX_CHARS = Number(box.dataset.maxChars || 10000);
 
   const RECENT = "kb.recentSearches";
   let rememberTimer = null;
@@ -51,8 +52,10 @@
       if (value && !(key === "mode" && value === "hybrid")) params.append(key, value);
     }
     if (inflight) inflight.abort();
-    // Servers refuse request lines over 4 KB (gunicorn, nginx): a pasted thread goes to the ticket page.
-    if (`/search/results?${params}`.length > MAX_URL) {
+    // Servers refuse request lines over 4 KB (gunicorn, nginx), and the search box takes MAX_CHARS (a pasted
+    // message is POSTed, so only that counts for it): a longer thread goes to the ticket page.
+    const pasted = (params.get("q") || "").includes("\n");
+    if (pasted ? box.value.trim().length > MAX_CHARS : `/search/results?${params}`.length > MAX_URL) {
       region.replaceChildren(document.getElementById("too-long-note").content.cloneNode(true));
       active = -1;
       // The ticket page reads whole threads: the link takes the text along, so it need not be pasted again.
@@ -62,11 +65,11 @@
       return;
     }
     // A pasted message (several lines) holds a customer's name, address, phone: it is POSTed, and neither the
-    // address bar, the history nor a server's access log gets it. Typed words stay in the shareable URL.
-    const pasted = (params.get("q") || "").includes("\n");
+    // address bar nor a server's access log gets it; the tab's own history entry keeps it, so Back returns to
+    // it. Typed words stay in the shareable URL.
     const shown = new URLSearchParams(params);
     if (pasted) shown.delete("q");
-    history.replaceState(null, "", shown.get("q") || pasted ? `?${shown}` : location.pathname);
+    history.replaceState(pasted ? {q: params.get("q")} : null, "", shown.get("q") || pasted ? `?${shown}` : location.pathname);
     const request = inflight = new AbortController();
     try {
       const body = new FormData();
@@ -94,7 +97,8 @@
     } catch (err) { if (err.name !== "AbortError") throw err; }
     finally { if (inflight === request) inflight = null; }
   }
-  showRecent();
+  // Back to a pasted message's results: its text was kept in this history entry, not in the address.
+  if (!box.value.trim() && history.state && history.state.q) { box.value = history.state.q; run(); } else showRecent();
   // Searches count as popular when they led somewhere: an agent opened a result (and analytics logs the click).
   region.addEventListener("click", (event) => {
     const link = event.target.closest("#results a.title");

@@ -117,6 +117,12 @@ def test_a_pasted_email_keeps_its_lines_and_enter_searches(page, server) -> None
     page.locator("#results li:first-child a.title", has_text="Printer prints blank receipts").wait_for()
     assert page.evaluate("document.getElementById('q').offsetHeight") > 80  # the box grew to show the e-mail
     assert "Berg" not in page.url and "q=" not in page.url  # a customer's words stay out of URLs and history
+    page.locator("#results li:first-child a.title").click()
+    page.wait_for_url("**/articles/**")
+    page.go_back()  # the tab's history entry kept the message: its results again
+    page.locator("#results li:first-child a.title", has_text="Printer prints blank receipts").wait_for()
+    assert page.input_value("#q") == email and "Berg" not in page.url
+    page.locator("#q").focus()
     shot(page, "search-pasted-email")
     page.keyboard.press("Control+Home")
     page.keyboard.press("ArrowDown")  # inside the e-mail: the caret moves a line, focus stays in the box
@@ -146,7 +152,10 @@ def test_a_pasted_email_keeps_its_lines_and_enter_searches(page, server) -> None
 def test_a_thread_too_long_for_the_search_box_goes_to_the_ticket_page_with_its_text(page, server) -> None:
     url, _ = server
     page.goto(url + "/")
-    thread = "Hi,\n\nreceipts come out blank.\n\n" + "> earlier message about printers\n" * 150
+    # A pasted message is POSTed, so the box takes up to 10,000 characters of it (a typed line, 4 KB of URL).
+    page.fill("#q", "Hi,\n\nreceipts come out blank.\n\n" + "> earlier message about printers\n" * 150)
+    page.locator("#results a.title").first.wait_for()
+    thread = "Hi,\n\nreceipts come out blank.\n\n" + "> earlier message about printers\n" * 320
     page.fill("#q", thread)
     page.locator("#too-long a").click()
     page.wait_for_url("**/tickets")

@@ -419,11 +419,12 @@ def test_parallel_votes_of_one_person_count_once(searchable_kb) -> None:
 
 
 def test_a_pasted_message_is_posted_with_its_filters_in_the_query_string(search_client, searchable_kb) -> None:
-    searchable_kb.store.create({"title": "Printer prints blank receipts", "status": "published",
+    searchable_kb.store.create({"title": "Printer prints blank receipts", "status": "published", "tags": ["printers"],
                                 "body": "## Symptoms\n\nThe receipt comes out blank."}, author="maja")
     token = csrf_from(search_client.get("/").get_data(as_text=True))
     email = "Hi,\n\nthe receipt comes out blank since this morning.\n\nBest regards,\nJon Berg\n+45 31 22 45 67"
     posted = search_client.post("/search/results?mode=keyword", data={"csrf_token": token, "q": email})
     html = posted.get_data(as_text=True)
     assert posted.status_code == 200 and "Printer prints blank receipts" in html and 'id="cleaned-query"' in html
+    assert 'href="/?tag=printers"' in html and "Berg" not in html.split('id="results"')[1]  # its links too
     assert search_client.post("/search/results", data={"q": email}).status_code == 400  # a POST needs the token

@@ -43,7 +43,8 @@ def _search_context() -> dict:
     popular = kb().search_counts.popular(me.team if me else "") if not query else []
     return {"q": query, "mode": mode, "response": response, "lang": request.args.get("lang", ""),
             "tag": request.args.get("tag", ""), "team": request.args.get("team", ""), "popular": popular,
-            "log_id": log_id, "too_long": too_long, "max_query_chars": MAX_QUERY_CHARS, "bad_filter": bad_filter}
+            "log_id": log_id, "too_long": too_long, "max_query_chars": MAX_QUERY_CHARS, "bad_filter": bad_filter,
+            "posted": request.method == "POST"}
 
 
 @pages.get("/")
