@@ -482,6 +482,12 @@ def test_page_actions_that_fail_say_why_on_the_page_they_came_from(walk_app, kno
     assert stale.status_code == 409 and "changed since revision 1" in text
     assert 'value="Replaced by the new drawer guide"' in text and "replug it twice" in text
     assert knowledge_base.store.get(article.id).status == "published"
+    # An author's draft published meanwhile: no status form is left for them, the reason is still said.
+    draft = knowledge_base.store.create({"title": "Till", "body": "x", "team": TEAM}, author="author-user")
+    knowledge_base.store.update(draft.id, {"status": "published"}, base_revision=1, author="rita")
+    late = _client(app, "author").post(f"/articles/{draft.slug}/status", data={"status": "in_review",
+                                                                              "base_revision": "1"})
+    assert late.status_code == 409 and 'role="alert">article changed since revision 1' in late.get_data(as_text=True)
     # A mistyped purge confirmation: the article page with the purge form open and the reason.
     typo = admin.post(f"/articles/{article.slug}/purge", data={"confirm": "drawr"})
     text = typo.get_data(as_text=True)
