@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kb.embedding_base import normalise
 from kb.index.semantic import SemanticIndex
 
 
@@ -27,7 +28,6 @@ def feedback_centroid(index: SemanticIndex, articles: Sequence[int]) -> np.ndarr
 
 def moved_toward(vectors: np.ndarray, centroid: np.ndarray, share: float) -> np.ndarray:
     """Each query vector, made unit, plus `share` of the centroid (the index normalises the sum again)."""
-    rows = np.asarray(vectors, dtype=np.float32).reshape(-1, centroid.shape[0])
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    unit = np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
+    # A copy: normalise divides in place, and these may be the embedder's cached query vectors.
+    unit = normalise(np.array(vectors, dtype=np.float32, copy=True), centroid.shape[0])
     return (unit + share * centroid).astype(np.float32)

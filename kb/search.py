@@ -121,6 +121,25 @@ class SearchEngine:
                   if companion is not None and model is not None else [])
         return own, self._sentence_run(vectors[len(queries):], filters), beside
 
+    def _ranked(self, fuse: Callable[..., Fused], keyword: list[Hit], semantic: list[Hit],
+                translated: tuple[list[Hit], list[Hit], list[Hit]], windows: Sequence[str], sentence: str | None,
+                filters: Filters, fetch: int) -> tuple[Fused, list[Hit], list[Hit]]:
+        """The fused ranking, and the e5 runs it used: a question with an English sentence is fused twice, its e5
+        runs searched again from what every run found together the first time (kb/query_feedback.py)."""
+        translated_keyword, translated_semantic, companion = translated
+        own = (semantic, translated_semantic)  # the question's own cosines, which its evidence keeps
+        moved = bool(sentence and translated_semantic and self.config.feedback_articles > 0)
+        if moved:
+            usual = self.config.fetch
+            first = fuse(keyword[:usual], semantic[:usual], translated=translated)[0]
+            semantic, translated_semantic = self._feedback(windows, sentence or "", first, filters, fetch)
+        fuse = partial(fuse, translated=(translated_keyword, translated_semantic, companion))
+        fused = (_in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch
+                 else fuse(keyword, semantic))
+        if moved:
+            fused = (*fused[:3], _found_cosines(fused[3], *own))
+        return fused, semantic, translated_semantic
+
     def _feedback(self, windows: Sequence[str], sentence: str, ranking: Sequence[int], filters: Filters, fetch: int
                   ) -> tuple[list[Hit], list[Hit]]:
         """The question's and its sentence's e5 runs again, from vectors moved toward the articles the first fusion
@@ -223,23 +242,14 @@ class SearchEngine:
         weight = self.keyword_weight(query, first) if first and semantic else self.config.keyword_weight
         fuse = partial(self._fuse, boosts=boosts or {}, keyword_weight=weight, prefer=frozenset(prefer_languages),
                        asked_in=translation.language if translation else None)
-        found = (semantic, translated_semantic)
-        moved = bool(sentence and translated_semantic and self.config.feedback_articles > 0)
-        if moved:  # a question in another language: its e5 runs again, from what every run found together
-            first_ranking = fuse(first, semantic[: self.config.fetch],
-                                 translated=(translated_keyword, translated_semantic, companion))[0]
-            semantic, translated_semantic = self._feedback(windows, sentence or "", first_ranking, filters, fetch)
-        fuse = partial(fuse, translated=(translated_keyword, translated_semantic, companion))
-        ranking, scores, best, evidence = (
-            _in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch
-            else fuse(keyword, semantic))
-        if moved:
-            evidence = _found_cosines(evidence, *found)
+        (ranking, scores, best, evidence), semantic, translated_semantic = self._ranked(
+            fuse, keyword, semantic, (translated_keyword, translated_semantic, companion), windows, sentence,
+            filters, fetch)
         shown = [a for a in ranking[:limit] if a in self.indexes.articles]
         # The usual fetch's articles open where they would with the default limit; the deeper tier after.
         for depth in sorted({fetch, self.config.fetch}, reverse=True):
-            found = {h.article_id for h in [*keyword[:depth], *semantic[:depth], *translated_keyword]}
-            best.update(choose_sections([a for a in shown if a in found], (keyword[:depth], translated_keyword),
+            reached = {h.article_id for h in [*keyword[:depth], *semantic[:depth], *translated_keyword]}
+            best.update(choose_sections([a for a in shown if a in reached], (keyword[:depth], translated_keyword),
                                         (semantic[:depth], translated_semantic), self.indexes.chunks, weight))
         matched = {h.chunk_id: h.matched_terms for h in [*translated_keyword, *keyword] if h.matched_terms}
         for hit in [*translated_keyword, *keyword]:  # a section the semantic side chose: the article's words

@@ -58,7 +58,8 @@ class Analytics:
     def gap_groups(self, window: Window) -> list[GapGroup]:
         """Gap groups, recomputed when new unanswered queries arrive or after a minute."""
         # An agent's verdict can answer a ticket without changing the totals: the unanswered count is in the key.
-        key = (window, self.searches.totals(window)["no_result"], self.searches.unanswered_tickets(window))
+        totals = self.searches.totals(window)
+        key = (window, totals["no_result"], totals["abstained"], self.searches.unanswered_tickets(window))
         with self._lock:
             cached = self._gap_cache.get(key)
             if cached and time.monotonic() - cached[0] < GAP_CACHE_SECONDS:
