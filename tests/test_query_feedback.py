@@ -10,10 +10,9 @@ import pytest
 
 from kb.index.base import Chunk, Filters, best_per_article
 from kb.index.semantic import SemanticIndex
-from kb.knowledge_base import open_knowledge_base
 from kb.query_feedback import feedback_centroid, moved_toward
 from kb.query_text import digest
-from tests.test_translation import DANISH, add_password_articles, write_dictd
+from tests.test_translation import DANISH, password_base, write_dictd
 
 QUESTION = "Hvordan nulstiller jeg min adgangskode?"
 
@@ -47,12 +46,9 @@ def test_query_vectors_are_made_unit_before_the_centroid_is_added() -> None:
 
 @pytest.fixture
 def danish_kb(settings, tmp_path: Path):
-    folder = tmp_path / "dictd"
-    write_dictd(folder, "dan", DANISH)
-    kb = open_knowledge_base(settings.with_overrides(dictionary_dir=folder))
-    add_password_articles(kb.store)
-    yield kb
-    kb.close()
+    write_dictd(tmp_path / "dictd", "dan", DANISH)
+    with password_base(settings, tmp_path / "dictd") as kb:
+        yield kb
 
 
 def test_the_feedback_runs_lean_toward_the_articles_the_first_fusion_ranked_best(danish_kb) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -128,12 +129,21 @@ def add_password_articles(store) -> None:  # type: ignore[no-untyped-def]
                   "language": "da"}, author="maja")
 
 
-@pytest.fixture
-def translating_kb(settings, dictionaries: Path):
+@contextmanager
+def password_base(settings, dictionaries: Path):  # type: ignore[no-untyped-def]
+    """A knowledge base translating with these dictionaries, holding the password and receipt articles."""
     kb = open_knowledge_base(settings.with_overrides(dictionary_dir=dictionaries))
     add_password_articles(kb.store)
-    yield kb
-    kb.close()
+    try:
+        yield kb
+    finally:
+        kb.close()
+
+
+@pytest.fixture
+def translating_kb(settings, dictionaries: Path):
+    with password_base(settings, dictionaries) as kb:
+        yield kb
 
 
 def test_a_danish_question_finds_the_english_article_through_its_translation(translating_kb) -> None:
