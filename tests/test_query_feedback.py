@@ -58,13 +58,24 @@ def test_the_feedback_runs_lean_toward_the_articles_the_first_fusion_ranked_best
     windows = [digest(QUESTION)]
     own, read, _ = engine._semantic(windows, Filters(), sentence)
     english = next(a.id for a in danish_kb.indexes.articles.values() if a.title == "Printer prints blank receipts")
-    moved_own, moved_read = engine._feedback(windows, sentence, [english], Filters(), 0)
+    ranked = [a.id for a in danish_kb.indexes.articles.values()]
+    moved_own, moved_read = engine._feedback(windows, sentence, [english, *ranked], 0)
     for before, after in ((own, moved_own), (read, moved_read)):
         assert best_per_article(after)[0][english] > best_per_article(before)[0][english]
-    # No article to lean toward: the same runs as without feedback.
-    same_own, same_read = engine._feedback(windows, sentence, [], Filters(), 0)
-    assert [(h.chunk_id, round(h.score, 5)) for h in same_own] == [(h.chunk_id, round(h.score, 5)) for h in own]
-    assert [(h.chunk_id, round(h.score, 5)) for h in same_read] == [(h.chunk_id, round(h.score, 5)) for h in read]
+    # Scored among the articles the first fusion ranked only, each section once.
+    assert {h.article_id for h in moved_own} <= set(ranked)
+    assert len({h.chunk_id for h in moved_own}) == len(moved_own)
+    assert engine._feedback(windows, sentence, [], 0) is None  # nothing to lean toward: the runs stay
+
+
+def test_scoring_among_articles_matches_a_search_restricted_to_them() -> None:
+    index = _index()
+    query = np.array([0.6, 0.8, 0.0], dtype=np.float32)
+    among = index.score_articles(query, [1, 99, 1])  # an unknown article and a repeat change nothing
+    assert [(h.chunk_id, round(h.score, 5)) for h in among] == [("1:1", 0.8), ("1:0", 0.6)]
+    assert [h.chunk_id for h in index.search(query, limit=3)][:2] == ["1:1", "1:0"]
+    assert index.score_articles(query, [1, 2], limit=1)[0].chunk_id == "1:1"
+    assert index.score_articles(query, []) == [] and index.score_articles(np.zeros(3), [1]) == []
 
 
 def test_a_translated_search_is_fed_back_but_reports_the_questions_own_cosines(danish_kb, monkeypatch) -> None:
@@ -72,9 +83,9 @@ def test_a_translated_search_is_fed_back_but_reports_the_questions_own_cosines(d
     calls: list[list[int]] = []
     feedback = engine._feedback
 
-    def spy(windows, sentence, ranking, filters, fetch):  # type: ignore[no-untyped-def]
+    def spy(windows, sentence, ranking, fetch):  # type: ignore[no-untyped-def]
         calls.append(list(ranking))
-        return feedback(windows, sentence, ranking, filters, fetch)
+        return feedback(windows, sentence, ranking, fetch)
 
     monkeypatch.setattr(engine, "_feedback", spy)
     response = engine.search(QUESTION)

@@ -7,6 +7,7 @@ the next write, so filtering happens inside the search rather than on a short li
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,22 @@ class SemanticSearch:
                 for s, i in zip(scores.tolist(), ids.tolist(), strict=True)
                 if i >= 0
             ]
+
+    def score_articles(self, query_vector: np.ndarray, article_ids: Sequence[int], limit: int = 100) -> list[Hit]:
+        """The sections of these articles scored exactly against the query, best `limit` first: re-scoring
+        candidates already found costs some thousand dot products, where a search scans every section."""
+        q = self._query(query_vector)
+        if q is None or limit <= 0:
+            return []
+        with self._lock:
+            rows = [row for a in dict.fromkeys(article_ids) for row in self._cols.by_article.get(int(a), ())]
+            if not rows:
+                return []
+            with single_thread():
+                scores = self._vectors(np.asarray(rows, dtype=np.int64)) @ q[0]
+            best = np.argsort(-scores, kind="stable")[:limit].tolist()
+            return [Hit(chunk_id=self._cols.chunk_ids[rows[i]], article_id=int(self._cols.article[rows[i]]),  # type: ignore[arg-type]
+                        score=float(scores[i])) for i in best]
 
     def article_vector(self, article_id: int) -> np.ndarray | None:
         """Mean of the article's chunk vectors, normalised; None for an unknown article."""
