@@ -6,7 +6,7 @@ import secrets
 from collections import Counter
 from dataclasses import fields
 
-from flask import Response, make_response, redirect, render_template, request, session, url_for
+from flask import Response, make_response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from kb.errors import KBError
@@ -14,12 +14,12 @@ from kb.models import Article
 from kb.tokens import SCOPES
 from kb.web.current import kb, principal
 from kb.web.pages import pages
+from kb.web.requests import record_sent, sent_before
 
 HIDDEN_SETTINGS = frozenset({"secret_key"})
 
 
-SENT_FORMS = "token_forms"  # ids of the new-token forms already sent: a reload resends one, which creates nothing
-KEPT_FORMS = 20
+SENT_FORMS = "token_forms"  # the new-token forms already sent: a reload resends one, which creates nothing
 
 
 def _tokens_page(error: str = "", created: dict | None = None, status: int = 200, resent: bool = False) -> Response:
@@ -41,16 +41,15 @@ def tokens() -> Response:
 def create_token() -> Response:
     """Create a token and show its secret, once; the same form sent again (a reload) creates no second one."""
     form = request.form
-    form_id, sent = form.get("form_id", ""), list(session.get(SENT_FORMS, []))
-    if form_id and form_id in sent:
+    form_id = form.get("form_id", "")[:64]
+    if sent_before(SENT_FORMS, form_id) is not None:
         return _tokens_page(resent=True)
     try:
         token, secret = kb().tokens.create(form.get("name", ""), form.get("scope", ""), form.get("team", ""),
                                            by=principal().actor)
     except KBError as exc:
         return _tokens_page(exc.message, status=422)
-    if form_id:
-        session[SENT_FORMS] = [*sent, form_id][-KEPT_FORMS:]
+    record_sent(SENT_FORMS, form_id, token.id)
     return _tokens_page(created={"name": token.name, "scope": token.scope, "secret": secret})
 
 

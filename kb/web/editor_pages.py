@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Response, jsonify, redirect, render_template, request, session, url_for
+from flask import Response, jsonify, redirect, render_template, request, url_for
 
 from kb.article_templates import TEMPLATES
 from kb.conflicts import MERGED_FIELDS, merge_fields
@@ -15,11 +15,11 @@ from kb.markdown_render import render_markdown_uncached
 from kb.permissions import Forbidden, require, role_allows
 from kb.web.current import kb, principal
 from kb.web.pages import history_page, pages
+from kb.web.requests import record_sent, sent_before
 from kb.workflow import allowed_statuses
 
 # Session key: the new-article forms this browser sent, by form id, with the article each made and its revision.
 CREATED_FORMS = "created_forms"
-KEPT_FORMS = 20
 
 
 def _form_fields() -> dict[str, Any]:
@@ -59,20 +59,17 @@ def create() -> Response | tuple[str, int]:
     """Save a new article; the same form sent again (Back, then Save) saves that article, not a second one."""
     fields = _form_fields()
     form_id = request.form.get("form_id", "")[:64]
-    made = dict(session.get(CREATED_FORMS, {}))
-    if (earlier := _created_by(made.get(form_id))) is not None:
-        answer = _save_article(earlier, fields, str(made[form_id][1]))
+    made = sent_before(CREATED_FORMS, form_id)
+    if (earlier := _created_by(made)) is not None:
+        answer = _save_article(earlier, fields, str(made[1]))
         if isinstance(answer, Response):  # saved: the form's next repeat builds on this revision, not a conflict
-            made[form_id] = (earlier.id, kb().store.get(earlier.id).revision)
-            session[CREATED_FORMS] = made
+            record_sent(CREATED_FORMS, form_id, (earlier.id, kb().store.get(earlier.id).revision))
         return answer
     try:
         article = kb().editing.create(principal(), fields, message=request.form.get("message") or "Created")
     except KBError as exc:  # refused (e.g. another team) or invalid: keep the author's text on screen
         return _render(None, fields, error=exc.message, status=403 if isinstance(exc, Forbidden) else 422)
-    if form_id:
-        made[form_id] = (article.id, article.revision)
-        session[CREATED_FORMS] = dict(list(made.items())[-KEPT_FORMS:])
+    record_sent(CREATED_FORMS, form_id, (article.id, article.revision))
     return redirect(url_for("pages.article", slug=article.slug), code=303)
 
 

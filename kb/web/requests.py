@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, request, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from kb.audit import AuditQuery
@@ -199,3 +199,18 @@ def safe_next(target: str) -> str:
             or not target.isprintable() or len(target) > 2000):
         return url_for("pages.search")
     return target
+
+
+KEPT_FORMS = 20  # per kind of form: one sent again (Back, a reload) is recognised among the last this many
+
+
+def sent_before(kind: str, form_id: str) -> Any:
+    """What the form with this id did when this session sent it before (None if it never did)."""
+    return dict(session.get(kind, {})).get(form_id) if form_id else None
+
+
+def record_sent(kind: str, form_id: str, outcome: Any) -> None:
+    """Remember what the form with this id did, for when it is sent again; the last KEPT_FORMS are kept."""
+    if form_id:
+        made = {key: value for key, value in session.get(kind, {}).items() if key != form_id}
+        session[kind] = dict(list({**made, form_id: outcome}.items())[-KEPT_FORMS:])
