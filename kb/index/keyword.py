@@ -221,9 +221,13 @@ def match_spans(text: str, query: str, language: str = "en") -> list[tuple[int, 
         if m.start() not in taken and stem(_joined(m)) in joined:
             spans.append((m.start(), m.end()))
             taken.update(range(m.start(), m.end()))
+    known: dict[str, bool] = {}  # a section repeats its words: fold and stem each once
     for m in _WORD.finditer(text):
-        word = fold(m.group())
-        if word not in text_stop and m.start() not in taken and stem(word) in stems:
+        word = m.group()
+        if (matched := known.get(word)) is None:
+            folded = fold(word)
+            matched = known[word] = folded not in text_stop and stem(folded) in stems
+        if matched and m.start() not in taken:
             spans.append((m.start(), m.end()))
     return sorted(spans)
 
