@@ -27,13 +27,15 @@ IDENT_SCORE = 1000.0  # per matched identifier, more than any text score: exact 
 # (two thirds); the spread survives the fusion's normalisation, where the bare tie-break did not.
 EXACT_FLOOR = 0.5
 MAX_TERMS, MAX_TYPOS, MAX_QUERY_CHARS = 64, 4, 20_000  # keep latency bounded on pasted texts
-CACHE_POSTINGS_PER_DOC = 40  # decoded postings kept in memory: ~25 MB at 50,000 chunks
+# Decoded postings kept in memory, 8 bytes each: ~24 MB at 50,000 chunks, every posting of a base whose sections
+# hold 60 distinct words or fewer (the bench's hold 49); beyond that, a common word's list is decoded again.
+CACHE_POSTINGS_PER_DOC = 60
 
 
 def _read_postings(reader: SegmentReader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights of a term in one segment, deleted documents included."""
     if (field, text) not in reader:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return np.zeros(0, np.int32), np.zeros(0, np.float32)
     # The raw matcher, whole blocks at a time (whoosh-reloaded 2.7.5 internals): Python per posting, or
     # Reader.postings() with its deletion filter, is 2-5x slower. Views mask deleted documents instead.
     fieldobj = reader.schema[field]
@@ -42,7 +44,7 @@ def _read_postings(reader: SegmentReader, field: str, text: str) -> tuple[np.nda
     if type(m) is W3LeafMatcher and not m._byteids:
         while not m._atend:
             m._read_data()
-            ids.append(np.cumsum(np.array(m._data[0], np.int64)))
+            ids.append(np.cumsum(np.array(m._data[0], np.int32), dtype=np.int32))
             weights.append(np.broadcast_to(np.array(m._data[1] or 1.0, np.float32), ids[-1].shape))
             m._next_block()
         return np.concatenate(ids), np.concatenate(weights)
@@ -50,7 +52,7 @@ def _read_postings(reader: SegmentReader, field: str, text: str) -> tuple[np.nda
         ids.append(m.id())
         weights.append(m.weight())
         m.next()
-    return np.array(ids, np.int64), np.array(weights, np.float32)
+    return np.array(ids, np.int32), np.array(weights, np.float32)
 
 
 class _Leaf:
@@ -123,7 +125,7 @@ class _View:
         """Sorted document numbers and weights of a term."""
         leaves = [(leaf, base) for leaf, base, _ in self.leaves if text in leaf.vocab.get(field, {text})]
         parts = [(leaf.postings(field, text), base) for leaf, base in leaves]
-        ids = [np.zeros(0, np.int64)] + [found[0] + base for found, base in parts]
+        ids = [np.zeros(0, np.int32)] + [found[0] + base for found, base in parts]
         return np.concatenate(ids), np.concatenate([np.zeros(0, np.float32)] + [p[1] for p, _ in parts])
 
     def stored(self, docnum: int) -> dict:
