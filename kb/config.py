@@ -27,6 +27,7 @@ class Settings:
     # searched with it among the English articles (see kb/search.py). "auto": all-MiniLM-L6-v2 when the main
     # model is e5 and its package is installed; "off": none; or any embedder name or folder.
     companion_model: str = "auto"
+    companion_questions: bool = False  # the companion reads questions asked in English too (hybrid mode)
     cache_dir: Path | None = None
     max_body_bytes: int = 256 * 1024
     review_interval_days: int = 180  # a passed review date, once acted on, moves this far on
@@ -125,6 +126,7 @@ def load_settings() -> Settings:
         secret_key=load_secret_key(instance_dir),
         embedding_model=os.environ.get("KB_EMBEDDING_MODEL", "multilingual-e5-small"),
         companion_model=os.environ.get("KB_COMPANION_MODEL", "auto").strip() or "auto",
+        companion_questions=_env_bool("KB_COMPANION_QUESTIONS", False),
         cache_dir=cache_dir,
         max_body_bytes=_env_int("KB_MAX_BODY_BYTES", 256 * 1024),
         review_interval_days=_env_int("KB_REVIEW_INTERVAL_DAYS", 180),

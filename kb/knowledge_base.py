@@ -134,6 +134,7 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Embedder | 
     settings.
     """
     from kb.embeddings import CachedEmbedder, load_embedder
+    from kb.fusion import FusionConfig
     from kb.index.manager import IndexManager
     from kb.lemmas import lemmatizer
     from kb.search import SearchEngine
@@ -153,7 +154,8 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Embedder | 
     translator = QueryTranslator(settings.dictionary_dir, lemmatizer(settings)) if settings.dictionary_dir else None
     if translator is not None:
         translator.preload_in_background()
-    kb.search = SearchEngine(kb.indexes, translator=translator)
+    kb.search = SearchEngine(kb.indexes, FusionConfig(companion_reads_questions=settings.companion_questions),
+                             translator=translator)
     kb.suggester = Suggester(kb.search, kb.feedback)
 
 

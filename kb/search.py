@@ -106,17 +106,23 @@ class SearchEngine:
         return keyword, short.sentence(known) if short else None, translation
 
     def _semantic(self, queries: Sequence[str], filters: Filters, sentence: str | None = None, fetch: int = 0,
-                  encoded: Future[np.ndarray] | None = None) -> tuple[list[Hit], list[Hit], list[Hit]]:
+                  encoded: Future[np.ndarray] | None = None, keyword: Sequence[Hit] | None = None
+                  ) -> tuple[list[Hit], list[Hit], list[Hit]]:
         """Semantic hits for the query texts (`encoded` already, when given), and for a translation's English
         sentence: by e5 among every language (sentence_everywhere), and by the English companion model, when there
-        is one, among the English articles."""
-        embed = self.indexes.embedder.embed_queries
+        is one, among the English articles. Given the `keyword` run (hybrid mode), the companion reads an
+        untranslated question too, among the articles that run and e5's found."""
+        embed, companion = self.indexes.embedder.embed_queries, self.indexes.companion
+        question_too = keyword is not None and self.config.companion_reads_questions
+        reads = [sentence] if sentence else list(queries) if question_too else []
+        # The companion (torch) encodes on this thread while e5 encodes the question on the worker.
+        read = (self.indexes.companion_embedder.embed_queries(reads)
+                if reads and companion is not None and self.indexes.companion_embedder is not None else None)
         own = self._nearest(encoded.result() if encoded else embed(queries), filters, fetch) if queries else []
-        if not sentence:  # an English question: nothing more to read
-            return own, [], []
-        companion, model = self.indexes.companion, self.indexes.companion_embedder
-        beside = (self._nearest(model.embed_queries([sentence]), self._english(filters), index=companion)
-                  if companion is not None and model is not None else [])
+        if not sentence:  # an English question: its own words are all there is to read
+            found = [h.article_id for h in [*(keyword or ()), *own]]
+            return own, [], [] if read is None else self._nearest(read, filters, index=companion, among=found)
+        beside = [] if read is None else self._nearest(read, self._english(filters), index=companion)
         return own, self._sentence_run(embed([sentence]), filters), beside
 
     def _ranked(self, fuse: Callable[..., Fused], keyword: list[Hit], semantic: list[Hit],
@@ -202,8 +208,9 @@ class SearchEngine:
         judged = (without_language_advantage(s_scores, u_scores, in_language, partial(self._in_language, TARGET))
                   if self.config.debias_own_language else s_scores)
         sentence_shares = self.config.companion_shares if c_scores else (self.config.translated_semantic_weight, 0.0)
+        companion_share = sentence_shares[1] if u_scores or t_scores else self.config.companion_question_share
         shares = (sentence_shares[0] if u_scores else 0.0, self.config.translated_weight if t_scores else 0.0,
-                  sentence_shares[1] if c_scores else 0.0)
+                  companion_share if c_scores else 0.0)
         rest = 1.0 - sum(shares)
         # In this order: the question's own two runs, the sentence's e5 run, the translation's keyword run, the
         # companion's; the first three (two when the sentence reads English articles only) see every language.
@@ -243,7 +250,8 @@ class SearchEngine:
         keyword = self._keyword(query, filters, language, exact_terms, fetch) if mode != "semantic" else []
         translated_keyword, sentence, translation = (
             self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], None, None))
-        semantic, translated_semantic, companion = self._semantic(windows, filters, sentence, fetch, encoded)
+        semantic, translated_semantic, companion = self._semantic(
+            windows, filters, sentence, fetch, encoded, keyword if mode == "hybrid" else None)
         # Judged on the usual fetch: a deeper one (more results asked for) must not change the first results.
         first = keyword[: self.config.fetch]
         weight = self.keyword_weight(query, first) if first and semantic else self.config.keyword_weight

@@ -88,14 +88,42 @@ def test_a_build_for_another_companion_is_rebuilt_on_start(settings, companion) 
     other.close()
 
 
-def test_a_translated_question_is_also_searched_by_the_companion_an_english_one_is_not(
-        settings, dictionaries: Path) -> None:  # noqa: F811
+def test_with_the_setting_an_english_question_is_read_by_the_companion_among_the_articles_the_others_found(
+        settings, monkeypatch) -> None:
+    spy = Spy(32)
+    kb = _open(settings.with_overrides(companion_questions=True), spy)
+    for title in ("Printer prints blank receipts", "Reset your password", "Refunds take ten days"):
+        kb.store.create({"title": title, "body": f"## Steps\n\n{title}.", "status": "published"}, author="maja")
+    engine = kb.search
+    question = "printer blank receipts"
+    keyword = engine._keyword(question, Filters(), None, ())
+    # Scored among what the keyword and e5 runs found, not by a scan of the whole companion index
+    monkeypatch.setattr(kb.indexes.companion, "search", lambda *a, **k: pytest.fail("scanned the companion index"))
+    own, _, beside = engine._semantic([question], Filters(), keyword=keyword)
+    assert spy.queries == [question]
+    assert {h.article_id for h in beside} == {h.article_id for h in [*keyword, *own]} != set()
+    assert engine._semantic([question], Filters(), keyword=[])[2] != []  # e5's run alone counts too
+    spy.queries.clear()
+    kb.indexes.companion_embedder.forget_queries()
+    engine.search(question, mode="keyword")
+    engine.search(question, mode="semantic")
+    assert spy.queries == []  # the single modes keep to their own engine
+    engine.search(question)
+    assert spy.queries == [question]
+    spy.queries.clear()
+    kb.indexes.companion_embedder.forget_queries()
+    kb.close()
+    kb = _open(settings, spy)  # by default, English questions pay nothing for it
+    spy.queries.clear()
+    assert kb.search.search(question).results and spy.queries == []
+    kb.close()
+
+
+def test_a_translated_question_is_also_searched_by_the_companion(settings, dictionaries: Path) -> None:  # noqa: F811
     spy = Spy(32)
     kb = _open(settings.with_overrides(dictionary_dir=dictionaries), spy)
     add_password_articles(kb.store)
     engine = kb.search
-    engine.search("printer blank receipts")
-    assert spy.queries == []  # English questions pay nothing for it
     question = "Hvordan nulstiller jeg min adgangskode?"
     _, sentence, _ = engine._translated(question, Filters(), None, True)
     *_, beside = engine._semantic([question], Filters(), sentence)
