@@ -3,9 +3,9 @@
 The engine splits a single text's matrix rows over every core. For a query of a few words that costs more than
 it saves here: OpenMP threads that sleep between the forward pass's hundreds of parallel regions (the passive
 wait policy kb.embeddings sets, so a busy machine is not slowed by spinning) take longer to wake than the work
-takes. Measured on 2 cores, p50 ms, one thread against two: 20 against 30 for a 2-6 word query, even at 19-40
-tokens, two threads ahead from 74 tokens on (99 against 143). One thread also leaves the other core free for
-the keyword engine, which a search runs meanwhile (kb/search.py).
+takes. Measured on 2 cores, p50 ms, one thread against two: 20 against 30 for a 2-6 word query, about even at
+19-40 tokens, two threads ahead from 74 tokens on (99 against 143). One thread also leaves the other core free
+for the keyword engine, which a search runs meanwhile (kb/search.py).
 """
 
 from __future__ import annotations
