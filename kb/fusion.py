@@ -33,8 +33,8 @@ class FusionConfig:
     # disagree on different questions (cross-lingual dev set, Recall@10: see README).
     companion_shares: tuple[float, float] = (0.1, 0.2)
     # With companion_reads_questions (KB_COMPANION_QUESTIONS) an untranslated question is read by the companion
-    # too, among the articles the other runs found, with this share: the English dev sets gained 0.3-1.3 nDCG@10
-    # points, for 8 ms p50 more a hybrid search at 10,000 articles (README).
+    # too, among the articles the other runs found, with this share: the English dev sets gained 0.5-1.3 nDCG@10
+    # points, for 8 ms p50 and 11 ms p95 more a hybrid search at 10,000 articles (README).
     companion_reads_questions: bool = False
     companion_question_share: float = 0.15
     # In a base of several languages e5 rates an article higher for being in the question's language: a

@@ -105,6 +105,8 @@ class KnowledgeBase:
 
     def close(self) -> None:
         """Release files and connections."""
+        if self.search is not None:
+            self.search.close()
         if self.indexes is not None:
             self.indexes.close()
         self.db.dispose()

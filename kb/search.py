@@ -110,8 +110,8 @@ class SearchEngine:
                   ) -> tuple[list[Hit], list[Hit], list[Hit]]:
         """Semantic hits for the query texts (`encoded` already, when given), and for a translation's English
         sentence: by e5 among every language (sentence_everywhere), and by the English companion model, when there
-        is one, among the English articles. Given the `keyword` run (hybrid mode), the companion reads an
-        untranslated question too, among the articles that run and e5's found."""
+        is one, among the English articles. Given the `keyword` run (hybrid mode, a question not translated), the
+        companion reads the question too, among the articles that run and e5's usual fetch found."""
         embed, companion = self.indexes.embedder.embed_queries, self.indexes.companion
         question_too = keyword is not None and self.config.companion_reads_questions
         reads = [sentence] if sentence else list(queries) if question_too else []
@@ -120,7 +120,8 @@ class SearchEngine:
                 if reads and companion is not None and self.indexes.companion_embedder is not None else None)
         own = self._nearest(encoded.result() if encoded else embed(queries), filters, fetch) if queries else []
         if not sentence:  # an English question: its own words are all there is to read
-            found = [h.article_id for h in [*(keyword or ()), *own]]
+            usual = self.config.fetch  # a deeper fetch must not change the first results (_in_tiers)
+            found = [h.article_id for h in [*(keyword or ())[:usual], *own[:usual]]]
             return own, [], [] if read is None else self._nearest(read, filters, index=companion, among=found)
         beside = [] if read is None else self._nearest(read, self._english(filters), index=companion)
         return own, self._sentence_run(embed([sentence]), filters), beside
@@ -251,7 +252,7 @@ class SearchEngine:
         translated_keyword, sentence, translation = (
             self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], None, None))
         semantic, translated_semantic, companion = self._semantic(
-            windows, filters, sentence, fetch, encoded, keyword if mode == "hybrid" else None)
+            windows, filters, sentence, fetch, encoded, keyword if mode == "hybrid" and translation is None else None)
         # Judged on the usual fetch: a deeper one (more results asked for) must not change the first results.
         first = keyword[: self.config.fetch]
         weight = self.keyword_weight(query, first) if first and semantic else self.config.keyword_weight
@@ -276,6 +277,10 @@ class SearchEngine:
         holders = frozenset(h.article_id for h in keyword if codes and self._holds(h, codes))
         return SearchResponse(results, len(ranking), round(took, 2), mode, tuple(ranking), evidence,
                               translation if translated_keyword else None, holders)
+
+    def close(self) -> None:
+        """Stop the query-encoding thread."""
+        self._encoding.close()
 
     def _english(self, filters: Filters) -> Filters:
         """The filters narrowed to the English articles, however their language is spelled ("en", "en-GB")."""

@@ -119,6 +119,24 @@ def test_with_the_setting_an_english_question_is_read_by_the_companion_among_the
     kb.close()
 
 
+def test_with_the_setting_a_larger_limit_keeps_the_first_results_and_a_danish_question_is_not_read_as_english(
+        settings, dictionaries: Path) -> None:  # noqa: F811
+    spy = Spy(32)
+    kb = _open(settings.with_overrides(companion_questions=True, dictionary_dir=dictionaries), spy)
+    words = "wifi cable error printer router invoice refund login screen update battery label".split()
+    for n in range(160):  # more sections than the usual fetch reaches
+        picked = " ".join(words[(n * k) % len(words)] for k in (1, 3, 7))
+        kb.store.create({"title": f"Case {n}: {picked}", "body": f"## Fix\n\n{picked} {n}\n\n## Why\n\n"
+                         f"{words[n % len(words)]} again", "status": "published"}, author="maja")
+    for question in ("wifi cable printer", "wifi printer router", "refund invoice login"):
+        first = [r.id for r in kb.search.search(question).results]
+        assert [r.id for r in kb.search.search(question, limit=100).results][:10] == first, question
+    spy.queries.clear()
+    kb.search.search("Hvordan nulstiller jeg min adgangskode?")
+    assert "Hvordan nulstiller jeg min adgangskode?" not in spy.queries  # an English model reads English only
+    kb.close()
+
+
 def test_a_translated_question_is_also_searched_by_the_companion(settings, dictionaries: Path) -> None:  # noqa: F811
     spy = Spy(32)
     kb = _open(settings.with_overrides(dictionary_dir=dictionaries), spy)

@@ -259,7 +259,7 @@ def _rank(view: _View, plan: _Plan, mask: np.ndarray, limit: int) -> list[tuple[
     candidates = candidates[np.lexsort((candidates, -scores[candidates]))]
     has = {w: np.zeros(len(candidates), bool) for w in plan.words}
     for words, ids in used:  # a term's ids are sorted: binary search beats building sets
-        hit = ids[np.minimum(np.searchsorted(ids, candidates), len(ids) - 1)] == candidates
+        hit = ids[np.minimum(np.searchsorted(ids, candidates.astype(ids.dtype)), len(ids) - 1)] == candidates
         for word in words:
             has[word] |= hit
     words = [[w for w in plan.words if has[w][i]] for i in range(len(candidates))]
