@@ -150,7 +150,7 @@ def enable_search(kb: KnowledgeBase, progress: Any = None, embedder: Embedder | 
         companion = load_companion(settings.companion_model, embedder.name)
     cached = CachedEmbedder(embedder, settings.embedding_cache_path)
     beside = CachedEmbedder(companion, settings.embedding_cache_path) if companion is not None else None
-    kb.indexes = IndexManager(settings.index_dir, kb.store, cached, companion=beside)
+    kb.indexes = IndexManager(settings.index_dir, kb.store, cached, companion=beside, lines=settings.section_lines)
     kb.indexes.open(progress)
     kb.store.on_change(lambda ids: kb.indexes.sync(force=True, articles=ids))
     translator = QueryTranslator(settings.dictionary_dir, lemmatizer(settings)) if settings.dictionary_dir else None

@@ -13,14 +13,17 @@ from urllib.parse import quote
 import numpy as np
 
 from kb.fusion import (
+    Fused,
     FusionConfig,
     convex_combination,
+    in_tiers,
     margin_weights,
     max_normalise,
     min_max_normalise,
     on_own_runs,
     reciprocal_rank_fusion,
     top_keys,
+    with_line_evidence,
     without_language_advantage,
 )
 from kb.index.base import Filters, Hit, best_per_article
@@ -33,28 +36,13 @@ from kb.query_feedback import feedback_centroid, moved_toward
 from kb.query_text import DIGEST_CHARS, digest, highlight_terms
 from kb.search_results import SearchResponse, SearchResult
 from kb.section_choice import choose_sections
+from kb.section_lines import question_sentences
 from kb.snippets import make_snippet
 from kb.translation import TARGET, QueryTranslator, Translation
 from kb.validation import base_language
 
 MODES = ("hybrid", "keyword", "semantic")
-# A fused ranking: article ids, their scores, best sections, and (keyword, semantic) evidence.
-Fused = tuple[list[int], dict[int, float], dict[int, str], dict[int, tuple[float, float]]]
 FETCH_PER_RESULT = 5  # sections fetched from each engine per result asked for (at least FusionConfig.fetch)
-
-
-def _in_tiers(fuse: Callable[[list[Hit], list[Hit]], Fused], keyword: list[Hit], semantic: list[Hit], usual: int
-              ) -> Fused:
-    """A deeper fetch (many results asked for) fused in two tiers: the articles the usual fetch finds, ranked
-    exactly as it ranks them, then those only the deeper one found, in its order and never above them."""
-    ranking, scores, best, evidence = fuse(keyword[:usual], semantic[:usual])
-    deeper = fuse(keyword, semantic)
-    floor = min(scores.values(), default=0.0)
-    for article in (a for a in deeper[0] if a not in scores):
-        ranking.append(article)
-        scores[article], best[article], evidence[article] = (min(deeper[1][article], floor),
-                                                             deeper[2][article], deeper[3][article])
-    return ranking, scores, best, evidence
 
 
 def _found_cosines(evidence: Mapping[int, tuple[float, float]], semantic: Sequence[Hit], sentence: Sequence[Hit]
@@ -120,7 +108,7 @@ class SearchEngine:
                 if reads and companion is not None and self.indexes.companion_embedder is not None else None)
         own = self._nearest(encoded.result() if encoded else embed(queries), filters, fetch) if queries else []
         if not sentence:  # an English question: its own words are all there is to read
-            usual = self.config.fetch  # a deeper fetch must not change the first results (_in_tiers)
+            usual = self.config.fetch  # a deeper fetch must not change the first results (in_tiers)
             found = [h.article_id for h in [*(keyword or ())[:usual], *own[:usual]]]
             return own, [], [] if read is None else self._nearest(read, filters, index=companion, among=found)
         beside = [] if read is None else self._nearest(read, self._english(filters), index=companion)
@@ -141,7 +129,7 @@ class SearchEngine:
             moved = fed is not None
             semantic, translated_semantic = fed or (semantic, translated_semantic)
         fuse = partial(fuse, translated=(translated_keyword, translated_semantic, companion))
-        fused = (_in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch
+        fused = (in_tiers(fuse, keyword, semantic, self.config.fetch) if fetch > self.config.fetch
                  else fuse(keyword, semantic))
         if moved:
             fused = (*fused[:3], _found_cosines(fused[3], *own))
@@ -161,6 +149,21 @@ class SearchEngine:
         english = [a for a in ranking if self.config.sentence_everywhere or self._in_language(TARGET, a)]
         return (self._nearest(moved_toward(vectors[:-1], centroid, own_share), Filters(), fetch, among=ranking),
                 self._nearest(moved_toward(vectors[-1:], centroid, sentence_share), Filters(), among=english))
+
+    def _sentences(self, windows: Sequence[str]) -> list[str]:
+        """The sentences of a question of several, when the sections' lines are indexed (else none)."""
+        if self.indexes.lines is None or self.config.line_weight <= 0:
+            return []
+        sentences = question_sentences(windows)
+        return sentences if len(sentences) > 1 else []
+
+    def _with_lines(self, ranking: list[int], scores: dict[int, float], vectors: np.ndarray
+                    ) -> tuple[list[int], dict[int, float]]:
+        """The first fused articles lifted by the mean of each question sentence's best line in them."""
+        assert self.indexes.lines is not None
+        best = self.indexes.lines.best_per_article(vectors, ranking[: self.config.line_depth])
+        return with_line_evidence(ranking, scores, {a: float(v.mean()) for a, v in best.items()},
+                                  self.config.line_weight, self.config.line_depth)
 
     def _sentence_run(self, vectors: np.ndarray, filters: Filters) -> list[Hit]:
         """The English sentence's e5 run: among every language (sentence_everywhere), else the English articles."""
@@ -248,6 +251,9 @@ class SearchEngine:
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()] if mode != "keyword" else []
         # The question is encoded on the other core while the keyword engine searches (kb/e5_threads.py).
         encoded = self._encoding.start(self.indexes.embedder.embed_queries, windows) if windows else None
+        sentences = self._sentences(windows) if mode == "hybrid" else []
+        # Encoded after the question, while it is searched (kb/section_lines.py).
+        by_sentence = self._encoding.start(self.indexes.embedder.embed_queries, sentences) if sentences else None
         keyword = self._keyword(query, filters, language, exact_terms, fetch) if mode != "semantic" else []
         translated_keyword, sentence, translation = (
             self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], None, None))
@@ -261,6 +267,8 @@ class SearchEngine:
         (ranking, scores, best, evidence), semantic, translated_semantic = self._ranked(
             fuse, keyword, semantic, (translated_keyword, translated_semantic, companion), windows, sentence,
             filters, fetch)
+        if by_sentence is not None:
+            ranking, scores = self._with_lines(ranking, scores, by_sentence.result())
         shown = [a for a in ranking[:limit] if a in self.indexes.articles]
         # The usual fetch's articles open where they would with the default limit; the deeper tier after.
         for depth in sorted({fetch, self.config.fetch}, reverse=True):

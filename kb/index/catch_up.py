@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INLINE_CHANGES = 20  # a larger backlog of changes is indexed in the background
 CATCH_UP_BATCH = 2  # passages per embedding call in the background: a search's query waits for one at most
-# An article as it now is, its sections, their vectors, and its English sections' companion vectors (or None).
-Prepared = tuple[ArticleView | None, list[Chunk], np.ndarray, np.ndarray | None]
+# An article as it now is, its sections, their vectors, its English sections' companion vectors (or None), and
+# its sections' line vectors (kb/section_lines.py; none when the lines are not indexed).
+Prepared = tuple[ArticleView | None, list[Chunk], np.ndarray, np.ndarray | None, np.ndarray]
 
 
 class BackgroundCatchUp:
@@ -79,7 +80,7 @@ class BackgroundCatchUp:
             self._indexed_meanwhile.update(article_ids)
             if self.keyword is not None:  # the shared marker is left alone: the catch-up replays these again
                 with self.folder.lock("keyword"):
-                    self.keyword.upsert([c for _, chunks, _, _ in prepared.values() for c in chunks], article_ids)
+                    self.keyword.upsert([c for _, chunks, *_ in prepared.values() for c in chunks], article_ids)
                 self.keyword.refresh()
 
     # Provided by IndexManager.

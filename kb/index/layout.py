@@ -34,6 +34,7 @@ class Manifest:
     built_at: str
     companion: str = ""  # the English companion model of translated questions ("" for none), and its dimension
     companion_dim: int = 0
+    section_lines: int = 0  # kb.section_lines.LINES_VERSION of the sections' line vectors (0: none)
 
     def to_json(self) -> str:
         """Pretty JSON for the manifest file."""

@@ -20,11 +20,13 @@ from kb.index.chunk_file import ArticleMeta, read_chunks, write_chunks
 from kb.index.keyword import KeywordIndex
 from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
 from kb.index.semantic import SemanticIndex
+from kb.section_lines import LINES_VERSION, section_lines
 from kb.store import ArticleStore
 from kb.validation import base_language
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
+LINES_EXACT_UP_TO = 1 << 40
 KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids can commit out of order)
 
 
@@ -37,12 +39,14 @@ class IndexManager(BackgroundCatchUp):
     """One process's view of the shared index folder."""
 
     def __init__(self, root: Path, store: ArticleStore, embedder: Embedder, *, sync_interval: float = 1.0,
-                 companion: Embedder | None = None) -> None:
+                 companion: Embedder | None = None, lines: bool = False) -> None:
         self.folder = IndexFolder(root)
         self.store = store
         self.embedder = embedder
         self.companion_embedder = companion  # English sections only: see Settings.companion_model
         self.companion: SemanticIndex | None = None
+        self.lines_version = LINES_VERSION if lines else 0  # sections' lines embedded too (kb/section_lines.py)
+        self.lines: SemanticIndex | None = None
         self.sync_interval = sync_interval
         self.keyword: KeywordIndex | None = None
         self.semantic: SemanticIndex | None = None
@@ -84,9 +88,9 @@ class IndexManager(BackgroundCatchUp):
             raise IndexUnavailable("no current index build")
         manifest = read_manifest(build)
         expected = (SCHEMA_VERSION, self.embedder.name, self.embedder.dim, CHUNKER_VERSION,
-                    keyword_module.SCHEMA_VERSION, *self._companion_model())
+                    keyword_module.SCHEMA_VERSION, *self._companion_model(), self.lines_version)
         found = (manifest.schema_version, manifest.model, manifest.dim, manifest.chunker_version,
-                 manifest.keyword_schema, manifest.companion, manifest.companion_dim)
+                 manifest.keyword_schema, manifest.companion, manifest.companion_dim, manifest.section_lines)
         if found != expected:
             raise IndexUnavailable(f"index built for {found}, this process needs {expected}")
         database = self.store.db.generation()
@@ -98,12 +102,14 @@ class IndexManager(BackgroundCatchUp):
         semantic = SemanticIndex.load(build / "semantic", expected_dim=self.embedder.dim)
         companion = (SemanticIndex.load(build / "companion", expected_dim=self.companion_embedder.dim)
                      if self.companion_embedder else None)
+        lines = (SemanticIndex.load(build / "lines", expected_dim=self.embedder.dim, approx_threshold=LINES_EXACT_UP_TO)
+                 if self.lines_version else None)
         keyword = KeywordIndex.open(build / "keyword")
         chunks, articles = read_chunks(build / "chunks.jsonl")
         # The previous keyword index is not closed here: a search in another thread may still read it;
         # its files close when the last reference goes.
-        self.keyword, self.semantic, self.companion, self.chunks, self.articles = (
-            keyword, semantic, companion, chunks, articles)
+        self.keyword, self.semantic, self.companion, self.lines, self.chunks, self.articles = (
+            keyword, semantic, companion, lines, chunks, articles)
         self.manifest, self.generation, self._build = manifest, manifest.generation, build
         self._seen, self.problem = set(), ""
 
@@ -117,16 +123,17 @@ class IndexManager(BackgroundCatchUp):
         log.warning("building the search index: %d articles, %d sections, model %s (cached embeddings are reused)",
                     len(articles), len(chunks), self.embedder.name)
         english = [c for c in chunks if _english(c)] if self.companion_embedder is not None else []
-        total = len(chunks) + len(english)  # one progress bar over both models' passages
-        vectors = self._embed(chunks, progress and (lambda done, _: progress(done, total)))
-        semantic = SemanticIndex.create(self.embedder.dim)
-        semantic.upsert(chunks, vectors, [a.id for a in articles])
-        semantic.save(build / "semantic")
+        lines = section_lines(chunks) if self.lines_version else []
+        total = len(chunks) + len(english) + len(lines)  # one progress bar over every passage embedded
+        ids = [a.id for a in articles]
+        self._build_semantic(build / "semantic", chunks, ids, self.embedder, progress and (
+            lambda done, _: progress(done, total)))
         if self.companion_embedder is not None:
-            companion = SemanticIndex.create(self.companion_embedder.dim)
-            after = progress and (lambda done, _: progress(len(chunks) + done, total))
-            companion.upsert(english, self._embed(english, after, self.companion_embedder), [a.id for a in articles])
-            companion.save(build / "companion")
+            self._build_semantic(build / "companion", english, ids, self.companion_embedder, progress and (
+                lambda done, _: progress(len(chunks) + done, total)))
+        if self.lines_version:
+            self._build_semantic(build / "lines", lines, ids, self.embedder, progress and (
+                lambda done, _: progress(len(chunks) + len(english) + done, total)), exact=True)
         keyword = KeywordIndex.create(build / "keyword")
         keyword.upsert(chunks, [a.id for a in articles])
         keyword.close()
@@ -134,7 +141,8 @@ class IndexManager(BackgroundCatchUp):
         write_chunks(build / "chunks.jsonl", chunks, [ArticleMeta.of(a) for a in articles])
         manifest = Manifest(SCHEMA_VERSION, build.name, self.embedder.name, self.embedder.dim, CHUNKER_VERSION,
                             keyword_module.SCHEMA_VERSION, len(articles), len(chunks), generation,
-                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), *self._companion_model())
+                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), *self._companion_model(),
+                            self.lines_version)
         write_json_atomic(build / "manifest.json", manifest.to_json())
         return build
 
@@ -147,6 +155,13 @@ class IndexManager(BackgroundCatchUp):
                 self.folder.activate(build)
                 self.sync(force=True)
         return read_manifest(build)
+
+    def _build_semantic(self, folder: Path, chunks: list[Chunk], article_ids: list[int], embedder: Embedder,
+                        progress: Callable[[int, int], None] | None, exact: bool = False) -> None:
+        # Lines are only ever scored among a search's candidates: an approximate index would buy nothing.
+        index = SemanticIndex.create(embedder.dim, **({"approx_threshold": LINES_EXACT_UP_TO} if exact else {}))
+        index.upsert(chunks, self._embed(chunks, progress, embedder), article_ids)
+        index.save(folder)
 
     def _companion_model(self) -> tuple[str, int]:
         model = self.companion_embedder
@@ -230,30 +245,36 @@ class IndexManager(BackgroundCatchUp):
         english = [c for cs in by_article.values() for c in cs if _english(c)] if self.companion_embedder else []
         others = dict(zip((c.chunk_id for c in english), self._embed(english, None, self.companion_embedder)
                           if english else (), strict=True))
-        prepared, start = {}, 0
+        lines = {a: section_lines(cs) for a, cs in by_article.items()} if self.lines_version else {}
+        line_vectors = self._embed([line for ls in lines.values() for line in ls])
+        prepared, start, line_start = {}, 0, 0
         for article_id, chunks in by_article.items():
             beside = [others[c.chunk_id] for c in chunks if c.chunk_id in others]
+            count = len(lines.get(article_id, ()))
             prepared[article_id] = (current.get(article_id), chunks, vectors[start:start + len(chunks)],
-                                    np.vstack(beside) if beside else None)
-            start += len(chunks)
+                                    np.vstack(beside) if beside else None,
+                                    line_vectors[line_start:line_start + count])
+            start, line_start = start + len(chunks), line_start + count
         return prepared
 
     def _install(self, prepared: dict[int, Prepared]) -> None:
         """Swap prepared articles into the semantic index and the in-memory sections (under the lock)."""
         assert self.semantic is not None
-        chunks = [c for _, cs, _, _ in prepared.values() for c in cs]
-        vectors = [v for _, _, v, _ in prepared.values()]
+        chunks = [c for _, cs, _, _, _ in prepared.values() for c in cs]
+        vectors = [v for _, _, v, _, _ in prepared.values()]
         dim = self.embedder.dim
         self.semantic.upsert(chunks, np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32),
                             list(prepared))
         if self.companion is not None and self.companion_embedder is not None:
             english = [c for c in chunks if _english(c)]
-            beside = [v for _, _, _, v in prepared.values() if v is not None]
+            beside = [v for _, _, _, v, _ in prepared.values() if v is not None]
             self.companion.upsert(english, np.vstack(beside) if beside else
                                   np.zeros((0, self.companion_embedder.dim), np.float32), list(prepared))
+        if self.lines is not None:
+            self.lines.upsert(section_lines(chunks), np.vstack([v for *_, v in prepared.values()]), list(prepared))
         for chunk_id in [k for k, c in self.chunks.items() if c.article_id in prepared]:
             del self.chunks[chunk_id]
-        for article_id, (article, article_chunks, _, _) in prepared.items():
+        for article_id, (article, article_chunks, *_) in prepared.items():
             self.chunks.update((c.chunk_id, c) for c in article_chunks)
             if article is not None:
                 self.articles[article_id] = ArticleMeta.of(article)

@@ -133,6 +133,25 @@ class SemanticSearch:
             return [Hit(chunk_id=self._cols.chunk_ids[rows[i]], article_id=int(self._cols.article[rows[i]]),  # type: ignore[arg-type]
                         score=float(scores[i])) for i in best]
 
+    def best_per_article(self, query_vectors: np.ndarray, article_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """For each of these articles that has sections here, each query vector's best cosine among them."""
+        q = np.stack([v for v in map(self._query, query_vectors) if v is not None]) if len(query_vectors) else None
+        if q is None:
+            return {}
+        with self._lock:
+            rows = {int(a): list(self._cols.by_article.get(int(a), ())) for a in dict.fromkeys(article_ids)}
+            flat = [row for found in rows.values() for row in found]
+            if not flat:
+                return {}
+            with single_thread():
+                scores = self._vectors(np.asarray(flat, dtype=np.int64)) @ q.reshape(len(q), -1).T
+        best, start = {}, 0
+        for article, found in rows.items():
+            if found:
+                best[article] = scores[start:start + len(found)].max(axis=0)
+                start += len(found)
+        return best
+
     def article_vector(self, article_id: int) -> np.ndarray | None:
         """Mean of the article's chunk vectors, normalised; None for an unknown article."""
         with self._lock:
