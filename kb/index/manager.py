@@ -271,7 +271,9 @@ class IndexManager(BackgroundCatchUp):
             self.companion.upsert(english, np.vstack(beside) if beside else
                                   np.zeros((0, self.companion_embedder.dim), np.float32), list(prepared))
         if self.lines is not None:
-            self.lines.upsert(section_lines(chunks), np.vstack([v for *_, v in prepared.values()]), list(prepared))
+            line_vectors = [v for *_, v in prepared.values()]
+            self.lines.upsert(section_lines(chunks), np.vstack(line_vectors) if line_vectors else
+                              np.zeros((0, dim), np.float32), list(prepared))
         for chunk_id in [k for k, c in self.chunks.items() if c.article_id in prepared]:
             del self.chunks[chunk_id]
         for article_id, (article, article_chunks, *_) in prepared.items():
