@@ -63,7 +63,7 @@ def test_line_evidence_lifts_only_the_first_articles_and_keeps_the_rest_below() 
 
 
 def _open(settings, embedder=None):  # type: ignore[no-untyped-def]
-    kb = open_knowledge_base(settings, with_search=False)
+    kb = open_knowledge_base(settings.with_overrides(section_lines=True), with_search=False)
     enable_search(kb, embedder=embedder or FakeEmbedder(64))
     for title, body in (("Eligibility", ANSWER), ("Eligibility", DECOY), ("Printers", "Clear the paper tray.")):
         kb.store.create({"title": title, "body": body, "status": "published"}, author="maja")
@@ -96,11 +96,12 @@ def test_the_lines_index_holds_every_sections_lines_and_follows_each_save(settin
 
 def test_turning_the_lines_off_or_on_rebuilds_the_index_on_start(settings) -> None:
     _open(settings).close()
-    off = open_knowledge_base(settings.with_overrides(section_lines=False), with_search=False)
+    off = open_knowledge_base(settings, with_search=False)  # off by default
     enable_search(off, embedder=FakeEmbedder(64))
     assert off.indexes.built_on_open and off.indexes.lines is None and off.indexes.manifest.section_lines == 0
+    assert off.search.search(QUESTION).results  # a question of several sentences, without lines
     off.close()
-    on = open_knowledge_base(settings, with_search=False)
+    on = open_knowledge_base(settings.with_overrides(section_lines=True), with_search=False)
     enable_search(on, embedder=FakeEmbedder(64))
     assert on.indexes.built_on_open and on.indexes.lines is not None and on.indexes.manifest.section_lines > 0
     on.close()
