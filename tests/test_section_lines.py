@@ -11,6 +11,7 @@ from kb.index.base import Chunk, Filters
 from kb.knowledge_base import enable_search, open_knowledge_base
 from kb.search import SearchEngine
 from kb.section_lines import MAX_QUESTION_SENTENCES, lines_of, question_sentences, section_lines
+from tests.test_companion import Spy
 
 RULE = "To qualify you must:\n\n* be a family farmer\n* have a satisfactory credit history. Approx. 5 years of it\n*"
 ANSWER = ("Loans for farmers.\n\n* A poor credit history does not rule you out.\n"
@@ -19,18 +20,6 @@ ANSWER = ("Loans for farmers.\n\n* A poor credit history does not rule you out.\
 DECOY = ("Farm loan, credit history, poor harvests, drought aid, seed grants, tractor leases, farm loan rates, "
          "credit unions, poor soil: the farm loan guide.")
 QUESTION = "My credit history is poor. Can I get a farm loan?"
-
-
-class Spy(FakeEmbedder):
-    """A fake embedder that remembers the questions it was asked to embed."""
-
-    def __init__(self, dim: int) -> None:
-        super().__init__(dim)
-        self.queries: list[str] = []
-
-    def embed_queries(self, texts):  # type: ignore[no-untyped-def]
-        self.queries.extend(texts)
-        return super().embed_queries(texts)
 
 
 def test_a_section_is_read_as_its_lines_and_a_paragraph_as_its_sentences() -> None:
