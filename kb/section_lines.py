@@ -41,7 +41,6 @@ def section_lines(chunks: Iterable[Chunk]) -> list[Chunk]:
 
 
 def question_sentences(windows: Sequence[str]) -> list[str]:
-    """The sentences of what the semantic engine reads of a question (its windows), at most
-    MAX_QUESTION_SENTENCES; one sentence or none when the question has no more than one."""
+    """The sentences of what the semantic engine reads of a question (its windows), at most MAX_QUESTION_SENTENCES."""
     sentences = [s.strip() for window in windows for s in _QUESTION_SENTENCE.split(window)]
     return [s for s in sentences if len(s) >= MIN_CHARS][:MAX_QUESTION_SENTENCES]
