@@ -117,6 +117,14 @@ class SemanticSearch:
                 if i >= 0
             ]
 
+    def _scored_rows(self, article_ids: Sequence[int], q: np.ndarray) -> tuple[list[int], np.ndarray]:
+        """The rows of these articles' sections (each article once) and their scores, (rows, query vectors)."""
+        rows = [row for a in dict.fromkeys(article_ids) for row in self._cols.by_article.get(int(a), ())]
+        if not rows:
+            return rows, np.zeros((0, len(q)), dtype=np.float32)
+        with single_thread():
+            return rows, self._vectors(np.asarray(rows, dtype=np.int64)) @ q.T
+
     def score_articles(self, query_vector: np.ndarray, article_ids: Sequence[int], limit: int = 100) -> list[Hit]:
         """The sections of these articles scored exactly against the query, best `limit` first: re-scoring
         candidates already found costs some thousand dot products, where a search scans every section."""
@@ -124,32 +132,23 @@ class SemanticSearch:
         if q is None or limit <= 0:
             return []
         with self._lock:
-            rows = [row for a in dict.fromkeys(article_ids) for row in self._cols.by_article.get(int(a), ())]
-            if not rows:
-                return []
-            with single_thread():
-                scores = self._vectors(np.asarray(rows, dtype=np.int64)) @ q[0]
+            rows, scored = self._scored_rows(article_ids, q)
+            scores = scored[:, 0]
             best = np.argsort(-scores, kind="stable")[:limit].tolist()
             return [Hit(chunk_id=self._cols.chunk_ids[rows[i]], article_id=int(self._cols.article[rows[i]]),  # type: ignore[arg-type]
                         score=float(scores[i])) for i in best]
 
     def best_per_article(self, query_vectors: np.ndarray, article_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """For each of these articles that has sections here, each query vector's best cosine among them."""
-        q = np.stack([v for v in map(self._query, query_vectors) if v is not None]) if len(query_vectors) else None
-        if q is None:
+        unit = [q for q in map(self._query, query_vectors) if q is not None]
+        if not unit:
             return {}
+        best: dict[int, np.ndarray] = {}
         with self._lock:
-            rows = {int(a): list(self._cols.by_article.get(int(a), ())) for a in dict.fromkeys(article_ids)}
-            flat = [row for found in rows.values() for row in found]
-            if not flat:
-                return {}
-            with single_thread():
-                scores = self._vectors(np.asarray(flat, dtype=np.int64)) @ q.reshape(len(q), -1).T
-        best, start = {}, 0
-        for article, found in rows.items():
-            if found:
-                best[article] = scores[start:start + len(found)].max(axis=0)
-                start += len(found)
+            rows, scores = self._scored_rows(article_ids, np.vstack(unit))
+            articles = self._cols.article[rows].tolist() if rows else []
+        for article, row_scores in zip(articles, scores, strict=True):
+            best[article] = np.maximum(best[article], row_scores) if article in best else row_scores
         return best
 
     def article_vector(self, article_id: int) -> np.ndarray | None:
