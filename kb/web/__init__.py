@@ -74,6 +74,10 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=12 * 3600,  # one working day; then sign in again
+        # The session cookie is written only when the session changes. Rewritten on every response, a request in
+        # flight while another tab signed out (the editor's live preview) answered with the old session's
+        # cookie, and the next Save went through signed in (a browser test that failed now and then).
+        SESSION_REFRESH_EACH_REQUEST=False,
         KB_TRUSTED_USER_HEADER=settings.trusted_user_header,
         KB_TRUSTED_PROXIES=settings.trusted_proxies,
         WTF_CSRF_TIME_LIMIT=None,  # an editor may stay open for hours; the token is bound to the session
