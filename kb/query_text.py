@@ -11,11 +11,16 @@ DIGEST_CHARS = 450
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+def split_sentences(text: str) -> list[str]:
+    """The sentences and lines of a text, stripped, empty ones left out."""
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
 def digest(text: str, identifiers: Sequence[str] = (), budget: int = DIGEST_CHARS) -> str:
     """The sentences that ask (a question mark, an identifier), then the opening ones, in their order."""
     if len(text) <= budget:
         return text
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    sentences = split_sentences(text)
     asking = [i for i, s in enumerate(sentences) if "?" in s or any(code in s for code in identifiers)]
     chosen: list[int] = []
     for i in [*asking, *range(len(sentences))]:

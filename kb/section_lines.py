@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from kb.index.base import Chunk
+from kb.query_text import split_sentences
 
 LINES_VERSION = 1  # what a line is: change it and builds are rebuilt (their vectors are cached by content)
 MIN_CHARS = 4  # shorter pieces ("1.", "Or") carry no meaning of their own
@@ -21,7 +22,6 @@ MAX_QUESTION_SENTENCES = 8  # a long ticket's digest: the e5 cost of each senten
 _BULLET = " \t*-•#>|"
 # A sentence ends at . ! or ? followed by a capital: "approx. 5" and "v2.3.1" stay whole.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-ÞĀ-Ž])")
-_QUESTION_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def lines_of(text: str) -> list[str]:
@@ -42,5 +42,5 @@ def section_lines(chunks: Iterable[Chunk]) -> list[Chunk]:
 
 def question_sentences(windows: Sequence[str]) -> list[str]:
     """The sentences of what the semantic engine reads of a question (its windows), at most MAX_QUESTION_SENTENCES."""
-    sentences = [s.strip() for window in windows for s in _QUESTION_SENTENCE.split(window)]
+    sentences = [s for window in windows for s in split_sentences(window)]
     return [s for s in sentences if len(s) >= MIN_CHARS][:MAX_QUESTION_SENTENCES]
