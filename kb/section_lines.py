@@ -16,7 +16,7 @@ from dataclasses import replace
 from kb.index.base import Chunk
 from kb.query_text import split_sentences
 
-LINES_VERSION = 1  # what a line is: change it and builds are rebuilt (their vectors are cached by content)
+LINES_VERSION = 2  # what a line is and how lines are stored: change it and builds are rebuilt (vectors are cached)
 MIN_CHARS = 4  # shorter pieces ("1.", "Or") carry no meaning of their own
 MAX_QUESTION_SENTENCES = 8  # a long ticket's digest: the e5 cost of each sentence is paid at search time
 _BULLET = " \t*-•#>|"

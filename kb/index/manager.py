@@ -19,6 +19,7 @@ from kb.index.catch_up import CATCH_UP_BATCH, INLINE_CHANGES, BackgroundCatchUp,
 from kb.index.chunk_file import ArticleMeta, read_chunks, write_chunks
 from kb.index.keyword import KeywordIndex
 from kb.index.layout import SCHEMA_VERSION, IndexFolder, Manifest, read_generation, read_manifest, write_json_atomic
+from kb.index.line_vectors import LineVectors
 from kb.index.semantic import SemanticIndex
 from kb.section_lines import LINES_VERSION, section_lines
 from kb.store import ArticleStore
@@ -26,7 +27,6 @@ from kb.validation import base_language
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
-LINES_EXACT_UP_TO = 1 << 40
 KEYWORD_LOOKBACK = 16  # change ids re-read below the shared keyword marker (ids can commit out of order)
 
 
@@ -46,7 +46,7 @@ class IndexManager(BackgroundCatchUp):
         self.companion_embedder = companion  # English sections only: see Settings.companion_model
         self.companion: SemanticIndex | None = None
         self.lines_version = LINES_VERSION if lines else 0  # sections' lines embedded too (kb/section_lines.py)
-        self.lines: SemanticIndex | None = None
+        self.lines: LineVectors | None = None
         self.sync_interval = sync_interval
         self.keyword: KeywordIndex | None = None
         self.semantic: SemanticIndex | None = None
@@ -102,8 +102,7 @@ class IndexManager(BackgroundCatchUp):
         semantic = SemanticIndex.load(build / "semantic", expected_dim=self.embedder.dim)
         companion = (SemanticIndex.load(build / "companion", expected_dim=self.companion_embedder.dim)
                      if self.companion_embedder else None)
-        lines = (SemanticIndex.load(build / "lines", expected_dim=self.embedder.dim, approx_threshold=LINES_EXACT_UP_TO)
-                 if self.lines_version else None)
+        lines = LineVectors.load(build / "lines", expected_dim=self.embedder.dim) if self.lines_version else None
         keyword = KeywordIndex.open(build / "keyword")
         chunks, articles = read_chunks(build / "chunks.jsonl")
         # The previous keyword index is not closed here: a search in another thread may still read it;
@@ -132,8 +131,10 @@ class IndexManager(BackgroundCatchUp):
             self._build_semantic(build / "companion", english, ids, self.companion_embedder, progress and (
                 lambda done, _: progress(len(chunks) + done, total)))
         if self.lines_version:
-            self._build_semantic(build / "lines", lines, ids, self.embedder, progress and (
-                lambda done, _: progress(len(chunks) + len(english) + done, total)), exact=True)
+            line_vectors = LineVectors(self.embedder.dim)
+            line_vectors.upsert(lines, self._embed(lines, progress and (
+                lambda done, _: progress(len(chunks) + len(english) + done, total))), ids)
+            line_vectors.save(build / "lines")
         keyword = KeywordIndex.create(build / "keyword")
         keyword.upsert(chunks, [a.id for a in articles])
         keyword.close()
@@ -157,9 +158,8 @@ class IndexManager(BackgroundCatchUp):
         return read_manifest(build)
 
     def _build_semantic(self, folder: Path, chunks: list[Chunk], article_ids: list[int], embedder: Embedder,
-                        progress: Callable[[int, int], None] | None, exact: bool = False) -> None:
-        # Lines are only ever scored among a search's candidates: an approximate index would buy nothing.
-        index = SemanticIndex.create(embedder.dim, **({"approx_threshold": LINES_EXACT_UP_TO} if exact else {}))
+                        progress: Callable[[int, int], None] | None) -> None:
+        index = SemanticIndex.create(embedder.dim)
         index.upsert(chunks, self._embed(chunks, progress, embedder), article_ids)
         index.save(folder)
 

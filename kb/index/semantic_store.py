@@ -75,9 +75,9 @@ def metadata(
 def write(folder: Path, data: np.ndarray, meta: dict[str, Any]) -> None:
     """Write semantic.faiss and semantic.json into `folder`, atomically per file."""
     meta_bytes = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    _atomic_write(folder / INDEX_FILE, memoryview(data))
-    _atomic_write(folder / META_FILE, meta_bytes)
-    _fsync_dir(folder)
+    atomic_write(folder / INDEX_FILE, memoryview(data))
+    atomic_write(folder / META_FILE, meta_bytes)
+    fsync_dir(folder)
 
 
 def read(folder: Path, expected_dim: int | None) -> Stored:
@@ -141,7 +141,8 @@ def check_index(index: Any, kind: str, dim: int, meta: dict[str, Any], records: 
     return max(next_id, int(meta.get("next_id", 0)))
 
 
-def _atomic_write(path: Path, data: bytes | memoryview) -> None:
+def atomic_write(path: Path, data: bytes | memoryview) -> None:
+    """Write `data` to `path` through a synced temporary file, so readers see the old or the new bytes."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     try:
         with open(tmp, "wb") as handle:
@@ -155,7 +156,8 @@ def _atomic_write(path: Path, data: bytes | memoryview) -> None:
         raise
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make the renames in `folder` durable (best effort: some file systems cannot sync a folder)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
