@@ -63,12 +63,14 @@ class FusionConfig:
     # of a bare code are noise, so the keyword side gets this weight (a code found in one article's body
     # ranked 7th-9th at the default).
     code_weight: float = 0.8
-    # A question of several sentences: each sentence's best line in an article (kb/section_lines.py), their mean
-    # cosine spread 0..1 over the first `line_depth` fused articles, is added to their scores with this weight
-    # (0 turns it off). Only with Settings.section_lines. Measured on the dev sets (README): orsharc 0.842 -> 0.850
-    # nDCG@10; given to questions of one sentence too, it cost other sets 0.1-2.4 points, so they do not get it.
-    line_weight: float = 0.3
-    line_depth: int = 30
+    # Each sentence of the question is matched with its best line in an article, or its best section when that is
+    # closer (a question that names the title), for the first `line_depth` fused articles (kb/line_evidence.py).
+    # The mean of those cosines lifts an article by this weight times how far it stands above the lowest of them,
+    # in units of `line_span` (at most once the weight): lines that answer the question no better than the other
+    # candidates' add nothing (0 turns it off). Measured on the dev sets (README).
+    line_weight: float = 0.5
+    line_span: float = 0.12
+    line_depth: int = 20
     rrf_k: float = 60.0
     fetch: int = 100  # chunks fetched from each engine before fusing
 
@@ -159,14 +161,16 @@ def on_own_runs(fused: Mapping[K, float], weights: Sequence[float], runs: int, o
 
 
 def with_line_evidence(ranking: Sequence[K], scores: Mapping[K, float], line_scores: Mapping[K, float],
-                       weight: float, depth: int) -> tuple[list[K], dict[K, float]]:
-    """The first `depth` keys' scores plus `weight` times their line scores spread 0..1, and the new ranking.
+                       weight: float, depth: int, span: float) -> tuple[list[K], dict[K, float]]:
+    """The first `depth` keys' scores plus `weight` times how far their line score stands above the lowest of
+    them, in units of `span` and at most one; and the new ranking.
 
     Keys below `depth` keep their scores: each one above them only gains, so none of them can rise past it.
     """
     top = list(ranking[:depth])
-    spread = min_max_normalise({key: line_scores[key] for key in top if key in line_scores}, None)
-    lifted = {**scores, **{key: scores[key] + weight * spread.get(key, 0.0) for key in top}}
+    found = {key: line_scores[key] for key in top if key in line_scores}
+    floor = min(found.values(), default=0.0)
+    lifted = {**scores, **{key: scores[key] + weight * min(1.0, (found[key] - floor) / span) for key in found}}
     return sorted(top, key=lambda key: -lifted[key]) + list(ranking[depth:]), lifted
 
 

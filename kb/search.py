@@ -23,7 +23,6 @@ from kb.fusion import (
     on_own_runs,
     reciprocal_rank_fusion,
     top_keys,
-    with_line_evidence,
     without_language_advantage,
 )
 from kb.index.base import Filters, Hit, best_per_article
@@ -31,12 +30,12 @@ from kb.index.keyword import match_spans, query_codes, query_terms
 from kb.index.keyword_analysis import plain_text
 from kb.index.manager import IndexManager
 from kb.index.semantic import SemanticIndex
+from kb.line_evidence import lifted_by_lines, sentences_to_match
 from kb.overlap import Overlap
 from kb.query_feedback import feedback_centroid, moved_toward
 from kb.query_text import DIGEST_CHARS, digest, highlight_terms
 from kb.search_results import SearchResponse, SearchResult
 from kb.section_choice import choose_sections
-from kb.section_lines import question_sentences
 from kb.snippets import make_snippet
 from kb.translation import TARGET, QueryTranslator, Translation
 from kb.validation import base_language
@@ -150,21 +149,6 @@ class SearchEngine:
         return (self._nearest(moved_toward(vectors[:-1], centroid, own_share), Filters(), fetch, among=ranking),
                 self._nearest(moved_toward(vectors[-1:], centroid, sentence_share), Filters(), among=english))
 
-    def _sentences(self, windows: Sequence[str]) -> list[str]:
-        """The sentences of a question of several, when the sections' lines are indexed (else none)."""
-        if self.indexes.lines is None or self.config.line_weight <= 0:
-            return []
-        sentences = question_sentences(windows)
-        return sentences if len(sentences) > 1 else []
-
-    def _with_lines(self, ranking: list[int], scores: dict[int, float], vectors: np.ndarray
-                    ) -> tuple[list[int], dict[int, float]]:
-        """The first fused articles lifted by the mean of each question sentence's best line in them."""
-        assert self.indexes.lines is not None
-        best = self.indexes.lines.best_per_article(vectors, ranking[: self.config.line_depth])
-        return with_line_evidence(ranking, scores, {a: float(v.mean()) for a, v in best.items()},
-                                  self.config.line_weight, self.config.line_depth)
-
     def _sentence_run(self, vectors: np.ndarray, filters: Filters) -> list[Hit]:
         """The English sentence's e5 run: among every language (sentence_everywhere), else the English articles."""
         return self._nearest(vectors, filters if self.config.sentence_everywhere else self._english(filters))
@@ -251,9 +235,12 @@ class SearchEngine:
         windows = [q for q in (semantic_queries or [digest(query)]) if q.strip()] if mode != "keyword" else []
         # The question is encoded on the other core while the keyword engine searches (kb/e5_threads.py).
         encoded = self._encoding.start(self.indexes.embedder.embed_queries, windows) if windows else None
-        sentences = self._sentences(windows) if mode == "hybrid" else []
-        # Encoded after the question, while it is searched (kb/section_lines.py).
-        by_sentence = self._encoding.start(self.indexes.embedder.embed_queries, sentences) if sentences else None
+        lines = self.indexes.lines if mode == "hybrid" else None
+        sentences = sentences_to_match(self.config, windows) if lines is not None else []
+        # Its sentences, for line evidence (kb/line_evidence.py), encoded after it while it is searched; a question
+        # of one sentence is matched with its own vector.
+        by_sentence = (encoded if sentences == windows else
+                       self._encoding.start(self.indexes.embedder.embed_queries, sentences) if sentences else None)
         keyword = self._keyword(query, filters, language, exact_terms, fetch) if mode != "semantic" else []
         translated_keyword, sentence, translation = (
             self._translated(query, filters, language, mode == "hybrid") if mode != "semantic" else ([], None, None))
@@ -267,8 +254,9 @@ class SearchEngine:
         (ranking, scores, best, evidence), semantic, translated_semantic = self._ranked(
             fuse, keyword, semantic, (translated_keyword, translated_semantic, companion), windows, sentence,
             filters, fetch)
-        if by_sentence is not None:
-            ranking, scores = self._with_lines(ranking, scores, by_sentence.result())
+        if lines is not None and by_sentence is not None and self.indexes.semantic is not None:
+            ranking, scores = lifted_by_lines(lines, self.indexes.semantic, self.config, ranking, scores,
+                                              by_sentence.result())
         shown = [a for a in ranking[:limit] if a in self.indexes.articles]
         # The usual fetch's articles open where they would with the default limit; the deeper tier after.
         for depth in sorted({fetch, self.config.fetch}, reverse=True):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from kb.embeddings import FakeEmbedder
 from kb.fusion import FusionConfig, with_line_evidence
 from kb.index.base import Chunk
+from kb.index.line_vectors import LineVectors
+from kb.index.semantic import SemanticIndex
 from kb.knowledge_base import enable_search, open_knowledge_base
+from kb.line_evidence import lifted_by_lines
 from kb.search import SearchEngine
 from kb.section_lines import MAX_QUESTION_SENTENCES, lines_of, question_sentences, section_lines
 from tests.test_companion import Spy
@@ -44,16 +48,20 @@ def test_a_question_is_read_as_its_sentences_up_to_a_limit() -> None:
     assert len(question_sentences([many])) == MAX_QUESTION_SENTENCES
 
 
-def test_line_evidence_lifts_only_the_first_articles_and_keeps_the_rest_below() -> None:
+def test_line_evidence_lifts_the_first_articles_by_their_lines_lead_and_keeps_the_rest_below() -> None:
     ranking, scores = ["a", "b", "c", "d"], {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.6}
-    reranked, lifted = with_line_evidence(ranking, scores, {"a": 0.5, "b": 0.7, "c": 0.9, "d": 1.0}, 0.3, 3)
+    lines = {"a": 0.5, "b": 0.7, "c": 0.9, "d": 1.0}
+    reranked, lifted = with_line_evidence(ranking, scores, lines, 0.3, 3, 0.4)
     assert reranked == ["c", "b", "a", "d"]  # d's best line counts for nothing below the depth
-    assert lifted == pytest.approx({"a": 0.9, "b": 0.95, "c": 1.0, "d": 0.6})
-    assert with_line_evidence(ranking, scores, {}, 0.3, 3) == (ranking, scores)
+    assert lifted == pytest.approx({"a": 0.9, "b": 0.95, "c": 1.0, "d": 0.6})  # a leads no one: it gains nothing
+    # A lead of more than the span gains the whole weight, no more.
+    assert with_line_evidence(ranking, scores, lines, 0.3, 3, 0.1)[1] == pytest.approx(
+        {"a": 0.9, "b": 1.1, "c": 1.0, "d": 0.6})
+    assert with_line_evidence(ranking, scores, {}, 0.3, 3, 0.1) == (ranking, scores)
 
 
 def _open(settings, embedder=None):  # type: ignore[no-untyped-def]
-    kb = open_knowledge_base(settings.with_overrides(section_lines=True), with_search=False)
+    kb = open_knowledge_base(settings, with_search=False)
     enable_search(kb, embedder=embedder or FakeEmbedder(64))
     for title, body in (("Eligibility", ANSWER), ("Eligibility", DECOY), ("Printers", "Clear the paper tray.")):
         kb.store.create({"title": title, "body": body, "status": "published"}, author="maja")
@@ -81,30 +89,59 @@ def test_the_lines_index_holds_every_sections_lines_and_follows_each_save(settin
 
 
 def test_turning_the_lines_off_or_on_rebuilds_the_index_on_start(settings) -> None:
-    _open(settings).close()
-    off = open_knowledge_base(settings, with_search=False)  # off by default
+    _open(settings).close()  # on by default
+    off = open_knowledge_base(settings.with_overrides(section_lines=False), with_search=False)
     enable_search(off, embedder=FakeEmbedder(64))
     assert off.indexes.built_on_open and off.indexes.lines is None and off.indexes.manifest.section_lines == 0
     assert off.search.search(QUESTION).results  # a question of several sentences, without lines
     off.close()
-    on = open_knowledge_base(settings.with_overrides(section_lines=True), with_search=False)
+    on = open_knowledge_base(settings, with_search=False)
     enable_search(on, embedder=FakeEmbedder(64))
     assert on.indexes.built_on_open and on.indexes.lines is not None and on.indexes.manifest.section_lines > 0
     on.close()
 
 
+def _gains(kb, question: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    # A wide span: each article gains in proportion to its lines' lead, none reaches the whole weight.
+    engines = [SearchEngine(kb.indexes, FusionConfig(line_weight=w, line_span=10.0)) for w in (0.0, 0.3)]
+    scores = [{r.id: r.score for r in engine.search(question).results} for engine in engines]
+    return {kb.indexes.articles[a].slug: round(scores[1][a] - scores[0][a], 6) for a in scores[0]}
+
+
 def test_a_question_of_several_sentences_lifts_the_articles_whose_lines_answer_each_of_them(settings) -> None:
     kb = _open(settings)
-    engines = [SearchEngine(kb.indexes, FusionConfig(line_weight=weight)) for weight in (0.0, 0.3)]
-    scores = [{r.id: r.score for r in engine.search(QUESTION).results} for engine in engines]
-    gains = {kb.indexes.articles[a].slug: round(scores[1][a] - scores[0][a], 6) for a in scores[0]}
-    # The answer's lines match each sentence best: the whole weight; the printer article's worst: nothing; the
-    # decoy, which names every word in one list, in between. Single sentences get nothing (next test).
-    assert gains["eligibility"] == 0.3 and gains["printers"] == 0.0 and 0.0 < gains["eligibility-2"] < 0.3
+    gains = _gains(kb, QUESTION)
+    # The answer's lines match each sentence best; the printer article's worst: nothing; the decoy, which names
+    # every word in one list, in between.
+    assert gains["printers"] == 0.0 < gains["eligibility-2"] < gains["eligibility"] < 0.3
     kb.close()
 
 
-def test_only_a_hybrid_question_of_several_sentences_has_its_sentences_encoded(settings) -> None:
+def test_a_question_of_one_sentence_is_matched_whole_with_each_articles_best_line(settings) -> None:
+    kb = _open(settings)
+    gains = _gains(kb, "Can I get a farm loan with a poor credit history?")
+    assert gains["printers"] == 0.0 < gains["eligibility"] < 0.3 and gains["eligibility-2"] < 0.3
+    kb.close()
+
+
+def _chunk(article: int, n: int) -> Chunk:
+    return Chunk(f"{article}:{n}", article, n, "Title", (), "", "text", (), "en", "")
+
+
+def test_a_section_closer_than_any_of_its_lines_speaks_for_its_article() -> None:
+    lines, sections = LineVectors(2), SemanticIndex.create(2)
+    across, up, between = [1.0, 0.0], [0.0, 1.0], [0.6, 0.8]
+    # Article 1's section (which reads its title) answers the question, none of its lines does; article 2's
+    # lines and section answer it in part; article 3 has no lines, and a section that does not answer it.
+    lines.upsert([_chunk(1, 0), _chunk(2, 0)], np.array([up, between], np.float32), [1, 2])
+    sections.upsert([_chunk(1, 0), _chunk(2, 0), _chunk(3, 0)], np.array([across, between, up], np.float32), [1, 2, 3])
+    config = FusionConfig(line_weight=0.3, line_span=1.0)
+    ranking, scores = lifted_by_lines(lines, sections, config, [3, 2, 1], {3: 0.9, 2: 0.8, 1: 0.7},
+                                      np.array([across], np.float32))
+    assert ranking == [1, 2, 3] and scores == pytest.approx({1: 1.0, 2: 0.98, 3: 0.9}, abs=1e-3)  # half precision
+
+
+def test_a_questions_sentences_are_encoded_in_hybrid_mode_only(settings) -> None:
     spy = Spy(64)
     kb = _open(settings, spy)
     for mode in ("keyword", "semantic", "hybrid"):
