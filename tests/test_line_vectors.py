@@ -75,3 +75,21 @@ def test_an_empty_store_saves_and_loads(tmp_path) -> None:
     LineVectors(8).save(tmp_path)
     assert len(LineVectors.load(tmp_path, expected_dim=8)) == 0
     assert LineVectors(8).best_per_article(_vectors(1, 1), [1]) == {}
+
+
+def test_lines_are_embedded_some_at_a_time_each_articles_together() -> None:
+    lines = [*_lines(1, 3), *_lines(2, 1), *_lines(3, 2)]
+    vectors = {line.chunk_id: v for line, v in zip(lines, _vectors(len(lines), 1), strict=True)}
+    calls = []
+
+    def embed(part, done):  # type: ignore[no-untyped-def]
+        calls.append(([line.article_id for line in part], done))
+        return np.array([vectors[line.chunk_id] for line in part])
+
+    store = LineVectors.embedded(8, [lines[3], *lines[:3], *lines[4:]], embed, batch=3)  # article 2's line first
+    assert calls == [([2], 0), ([1, 1, 1], 1), ([3, 3], 4)]  # 2 and 1 together would exceed the batch
+    whole = LineVectors(8)
+    whole.upsert(lines, np.array(list(vectors.values())), [1, 2, 3])
+    queries = _vectors(2, 5)
+    expected, found = whole.best_per_article(queries, [1, 2, 3]), store.best_per_article(queries, [1, 2, 3])
+    assert all(np.array_equal(expected[a], found[a]) for a in (1, 2, 3))

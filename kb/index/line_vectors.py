@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,22 @@ class LineVectors:
         """Each article's number of lines."""
         return {a: len(rows) for a, rows in self._by_article.items()}
 
+    @classmethod
+    def embedded(cls, dim: int, lines: Iterable[Chunk], embed: Callable[[list[Chunk], int], np.ndarray],
+                 batch: int = 4096) -> LineVectors:
+        """Lines embedded by `embed(lines, how many were embedded before them)`, some thousands at a time, whole
+        articles each: the float32 vectors of every line at once were the peak of a first build's memory."""
+        by_article: dict[int, list[Chunk]] = {}
+        for line in lines:
+            by_article.setdefault(line.article_id, []).append(line)
+        store, part, done = cls(dim), [], 0
+        for article_lines in [*by_article.values(), []]:  # the empty last one sends the last part
+            if part and (len(part) + len(article_lines) > batch or not article_lines):
+                store.upsert(part, embed(part, done), {line.article_id for line in part})
+                part, done = [], done + len(part)
+            part.extend(article_lines)
+        return store
+
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, article_ids: Iterable[int]) -> None:
         """Replace every line of `article_ids` by `chunks` and their vectors (one row each, in order)."""
         if len(chunks) != len(vectors) or (len(vectors) and np.shape(vectors)[1] != self._dim):
@@ -84,7 +100,7 @@ class LineVectors:
         matrix = (np.vstack(list(stored.values())) if stored else np.zeros((0, self._dim), np.float16))
         buffer = io.BytesIO()
         np.save(buffer, matrix, allow_pickle=False)
-        data = buffer.getvalue()
+        data = buffer.getbuffer()  # not a copy: the matrix is the size of every line
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "dim": self._dim, "rows": len(matrix),
                 "vectors_sha256": hashlib.sha256(data).hexdigest(),
                 "articles": [[a, len(rows)] for a, rows in stored.items()]}

@@ -131,10 +131,9 @@ class IndexManager(BackgroundCatchUp):
             self._build_semantic(build / "companion", english, ids, self.companion_embedder, progress and (
                 lambda done, _: progress(len(chunks) + done, total)))
         if self.lines_version:
-            line_vectors = LineVectors(self.embedder.dim)
-            line_vectors.upsert(lines, self._embed(lines, progress and (
-                lambda done, _: progress(len(chunks) + len(english) + done, total))), ids)
-            line_vectors.save(build / "lines")
+            before = len(chunks) + len(english)
+            LineVectors.embedded(self.embedder.dim, lines, lambda part, done: self._embed(part, progress and (
+                lambda n, _: progress(before + done + n, total)))).save(build / "lines")
         keyword = KeywordIndex.create(build / "keyword")
         keyword.upsert(chunks, [a.id for a in articles])
         keyword.close()
