@@ -44,7 +44,7 @@ def test_an_upsert_replaces_its_articles_lines_and_a_delete_forgets_them() -> No
     assert store.counts() == {1: 1}
     with pytest.raises(ValueError, match="not being replaced"):
         store.upsert(_lines(5, 1), _vectors(1, 5), [1])
-    with pytest.raises(ValueError, match="dimension"):
+    with pytest.raises(ValueError, match=r"shape \(n, 8\)"):
         store.upsert(_lines(1, 1), np.zeros((1, 4), np.float32), [1])
     assert store.counts() == {1: 1}  # a refused upsert changes nothing
 

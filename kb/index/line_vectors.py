@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.index.base import Chunk, IndexUnavailable
+from kb.index.semantic import unit_rows
 from kb.index.semantic_store import atomic_write, fsync_dir
 
 FORMAT = "kb-line-vectors"
@@ -68,14 +69,14 @@ class LineVectors:
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, article_ids: Iterable[int]) -> None:
         """Replace every line of `article_ids` by `chunks` and their vectors (one row each, in order)."""
-        if len(chunks) != len(vectors) or (len(vectors) and np.shape(vectors)[1] != self._dim):
-            raise ValueError(f"{len(chunks)} lines, {len(vectors)} vectors of dimension {self._dim} expected")
+        unit = unit_rows(vectors, self._dim, "line vectors")
+        if len(chunks) != len(unit):
+            raise ValueError(f"{len(chunks)} lines, {len(unit)} vectors")
         rows: dict[int, list[int]] = {int(a): [] for a in article_ids}
         for n, chunk in enumerate(chunks):
             if chunk.article_id not in rows:
                 raise ValueError(f"line {chunk.chunk_id} belongs to article {chunk.article_id}, not being replaced")
             rows[chunk.article_id].append(n)
-        unit = _unit(np.asarray(vectors, dtype=np.float32))
         replaced = {a: unit[n].astype(np.float16) for a, n in rows.items() if n}
         with self._lock:  # readers take the dict as a whole; it is swapped, never changed in place
             kept = {a: v for a, v in self._by_article.items() if a not in rows}
@@ -87,7 +88,9 @@ class LineVectors:
 
     def best_per_article(self, query_vectors: np.ndarray, article_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """For each of these articles that has lines, each query vector's best cosine among them."""
-        queries = _unit(np.atleast_2d(np.asarray(query_vectors, dtype=np.float32)))
+        queries = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+        norms = np.linalg.norm(queries, axis=1, keepdims=True)
+        queries = queries / np.where(norms > 0, norms, 1.0)  # a zero query vector scores 0, as in the semantic index
         stored = self._by_article
         return {a: (stored[a].astype(np.float32) @ queries.T).max(axis=0)
                 for a in dict.fromkeys(map(int, article_ids)) if a in stored}
@@ -133,8 +136,3 @@ class LineVectors:
         loaded._by_article = {a: matrix[end - n:end] for (a, n), end in zip(counts, ends.tolist(), strict=True)}
         return loaded
 
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero)."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(vectors) else np.ones((0, 1), np.float32)
-    return vectors / np.where(norms > 0, norms, 1.0)

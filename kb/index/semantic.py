@@ -43,7 +43,7 @@ _COMPACT_MIN = 1024  # tombstones tolerated before a physical removal pass...
 _COMPACT_FRACTION = 0.10  # ...or this fraction of the live chunks, whichever is larger
 
 
-def _unit_rows(vectors: np.ndarray, dim: int, what: str) -> np.ndarray:
+def unit_rows(vectors: np.ndarray, dim: int, what: str) -> np.ndarray:
     """float32 (n, dim) copy with unit rows; rejects wrong shapes, NaN/inf and zero vectors."""
     arr = np.asarray(vectors, dtype=np.float32)
     if arr.size == 0:
@@ -130,7 +130,7 @@ class SemanticIndex(SemanticSearch):
         """Replace every chunk of `article_ids` by `chunks` (whose articles must be among them)."""
         chunks = list(chunks)
         articles = {int(a) for a in article_ids}
-        vecs = _unit_rows(vectors, self._dim, "vectors")
+        vecs = unit_rows(vectors, self._dim, "vectors")
         if vecs.shape[0] != len(chunks):
             raise ValueError(f"{len(chunks)} chunks but {vecs.shape[0]} vectors")
         seen: set[str] = set()
