@@ -37,15 +37,8 @@ class LineVectors:
         self._by_article: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()
 
-    @property
-    def dim(self) -> int:
-        return self._dim
-
     def __len__(self) -> int:
         return sum(self.counts().values())
-
-    def has_article(self, article_id: int) -> bool:
-        return int(article_id) in self._by_article
 
     def counts(self) -> dict[int, int]:
         """Each article's number of lines."""
@@ -81,10 +74,6 @@ class LineVectors:
         with self._lock:  # readers take the dict as a whole; it is swapped, never changed in place
             kept = {a: v for a, v in self._by_article.items() if a not in rows}
             self._by_article = {**kept, **replaced}
-
-    def delete(self, article_ids: Iterable[int]) -> None:
-        """Forget these articles' lines."""
-        self.upsert([], np.zeros((0, self._dim), np.float32), article_ids)
 
     def best_per_article(self, query_vectors: np.ndarray, article_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """For each of these articles that has lines, each query vector's best cosine among them."""
