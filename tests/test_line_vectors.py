@@ -93,3 +93,12 @@ def test_lines_are_embedded_some_at_a_time_each_articles_together() -> None:
     queries = _vectors(2, 5)
     expected, found = whole.best_per_article(queries, [1, 2, 3]), store.best_per_article(queries, [1, 2, 3])
     assert all(np.array_equal(expected[a], found[a]) for a in (1, 2, 3))
+
+
+def test_a_zero_query_vector_is_left_out_as_the_semantic_index_leaves_it_out() -> None:
+    store = LineVectors(8)
+    store.upsert(_lines(1, 3), _vectors(3, 1), [1])
+    queries = _vectors(2, 2)
+    with_zero = np.vstack([queries[:1], np.zeros((1, 8), np.float32), queries[1:]])
+    assert np.array_equal(store.best_per_article(with_zero, [1])[1], store.best_per_article(queries, [1])[1])
+    assert store.best_per_article(np.zeros((2, 8), np.float32), [1]) == {}

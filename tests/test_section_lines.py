@@ -139,6 +139,9 @@ def test_a_section_closer_than_any_of_its_lines_speaks_for_its_article() -> None
     ranking, scores = lifted_by_lines(lines, sections, config, [3, 2, 1], {3: 0.9, 2: 0.8, 1: 0.7},
                                       np.array([across], np.float32))
     assert ranking == [1, 2, 3] and scores == pytest.approx({1: 1.0, 2: 0.98, 3: 0.9}, abs=1e-3)  # half precision
+    # A sentence whose vector is zero counts for nothing on either side.
+    assert lifted_by_lines(lines, sections, config, [3, 2, 1], {3: 0.9, 2: 0.8, 1: 0.7},
+                           np.array([across, [0.0, 0.0]], np.float32)) == (ranking, scores)
 
 
 def test_a_questions_sentences_are_encoded_in_hybrid_mode_only(settings) -> None:

@@ -76,10 +76,13 @@ class LineVectors:
             self._by_article = {**kept, **replaced}
 
     def best_per_article(self, query_vectors: np.ndarray, article_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """For each of these articles that has lines, each query vector's best cosine among them."""
+        """For each of these articles that has lines, each query vector's best cosine among them; a zero query
+        vector is left out, as SemanticIndex.best_per_article leaves it out, so their columns stay paired."""
         queries = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
         norms = np.linalg.norm(queries, axis=1, keepdims=True)
-        queries = queries / np.where(norms > 0, norms, 1.0)  # a zero query vector scores 0, as in the semantic index
+        queries = queries[norms[:, 0] > 0] / norms[norms[:, 0] > 0]
+        if not len(queries):
+            return {}
         stored = self._by_article
         return {a: (stored[a].astype(np.float32) @ queries.T).max(axis=0)
                 for a in dict.fromkeys(map(int, article_ids)) if a in stored}
